@@ -1,0 +1,48 @@
+/* parser/: what other layers may call. */
+#ifndef STRAYLIGHT_PARSER_H
+#define STRAYLIGHT_PARSER_H
+
+#include "parser/ast.h"
+
+typedef enum ps_lint {
+    PS_LINT_OFF = 0,
+    PS_LINT_WARN,
+    PS_LINT_FATAL,
+} ps_lint;
+
+typedef struct ps_options {
+    const char *home;               /* for ~/paths; NULL: $HOME */
+    ps_lint lint_url_literals;      /* --lint-url-literals */
+    ps_lint lint_short_path_literals;
+    ps_lint lint_absolute_path_literals;
+    bool pipe_operators;            /* --extra-experimental-features pipe-operators */
+} ps_options;
+
+/* Makes a source record in arena. For PS_ORIGIN_FILE, path must be absolute;
+ * basedir is its directory. For stdin/strings, basedir is the directory
+ * relative paths resolve against (the current directory for -E). */
+ps_source *ps_source_new(ut_arena *arena, ps_origin origin, const char *path,
+                         const char *text, size_t len, const char *basedir);
+
+/* Parses src into a tree allocated in arena. On error returns NULL and sets
+ * *err to Nix's message, including "at FILE:LINE:COL:" and the quoted source
+ * line exactly as nix prints it (see ps_format_pos_snippet). Warnings from
+ * lints go to stderr. */
+ps_expr *ps_parse(ps_symtab *syms, const ps_source *src, ut_arena *arena,
+                  const ps_options *opts, ut_err *err);
+
+/* Prints the tree as `nix-instantiate --parse` does. */
+void ps_print(ut_buf *out, const ps_symtab *syms, const ps_expr *e);
+
+/* Appends the position description as Nix prints it in errors:
+ *        at «stdin»:3:3:
+ *             2|   y = 456;
+ *             3|   x = 789;
+ *              |   ^
+ *             4| }
+ * (the leading "       at " included). */
+void ps_format_pos_snippet(ut_buf *out, ps_pos pos);
+/* "FILE:LINE:COL" with «stdin»/«string» for non-files. */
+void ps_format_pos(ut_buf *out, ps_pos pos);
+
+#endif

@@ -1,0 +1,98 @@
+/* util/: the bottom layer. Memory, byte buffers, arenas, errors, files and a
+ * byte-keyed hash map. Every other layer may call these; they call nothing. */
+#ifndef STRAYLIGHT_UTIL_H
+#define STRAYLIGHT_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define UT_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define UT_NORETURN __attribute__((noreturn))
+#else
+#define UT_PRINTF(f, a)
+#define UT_NORETURN
+#endif
+
+/* Allocation that cannot fail: out of memory ends the process with a message,
+ * because no caller can do anything sensible with a NULL. */
+void *ut_xmalloc(size_t n);
+void *ut_xcalloc(size_t count, size_t size);
+void *ut_xrealloc(void *p, size_t n);
+char *ut_xstrdup(const char *s);
+char *ut_xstrndup(const char *s, size_t n);
+void *ut_xmemdup(const void *p, size_t n);
+UT_NORETURN void ut_die(const char *fmt, ...) UT_PRINTF(1, 2);
+
+/* Growable byte buffer. data is always NUL-terminated after any append, so
+ * it can be used as a C string when it holds no NUL bytes. */
+typedef struct ut_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+} ut_buf;
+
+#define UT_BUF_INIT {NULL, 0, 0}
+void ut_buf_init(ut_buf *b);
+void ut_buf_free(ut_buf *b);
+void ut_buf_reserve(ut_buf *b, size_t extra);
+void ut_buf_append(ut_buf *b, const void *p, size_t n);
+void ut_buf_puts(ut_buf *b, const char *s);
+void ut_buf_putc(ut_buf *b, char c);
+void ut_buf_printf(ut_buf *b, const char *fmt, ...) UT_PRINTF(2, 3);
+void ut_buf_vprintf(ut_buf *b, const char *fmt, va_list ap);
+void ut_buf_clear(ut_buf *b);
+/* Hands the bytes to the caller (who frees them) and leaves b empty. */
+char *ut_buf_steal(ut_buf *b, size_t *len_out);
+const char *ut_buf_cstr(ut_buf *b);
+
+/* Bump allocator: many small objects with one owner and one lifetime. */
+typedef struct ut_arena ut_arena;
+ut_arena *ut_arena_new(void);
+void ut_arena_free(ut_arena *a);
+void *ut_arena_alloc(ut_arena *a, size_t n);   /* 16-byte aligned, zeroed */
+char *ut_arena_strndup(ut_arena *a, const char *s, size_t n);
+char *ut_arena_strdup(ut_arena *a, const char *s);
+size_t ut_arena_used(const ut_arena *a);
+
+/* Errors: a heap message owned by the ut_err. Functions that can fail take a
+ * ut_err * and return false/NULL/-1; the message already carries the location
+ * (file:line:col, path, URL) so callers print it as is. */
+typedef struct ut_err {
+    char *msg;
+} ut_err;
+
+#define UT_ERR_INIT {NULL}
+bool ut_err_set(ut_err *e, const char *fmt, ...) UT_PRINTF(2, 3);   /* returns false */
+bool ut_err_setv(ut_err *e, const char *fmt, va_list ap);
+/* Prepends context: "context: old message". */
+bool ut_err_wrap(ut_err *e, const char *fmt, ...) UT_PRINTF(2, 3);
+void ut_err_clear(ut_err *e);
+static inline bool ut_err_isset(const ut_err *e) { return e && e->msg; }
+
+/* Files. ut_read_file reads all bytes (NUL-terminated for convenience).
+ * ut_write_file_atomic writes to a temporary name in the same directory and
+ * renames it over path, so readers never see a half-written file. */
+bool ut_read_file(const char *path, ut_buf *out, ut_err *e);
+bool ut_read_fd(int fd, ut_buf *out, ut_err *e);
+bool ut_write_file_atomic(const char *path, const void *data, size_t len, int mode, ut_err *e);
+/* mkdir -p */
+bool ut_mkdirs(const char *path, int mode, ut_err *e);
+
+/* Hash map from byte strings to pointers. Keys are copied into the map. */
+typedef struct ut_hmap ut_hmap;
+ut_hmap *ut_hmap_new(void);
+void ut_hmap_free(ut_hmap *m);
+void *ut_hmap_get(const ut_hmap *m, const void *key, size_t klen);
+bool ut_hmap_has(const ut_hmap *m, const void *key, size_t klen);
+/* Sets key to val; returns the previous value or NULL. */
+void *ut_hmap_put(ut_hmap *m, const void *key, size_t klen, void *val);
+size_t ut_hmap_count(const ut_hmap *m);
+/* Iteration: *it starts at 0; returns false when done. */
+bool ut_hmap_next(const ut_hmap *m, size_t *it, const char **key, size_t *klen, void **val);
+
+uint64_t ut_hash_bytes(const void *p, size_t n);   /* FNV-1a, 64 bit */
+
+#endif
