@@ -1,0 +1,7 @@
+preConfigurePhases="${preConfigurePhases:-} autoreconfPhase"
+
+autoreconfPhase() {
+    runHook preAutoreconf
+    autoreconf ${autoreconfFlags:---install --force --verbose}
+    runHook postAutoreconf
+}

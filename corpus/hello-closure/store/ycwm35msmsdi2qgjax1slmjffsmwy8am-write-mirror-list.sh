@@ -1,0 +1,4 @@
+source $stdenv/setup
+
+# !!! this is kinda hacky.
+set | grep -E '^[a-zA-Z]+=.*://' > $out
