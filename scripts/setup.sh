@@ -9,7 +9,11 @@ shared=${STRAYLIGHT_SHARED:-"$here/../shared"}
 
 debs=(build-essential cmake pkg-config bison flex clang xz-utils python3
       libgit2-dev libsodium-dev libcurl4-openssl-dev libssl-dev libjansson-dev
-      libarchive-dev libcmocka-dev protobuf-compiler nodejs npm git)
+      libarchive-dev libcmocka-dev protobuf-compiler git)
+# Node.js (for the S3 and SBOM test peers) may come from elsewhere with npm
+# bundled; only ask Debian for it when the commands are missing.
+command -v node >/dev/null 2>&1 || debs+=(nodejs)
+command -v npm >/dev/null 2>&1 || debs+=(npm)
 # nix-bin is the oracle: only the scripts that regenerate reference outputs and
 # the benchmarks need it; set STRAYLIGHT_ORACLE=0 to skip it.
 if [ "${STRAYLIGHT_ORACLE:-1}" = 1 ]; then debs+=(nix-bin); fi
