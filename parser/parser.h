@@ -16,6 +16,10 @@ typedef struct ps_options {
     ps_lint lint_short_path_literals;
     ps_lint lint_absolute_path_literals;
     bool pipe_operators;            /* --extra-experimental-features pipe-operators */
+    /* Names bound at top level (NULL-terminated); a variable bound nowhere
+     * else and outside every `with` is an "undefined variable" parse error.
+     * NULL: CppNix's base environment (the builtins). */
+    const char *const *base_env;
 } ps_options;
 
 /* Makes a source record in arena. For PS_ORIGIN_FILE, path must be absolute;
@@ -42,6 +46,8 @@ void ps_print(ut_buf *out, const ps_symtab *syms, const ps_expr *e);
  *             4| }
  * (the leading "       at " included). */
 void ps_format_pos_snippet(ut_buf *out, ps_pos pos);
+/* The same for warnings, which Nix indents by two more columns. */
+void ps_format_pos_snippet_indent(ut_buf *out, ps_pos pos, unsigned indent);
 /* "FILE:LINE:COL" with «stdin»/«string» for non-files. */
 void ps_format_pos(ut_buf *out, ps_pos pos);
 

@@ -1,0 +1,209 @@
+/* straylight parse: parse Nix files and print their trees as
+ * `nix-instantiate --parse` does, one line per input. */
+#include "cli/cli.h"
+#include "parser/parser.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+    fputs("usage: straylight parse [OPTIONS] [FILE... | - | -E EXPR...]\n"
+          "Parses Nix expressions and prints each tree on one line, as\n"
+          "`nix-instantiate --parse` does. Without FILE, reads standard input.\n"
+          "\n"
+          "  -q, --quiet                  only check; print nothing on success\n"
+          "  -E, --expr EXPR              parse EXPR (may be repeated)\n"
+          "  --lint-url-literals LEVEL    ignore, warn or fatal\n"
+          "  --lint-short-path-literals LEVEL\n"
+          "  --lint-absolute-path-literals LEVEL\n"
+          "  --extra-experimental-features pipe-operators\n"
+          "                               allow the |> and <| operators\n"
+          "  -h, --help                   this text\n"
+          "\n"
+          "Exit status: 0 when everything parsed, 1 when anything failed.\n",
+          f);
+}
+
+static bool parse_level(const char *opt, const char *v, ps_lint *out)
+{
+    if (!v) {
+        fprintf(stderr, "error: %s needs a value (ignore, warn or fatal)\n", opt);
+        return false;
+    }
+    if (strcmp(v, "ignore") == 0 || strcmp(v, "off") == 0)
+        *out = PS_LINT_OFF;
+    else if (strcmp(v, "warn") == 0)
+        *out = PS_LINT_WARN;
+    else if (strcmp(v, "fatal") == 0)
+        *out = PS_LINT_FATAL;
+    else {
+        fprintf(stderr, "error: %s: invalid value '%s' (ignore, warn or fatal)\n", opt, v);
+        return false;
+    }
+    return true;
+}
+
+typedef struct run {
+    ps_symtab *syms;
+    ps_options opts;
+    bool quiet;
+    ut_buf out;
+    char cwd[PATH_MAX];
+} run;
+
+static bool parse_one(run *r, ps_origin origin, const char *path, const char *text, size_t len)
+{
+    ut_arena *arena = ut_arena_new();
+    const ps_source *src = ps_source_new(arena, origin, path, text, len, origin == PS_ORIGIN_FILE ? NULL : r->cwd);
+    ut_err err = UT_ERR_INIT;
+    ps_expr *e = ps_parse(r->syms, src, arena, &r->opts, &err);
+    if (!e) {
+        fwrite(r->out.data ? r->out.data : "", 1, r->out.len, stdout);
+        ut_buf_clear(&r->out);
+        fflush(stdout);
+        fprintf(stderr, "error: %s\n", err.msg);
+        ut_err_clear(&err);
+        ut_arena_free(arena);
+        return false;
+    }
+    if (!r->quiet) {
+        ps_print(&r->out, r->syms, e);
+        ut_buf_putc(&r->out, '\n');
+        if (r->out.len > (1 << 20)) {
+            fwrite(r->out.data, 1, r->out.len, stdout);
+            ut_buf_clear(&r->out);
+        }
+    }
+    ut_arena_free(arena);
+    return true;
+}
+
+static bool parse_file(run *r, const char *arg)
+{
+    ut_buf text = UT_BUF_INIT;
+    ut_err err = UT_ERR_INIT;
+    if (strcmp(arg, "-") == 0) {
+        if (!ut_read_fd(0, &text, &err)) {
+            fprintf(stderr, "error: reading standard input: %s\n", err.msg);
+            ut_err_clear(&err);
+            return false;
+        }
+        bool ok = parse_one(r, PS_ORIGIN_STDIN, NULL, text.data ? text.data : "", text.len);
+        ut_buf_free(&text);
+        return ok;
+    }
+    /* a directory means its default.nix, as for nix-instantiate */
+    char *path = NULL;
+    struct stat stt;
+    if (stat(arg, &stt) == 0 && S_ISDIR(stt.st_mode)) {
+        ut_buf p = UT_BUF_INIT;
+        ut_buf_printf(&p, "%s/default.nix", arg);
+        path = realpath(ut_buf_cstr(&p), NULL);
+        ut_buf_free(&p);
+    } else {
+        path = realpath(arg, NULL);
+    }
+    if (!path) {
+        fprintf(stderr, "error: path '%s' does not exist\n", arg);
+        return false;
+    }
+    if (!ut_read_file(path, &text, &err)) {
+        fprintf(stderr, "error: %s\n", err.msg);
+        ut_err_clear(&err);
+        free(path);
+        return false;
+    }
+    bool ok = parse_one(r, PS_ORIGIN_FILE, path, text.data ? text.data : "", text.len);
+    ut_buf_free(&text);
+    free(path);
+    return ok;
+}
+
+static int cli_parse(int argc, char **argv)
+{
+    run r;
+    memset(&r, 0, sizeof r);
+    ut_buf_init(&r.out);
+    if (!getcwd(r.cwd, sizeof r.cwd)) {
+        perror("error: getcwd");
+        return 1;
+    }
+    const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
+    bool *is_expr = calloc((size_t)argc + 1, sizeof *is_expr);
+    size_t n = 0;
+    bool opts_done = false;
+    int rc = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!opts_done && a[0] == '-' && a[1]) {
+            if (strcmp(a, "--") == 0)
+                opts_done = true;
+            else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+                usage(stdout);
+                goto out;
+            } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)
+                r.quiet = true;
+            else if (strcmp(a, "-E") == 0 || strcmp(a, "--expr") == 0) {
+                if (i + 1 >= argc) {
+                    fprintf(stderr, "error: %s needs an expression\n", a);
+                    rc = 1;
+                    goto out;
+                }
+                is_expr[n] = true;
+                inputs[n++] = argv[++i];
+            } else if (strcmp(a, "--lint-url-literals") == 0) {
+                if (!parse_level(a, i + 1 < argc ? argv[++i] : NULL, &r.opts.lint_url_literals)) {
+                    rc = 1;
+                    goto out;
+                }
+            } else if (strcmp(a, "--lint-short-path-literals") == 0) {
+                if (!parse_level(a, i + 1 < argc ? argv[++i] : NULL, &r.opts.lint_short_path_literals)) {
+                    rc = 1;
+                    goto out;
+                }
+            } else if (strcmp(a, "--lint-absolute-path-literals") == 0) {
+                if (!parse_level(a, i + 1 < argc ? argv[++i] : NULL, &r.opts.lint_absolute_path_literals)) {
+                    rc = 1;
+                    goto out;
+                }
+            } else if (strcmp(a, "--extra-experimental-features") == 0) {
+                if (i + 1 >= argc) {
+                    fprintf(stderr, "error: %s needs a value\n", a);
+                    rc = 1;
+                    goto out;
+                }
+                if (strstr(argv[++i], "pipe-operators"))
+                    r.opts.pipe_operators = true;
+            } else {
+                fprintf(stderr, "error: unknown option '%s' (see --help)\n", a);
+                rc = 1;
+                goto out;
+            }
+            continue;
+        }
+        inputs[n++] = a;
+    }
+    r.syms = ps_symtab_new();
+    if (n == 0)
+        rc = parse_file(&r, "-") ? 0 : 1;
+    for (size_t i = 0; i < n; i++) {
+        bool ok = is_expr[i] ? parse_one(&r, PS_ORIGIN_STRING, NULL, inputs[i], strlen(inputs[i]))
+                             : parse_file(&r, inputs[i]);
+        if (!ok)
+            rc = 1;
+    }
+    fwrite(r.out.data ? r.out.data : "", 1, r.out.len, stdout);
+    ps_symtab_free(r.syms);
+out:
+    ut_buf_free(&r.out);
+    free(inputs);
+    free(is_expr);
+    return rc;
+}
+
+const cli_command cli_cmd_parse = {"parse", "parse Nix files and print their syntax trees", cli_parse};

@@ -1,0 +1,120 @@
+/* parser/: shared between the lexer, the grammar and the tree builders.
+ * Nothing here is visible to other layers. */
+#ifndef STRAYLIGHT_PARSER_INTERNAL_H
+#define STRAYLIGHT_PARSER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parser/parser.h"
+
+/* Token locations are byte offsets into the source, as CppNix tracks them;
+ * line and column are only computed for nodes and messages. */
+typedef struct ps_loc {
+    int first, last;
+} ps_loc;
+
+/* A token's text: points into the source, or into the arena when it had to
+ * be unescaped. has_indent marks raw indented-string text, the only kind
+ * whose leading spaces stripIndentation may remove. */
+typedef struct ps_strtok {
+    const char *p;
+    size_t l;
+    bool has_indent;
+} ps_strtok;
+
+/* Growable array in the arena (old storage is abandoned on growth; the
+ * arena frees it with the tree). */
+typedef struct ps_vec {
+    void *data;
+    uint32_t n, cap;
+} ps_vec;
+
+/* One piece of a string or indented string: an expression, or (e == NULL)
+ * literal text. */
+typedef struct ps_part {
+    ps_loc loc;
+    ps_expr *e;
+    ps_strtok s;
+} ps_part;
+
+typedef struct ps_inh {
+    ps_sym name;
+    ps_loc loc;
+} ps_inh;
+
+typedef struct ps_formals_b {
+    ps_vec formals;     /* ps_formal */
+    bool ellipsis;
+} ps_formals_b;
+
+typedef struct ps_attr_slot {
+    const ps_attrs *owner;
+    ps_sym sym;
+    uint32_t idx;
+} ps_attr_slot;
+
+typedef struct ps_pstate {
+    ps_symtab *syms;
+    const ps_source *src;
+    ut_arena *arena;
+    const ps_options *opts;
+    ut_err *err;
+    ps_expr *result;
+    bool failed;
+    /* line_starts[i] is the offset of line i+1 */
+    uint32_t *line_starts;
+    size_t nlines;
+    /* (attrs, symbol) -> index of the definition, for duplicate detection
+     * and merging while binds are built; stale entries fail validation. */
+    ps_attr_slot *aslots;
+    size_t naslots, naslots_used;
+    const char *home;
+    const char *lexbase;    /* the scanner's copy of the text */
+    ps_loc prev_loc;        /* the location before the current rule's */
+    ps_sym s_sub, s_mul, s_div, s_lessThan, s_findFile, s_nixPath, s_or, s_body;
+} ps_pstate;
+
+/* positions */
+ps_pos ps__pos(ps_pstate *st, int offset);
+#define PS_AT(st, loc) ps__pos((st), (loc).first)
+
+/* errors (always return false so callers can `return ps__error(...)`) */
+bool ps__error_at(ps_pstate *st, ps_pos pos, const char *fmt, ...) UT_PRINTF(3, 4);
+
+/* vectors */
+void *ps__vec_push(ps_pstate *st, ps_vec *v, size_t elem);
+
+/* nodes */
+ps_expr *ps__new(ps_pstate *st, ps_kind kind, ps_pos pos);
+ps_expr *ps__string(ps_pstate *st, const char *s, size_t len, ps_pos pos);
+ps_expr *ps__var(ps_pstate *st, ps_sym name, ps_pos pos);
+ps_expr *ps__call2(ps_pstate *st, ps_pos pos, ps_expr *fn, ps_expr *a, ps_expr *b);
+ps_expr *ps__make_call(ps_pstate *st, ps_pos pos, ps_expr *fn, ps_expr *arg);
+ps_expr *ps__concat(ps_pstate *st, ps_pos pos, bool force_string, ps_part *parts, uint32_t n);
+bool ps__unescape(ps_pstate *st, const char *s, size_t len, ps_loc loc, ps_strtok *out);
+ps_expr *ps__strip_indentation(ps_pstate *st, ps_pos pos, ps_vec *parts);
+ps_expr *ps__new_attrs(ps_pstate *st, ps_pos pos);
+bool ps__add_attr(ps_pstate *st, ps_expr *attrs, ps_vec *path, ps_loc loc, ps_expr *e);
+bool ps__inherit(ps_pstate *st, ps_expr *attrs, ps_vec *names, ps_expr *from, ps_loc from_loc);
+bool ps__attrname_from_string(ps_pstate *st, ps_expr *s, ps_attrname *out);
+bool ps__lambda(ps_pstate *st, ps_expr **out, ps_pos pos, ps_sym arg, ps_formals_b *f, ps_expr *body);
+ps_expr *ps__path(ps_pstate *st, ps_strtok t, ps_loc loc);
+ps_expr *ps__hpath(ps_pstate *st, ps_strtok t, ps_loc loc);
+bool ps__lint_uri(ps_pstate *st, ps_strtok t, ps_loc loc);
+bool ps__require_pipes(ps_pstate *st, ps_loc loc);
+
+/* printing helpers shared with error messages */
+void ps__print_ident(ut_buf *out, const char *s, size_t len);
+void ps__print_string(ut_buf *out, const char *s, size_t len);
+void ps__print_attrpath(ut_buf *out, const ps_symtab *syms, const ps_attrname *elems, uint32_t n);
+void ps__format_snippet(ut_buf *out, ps_pos pos, unsigned indent);
+
+/* after parsing: sorting and variable resolution */
+bool ps__finish(ps_pstate *st, ps_expr *root);
+
+/* the lexer */
+typedef void *yyscan_t;
+
+#endif

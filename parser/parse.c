@@ -1,0 +1,108 @@
+/* Entry points: sources and ps_parse. */
+#include "parser/internal.h"
+#include "parser-tab.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* flex's reentrant interface (the generated header is not installed) */
+typedef struct yy_buffer_state *YY_BUFFER_STATE;
+int ps_lex_lex_init_extra(ps_pstate *extra, yyscan_t *scanner);
+int ps_lex_lex_destroy(yyscan_t scanner);
+YY_BUFFER_STATE ps_lex__scan_buffer(char *base, size_t size, yyscan_t scanner);
+
+ps_source *ps_source_new(ut_arena *arena, ps_origin origin, const char *path, const char *text, size_t len,
+                         const char *basedir)
+{
+    ps_source *s = ut_arena_alloc(arena, sizeof *s);
+    s->origin = origin;
+    s->path = path ? ut_arena_strdup(arena, path) : NULL;
+    s->text = text;
+    s->len = len;
+    if (basedir)
+        s->basedir = ut_arena_strdup(arena, basedir);
+    else if (origin == PS_ORIGIN_FILE && path) {
+        const char *slash = strrchr(path, '/');
+        if (slash == path)
+            s->basedir = "/";
+        else if (slash)
+            s->basedir = ut_arena_strndup(arena, path, (size_t)(slash - path));
+    }
+    return s;
+}
+
+void ps_yyerror(PS_YYLTYPE *loc, yyscan_t scanner, ps_pstate *st, const char *msg)
+{
+    (void)scanner;
+    int off = loc->first;
+    /* Nix points at the end of what was read when the input ran out. */
+    if (strncmp(msg, "syntax error, unexpected end of file", 36) == 0)
+        off = loc->last;
+    ps__error_at(st, ps__pos(st, off), "%s", msg);
+}
+
+ps_expr *ps_parse(ps_symtab *syms, const ps_source *src, ut_arena *arena, const ps_options *opts, ut_err *err)
+{
+    static const ps_options defaults;
+    ps_pstate st;
+    memset(&st, 0, sizeof st);
+    st.syms = syms;
+    st.src = src;
+    st.arena = arena;
+    st.opts = opts ? opts : &defaults;
+    st.err = err;
+    st.home = st.opts->home ? st.opts->home : getenv("HOME");
+    st.s_sub = ps_intern_cstr(syms, "__sub");
+    st.s_mul = ps_intern_cstr(syms, "__mul");
+    st.s_div = ps_intern_cstr(syms, "__div");
+    st.s_lessThan = ps_intern_cstr(syms, "__lessThan");
+    st.s_findFile = ps_intern_cstr(syms, "__findFile");
+    st.s_nixPath = ps_intern_cstr(syms, "__nixPath");
+    st.s_or = ps_intern_cstr(syms, "or");
+    st.s_body = ps_intern_cstr(syms, "body");
+
+    if (src->len > INT32_MAX - 2) {
+        ut_err_set(err, "%s: file too large to parse", src->path ? src->path : "input");
+        return NULL;
+    }
+
+    /* line table for offset -> line:column */
+    size_t cap = 64;
+    st.line_starts = ut_xmalloc(cap * sizeof *st.line_starts);
+    st.line_starts[st.nlines++] = 0;
+    for (const char *p = src->text, *end = src->text + src->len; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            break;
+        if (st.nlines == cap) {
+            cap *= 2;
+            st.line_starts = ut_xrealloc(st.line_starts, cap * sizeof *st.line_starts);
+        }
+        st.line_starts[st.nlines++] = (uint32_t)(nl + 1 - src->text);
+        p = nl + 1;
+    }
+
+    /* flex scans in place and needs two NULs at the end */
+    char *buf = ut_xmalloc(src->len + 2);
+    memcpy(buf, src->text, src->len);
+    buf[src->len] = buf[src->len + 1] = 0;
+    st.lexbase = buf;
+
+    yyscan_t scanner;
+    ps_expr *result = NULL;
+    if (ps_lex_lex_init_extra(&st, &scanner) != 0) {
+        ut_err_set(err, "cannot initialise the lexer");
+    } else {
+        ps_lex__scan_buffer(buf, src->len + 2, scanner);
+        int rc = ps_yyparse(scanner, &st);
+        ps_lex_lex_destroy(scanner);
+        if (rc == 0 && !st.failed && st.result && ps__finish(&st, st.result))
+            result = st.result;
+        else if (!st.failed)
+            ut_err_set(err, rc == 2 ? "parser stack exhausted" : "syntax error");
+    }
+    free(buf);
+    free(st.line_starts);
+    free(st.aslots);
+    return result;
+}

@@ -1,0 +1,82 @@
+/* Positions in messages, laid out as Nix lays them out: the origin, then
+ * the line before, the line itself with a caret under the column, and the
+ * line after. */
+#include "parser/internal.h"
+
+#include <string.h>
+
+void ps_format_pos(ut_buf *out, ps_pos pos)
+{
+    if (!pos.src) {
+        ut_buf_puts(out, "«none»");
+        return;
+    }
+    switch (pos.src->origin) {
+    case PS_ORIGIN_FILE:
+        ut_buf_puts(out, pos.src->path ? pos.src->path : "");
+        break;
+    case PS_ORIGIN_STDIN:
+        ut_buf_puts(out, "«stdin»");
+        break;
+    case PS_ORIGIN_STRING:
+        ut_buf_puts(out, "«string»");
+        break;
+    }
+    ut_buf_printf(out, ":%u:%u", pos.line, pos.col);
+}
+
+/* Finds line `line` (1-based) of text; false if the text has fewer lines. */
+static bool find_line(const ps_source *src, uint32_t line, const char **start, size_t *len)
+{
+    if (line == 0)
+        return false;
+    const char *p = src->text, *end = src->text + src->len;
+    for (uint32_t l = 1; l < line; l++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            return false;
+        p = nl + 1;
+    }
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    *start = p;
+    *len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+    return true;
+}
+
+static void code_line(ut_buf *out, unsigned indent, uint32_t no, const char *s, size_t len)
+{
+    ut_buf_printf(out, "\n%*s%5u|", (int)(indent + 8), "", no);
+    if (len) {
+        ut_buf_putc(out, ' ');
+        ut_buf_append(out, s, len);
+    }
+}
+
+void ps__format_snippet(ut_buf *out, ps_pos pos, unsigned indent)
+{
+    ut_buf_printf(out, "%*sat ", (int)(indent + 7), "");
+    ps_format_pos(out, pos);
+    ut_buf_putc(out, ':');
+    if (!pos.src || !pos.src->text)
+        return;
+    const char *s;
+    size_t len;
+    if (pos.line > 1 && find_line(pos.src, pos.line - 1, &s, &len))
+        code_line(out, indent, pos.line - 1, s, len);
+    if (find_line(pos.src, pos.line, &s, &len)) {
+        code_line(out, indent, pos.line, s, len);
+        ut_buf_printf(out, "\n%*s|%*s^", (int)(indent + 13), "", (int)pos.col, "");
+    }
+    if (find_line(pos.src, pos.line + 1, &s, &len))
+        code_line(out, indent, pos.line + 1, s, len);
+}
+
+void ps_format_pos_snippet(ut_buf *out, ps_pos pos)
+{
+    ps__format_snippet(out, pos, 0);
+}
+
+void ps_format_pos_snippet_indent(ut_buf *out, ps_pos pos, unsigned indent)
+{
+    ps__format_snippet(out, pos, indent);
+}
