@@ -171,15 +171,22 @@ bool nc_drv_fill_outputs(nc_derivation *d, const char *store_dir, nc_drv_hash_lo
 bool nc_drv_store_path(const nc_derivation *d, const char *store_dir, ut_buf *out, ut_err *e);
 
 /* ---- JSON ------------------------------------------------------------------
- * nc_drv_to_json_v28: the value `nix show-derivation` (Nix 2.8) prints for one
- * derivation, i.e. {"outputs":..,"inputSrcs":..,"inputDrvs":..,"system":..,
- * "builder":..,"args":..,"env":..}. Returns a new jansson reference (json_t *,
- * declared void * so this header does not pull in jansson).
+ * nc_drv_json_v28: the value `nix show-derivation` (Nix 2.8) prints for one
+ * derivation: {"outputs", "inputSrcs", "inputDrvs", "system", "builder",
+ * "args", "env"} in that order, pretty-printed with two-space indents as if
+ * nested `indent` levels deep, strings escaped exactly as Nix 2.8's JSON
+ * writer (bytes >= 0x80 pass through unchanged). Written as text rather than
+ * through jansson because the escaping is part of the format.
+ * nc_json_string_v28: one string in that escaping (for the outer keys).
+ *
  * nc_drv_to_json / nc_drv_from_json: the current format ("version": 4, paths
- * as base names, SRI hashes, "inputs": {"drvs", "srcs"}); from_json returns
- * NULL with e set on anything malformed. */
-void *nc_drv_to_json_v28(const nc_derivation *d, const char *store_dir);
-void *nc_drv_to_json(const nc_derivation *d, const char *store_dir);
+ * as base names, SRI hashes, "inputs": {"drvs", "srcs"}, a "__json" env entry
+ * shown as "structuredAttrs"). to_json returns a new jansson reference
+ * (json_t *, declared void * so this header does not pull in jansson);
+ * from_json returns NULL with e set on anything malformed. */
+void nc_drv_json_v28(const nc_derivation *d, int indent, ut_buf *out);
+void nc_json_string_v28(ut_buf *out, nc_str s);
+void *nc_drv_to_json(const nc_derivation *d);
 nc_derivation *nc_drv_from_json(const void *json, const char *store_dir, ut_err *e);
 
 #endif

@@ -11,7 +11,7 @@ typedef struct nc_narinfo {
     ut_arena *arena;          /* owns every string below */
     nc_str store_path;        /* full path */
     nc_str url;
-    nc_str compression;       /* as written; Nix reads a missing one as "bzip2" */
+    nc_str compression;       /* a missing one reads as "bzip2", as in Nix */
     bool has_file_hash;
     nc_hash file_hash;
     uint64_t file_size;       /* 0 = absent */
@@ -21,7 +21,7 @@ typedef struct nc_narinfo {
     size_t nrefs;
     nc_str deriver;           /* base name; empty = absent */
     nc_str system;            /* empty = absent */
-    nc_str *sigs;             /* in file order */
+    nc_str *sigs;             /* sorted, unique (a std::set in Nix) */
     size_t nsigs;
     nc_str ca;                /* content address rendering; empty = absent */
 } nc_narinfo;
