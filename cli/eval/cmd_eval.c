@@ -1,0 +1,351 @@
+/* straylight eval: nix-instantiate --eval with the same output and exit
+ * codes. */
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "eval/builtins.h"
+#include "eval/value.h"
+
+typedef struct autoarg {
+    const char *name;
+    const char *val;
+    bool is_str;
+} autoarg;
+
+typedef struct eval_job {
+    int argc;
+    char **argv;
+    int rc;
+} eval_job;
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: straylight eval [--strict] [--json] [--xml] [--raw] [-E EXPR | FILE | -]\n"
+            "         [-A ATTRPATH] [--arg NAME EXPR] [--argstr NAME STR] [-I PATH] [--show-trace]\n");
+}
+
+static ps_lint lint_level(const char *s)
+{
+    if (strcmp(s, "fatal") == 0)
+        return PS_LINT_FATAL;
+    if (strcmp(s, "warn") == 0)
+        return PS_LINT_WARN;
+    return PS_LINT_OFF;
+}
+
+/* Nix's autoCallFunction: a function with formals is applied to the
+ * --arg/--argstr values it names (all of them if it has `...`). */
+static void auto_call(ev_state *S, ev_value *v, autoarg *args, size_t nargs, ev_value *out)
+{
+    ev_force(S, v, (ps_pos){0});
+    if (v->type == EV_ATTRS) {
+        ev_attr *f = ev_attrs_find(v->u.a, ev_sym(S, "__functor"));
+        if (f) {
+            size_t mark = ev_stack_mark(S);
+            ev_value *t = ev_stack_push(S, 3);
+            t[0] = f->value;
+            t[1] = *v;
+            ev_call(S, &t[0], 1, &t[1], &t[2], (ps_pos){0});
+            auto_call(S, &t[2], args, nargs, out);
+            ev_stack_reset(S, mark);
+            return;
+        }
+    }
+    if (v->type != EV_LAMBDA) {
+        *out = *v;
+        return;
+    }
+    extern bool ev_lambda_formals(ev_state * S, const ev_value *fn, bool *ellipsis, ps_sym **names,
+                                  bool **has_default, uint32_t *n);
+    bool ellipsis;
+    ps_sym *names;
+    bool *has_def;
+    uint32_t n;
+    if (!ev_lambda_formals(S, v, &ellipsis, &names, &has_def, &n)) {
+        *out = *v;
+        return;
+    }
+    size_t mark = ev_stack_mark(S);
+    ev_value *slots = ev_stack_push(S, 2);
+    ev_attrs *a = ev_attrs_new(S, nargs);
+    slots[0] = ev_mk_attrs(a);
+    for (size_t i = 0; i < nargs; i++) {
+        ps_sym s = ev_sym(S, args[i].name);
+        bool wanted = ellipsis;
+        for (uint32_t j = 0; j < n && !wanted; j++)
+            wanted = names[j] == s;
+        if (!wanted)
+            continue;
+        ev_value val;
+        if (args[i].is_str) {
+            val = ev_mk_cstring(S, args[i].val);
+        } else {
+            char cwd[PATH_MAX];
+            if (!getcwd(cwd, sizeof cwd))
+                strcpy(cwd, "/");
+            ev_value *tmp = ev_stack_push(S, 1);
+            ev_eval_string(S, args[i].val, strlen(args[i].val), PS_ORIGIN_STRING, cwd, tmp);
+            val = *tmp;
+        }
+        ev_attrs_add(a, s, val, 0);
+    }
+    ev_attrs_finish(a);
+    for (uint32_t j = 0; j < n; j++)
+        if (!has_def[j] && !ev_attrs_find(a, names[j])) {
+            free(names);
+            free(has_def);
+            ev_error(S, EV_ERR_EVAL, (ps_pos){0},
+                     "cannot evaluate a function that has an argument without a value ('%s')\n"
+                     "Nix attempted to evaluate a function as a top level expression; in\n"
+                     "this case it must have its arguments supplied either by default\n"
+                     "values, or passed explicitly with '--arg' or '--argstr'. See\n"
+                     "https://nix.dev/manual/nix/stable/language/constructs.html#functions.",
+                     ev_sym_str(S, names[j]));
+        }
+    free(names);
+    free(has_def);
+    ev_call(S, v, 1, &slots[0], &slots[1], (ps_pos){0});
+    *out = slots[1];
+    ev_stack_reset(S, mark);
+}
+
+static void select_attr_path(ev_state *S, ev_value *v, const char *path, autoarg *args, size_t nargs)
+{
+    char *p = strdup(path);
+    char *save = NULL;
+    for (char *tok = strtok_r(p, ".", &save); tok; tok = strtok_r(NULL, ".", &save)) {
+        auto_call(S, v, args, nargs, v);
+        ev_force(S, v, (ps_pos){0});
+        char *end;
+        long idx = strtol(tok, &end, 10);
+        if (*end == 0 && *tok) {
+            if (v->type != EV_LIST) {
+                free(p);
+                ev_error(S, EV_ERR_EVAL, (ps_pos){0},
+                         "the expression selected by the selection path '%s' should be a list but is %s", path,
+                         ev_type_name(v));
+            }
+            if (idx < 0 || (size_t)idx >= v->u.l->h.n) {
+                free(p);
+                ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "list index %ld in selection path '%s' is out of range", idx,
+                         path);
+            }
+            *v = v->u.l->v[idx];
+        } else {
+            if (v->type != EV_ATTRS) {
+                free(p);
+                ev_error(S, EV_ERR_EVAL, (ps_pos){0},
+                         "the expression selected by the selection path '%s' should be a set but is %s", path,
+                         ev_type_name(v));
+            }
+            ev_attr *a = ev_attrs_find(v->u.a, ev_sym(S, tok));
+            if (!a) {
+                free(p);
+                ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "attribute '%s' in selection path '%s' not found", tok, path);
+            }
+            *v = a->value;
+        }
+    }
+    free(p);
+}
+
+typedef struct eval_opts {
+    bool strict, json, xml, raw, show_trace, location;
+    const char *expr, *file, *attrpath;
+    autoarg *args;
+    size_t nargs;
+} eval_opts;
+
+static int evaluate(ev_state *S, const eval_opts *eo, ut_buf *out)
+{
+    volatile int rc = 0;
+    ev_try t;
+    if (ev_try_begin(S, &t) == 0) {
+        ev_value *v = ev_stack_push(S, 2);
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof cwd))
+            strcpy(cwd, "/");
+        if (eo->expr) {
+            ev_eval_string(S, eo->expr, strlen(eo->expr), PS_ORIGIN_STRING, cwd, &v[0]);
+        } else if (eo->file && strcmp(eo->file, "-") == 0) {
+            ut_buf in = UT_BUF_INIT;
+            ut_err err = UT_ERR_INIT;
+            if (!ut_read_fd(0, &in, &err)) {
+                ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "%s", err.msg);
+            }
+            ev_eval_string(S, in.data ? in.data : "", in.len, PS_ORIGIN_STDIN, cwd, &v[0]);
+            ut_buf_free(&in);
+        } else {
+            const char *f = eo->file ? eo->file : "default.nix";
+            char *abs;
+            if (f[0] == '/')
+                abs = ev_canon_path(f, strlen(f));
+            else {
+                ut_buf b = UT_BUF_INIT;
+                ut_buf_printf(&b, "%s/%s", cwd, f);
+                abs = ev_canon_path(b.data, b.len);
+                ut_buf_free(&b);
+            }
+            ev_value tmp;
+            (void)tmp;
+            ev_eval_file(S, abs, &v[0], (ps_pos){0});
+            free(abs);
+        }
+        if (eo->attrpath && *eo->attrpath)
+            select_attr_path(S, &v[0], eo->attrpath, eo->args, eo->nargs);
+        auto_call(S, &v[0], eo->args, eo->nargs, &v[1]);
+        if (eo->xml) {
+            ev_to_xml(S, out, &v[1], (ps_pos){0}, eo->location, NULL);
+        } else if (eo->json) {
+            ev_to_json(S, out, &v[1], (ps_pos){0}, true, NULL);
+            ut_buf_putc(out, '\n');
+        } else if (eo->raw) {
+            ev_coerce_to_string(S, &v[1], (ps_pos){0}, EV_COERCE_COPY_TO_STORE, out, NULL, NULL);
+        } else {
+            if (eo->strict)
+                ev_force_deep(S, &v[1], (ps_pos){0});
+            else
+                ev_force(S, &v[1], (ps_pos){0});
+            ev_print(S, out, &v[1], eo->strict ? EV_PRINT_STRICT : 0);
+            ut_buf_putc(out, '\n');
+        }
+        ev_try_end(S, &t);
+    } else {
+        ev_try_end(S, &t);
+        ut_buf e = UT_BUF_INIT;
+        ev_error_format(S, &e, eo->show_trace);
+        fflush(stdout);
+        fwrite(e.data, 1, e.len, stderr);
+        ut_buf_free(&e);
+        rc = 1;
+    }
+    return rc;
+}
+
+static int run_eval(int argc, char **argv)
+{
+    bool strict = false, json = false, xml = false, raw = false, show_trace = false, location = true;
+    const char *expr = NULL, *file = NULL, *attrpath = NULL;
+    autoarg *args = calloc((size_t)argc + 1, sizeof *args);
+    size_t nargs = 0;
+    const char **search = calloc((size_t)argc + 2, sizeof *search);
+    size_t nsearch = 0;
+    ev_options o = {0};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool more = i + 1 < argc;
+        if (strcmp(a, "--strict") == 0)
+            strict = true;
+        else if (strcmp(a, "--json") == 0)
+            json = true;
+        else if (strcmp(a, "--xml") == 0)
+            xml = true;
+        else if (strcmp(a, "--raw") == 0)
+            raw = true;
+        else if (strcmp(a, "--eval") == 0 || strcmp(a, "--impure") == 0 || strcmp(a, "--read-write-mode") == 0)
+            ;
+        else if (strcmp(a, "--no-location") == 0)
+            location = false;
+        else if (strcmp(a, "--show-trace") == 0)
+            show_trace = true;
+        else if (strcmp(a, "--no-show-trace") == 0)
+            show_trace = false;
+        else if (strcmp(a, "--pure-eval") == 0)
+            o.pure = true;
+        else if ((strcmp(a, "-E") == 0 || strcmp(a, "--expr") == 0) && more)
+            expr = argv[++i];
+        else if ((strcmp(a, "-A") == 0 || strcmp(a, "--attr") == 0) && more)
+            attrpath = argv[++i];
+        else if ((strcmp(a, "--arg") == 0 || strcmp(a, "--argstr") == 0) && i + 2 < argc) {
+            args[nargs].is_str = strcmp(a, "--argstr") == 0;
+            args[nargs].name = argv[i + 1];
+            args[nargs].val = argv[i + 2];
+            nargs++;
+            i += 2;
+        } else if (strcmp(a, "-I") == 0 && more)
+            search[nsearch++] = argv[++i];
+        else if (strncmp(a, "-I", 2) == 0 && a[2])
+            search[nsearch++] = a + 2;
+        else if (strcmp(a, "--max-call-depth") == 0 && more)
+            o.max_call_depth = (uint32_t)strtoul(argv[++i], NULL, 10);
+        else if ((strcmp(a, "--extra-experimental-features") == 0 || strcmp(a, "--experimental-features") == 0) &&
+                 more) {
+            const char *f = argv[++i];
+            if (strstr(f, "pipe-operators"))
+                o.parse.pipe_operators = true;
+        } else if (strcmp(a, "--lint-url-literals") == 0 && more)
+            o.parse.lint_url_literals = lint_level(argv[++i]);
+        else if (strcmp(a, "--lint-short-path-literals") == 0 && more)
+            o.parse.lint_short_path_literals = lint_level(argv[++i]);
+        else if (strcmp(a, "--lint-absolute-path-literals") == 0 && more)
+            o.parse.lint_absolute_path_literals = lint_level(argv[++i]);
+        else if ((strcmp(a, "--option") == 0) && i + 2 < argc)
+            i += 2;
+        else if (strcmp(a, "--help") == 0) {
+            usage();
+            free(args);
+            free(search);
+            return 0;
+        } else if (strcmp(a, "-") == 0 || a[0] != '-')
+            file = a;
+        else {
+            fprintf(stderr, "error: unrecognised flag '%s'\n", a);
+            usage();
+            free(args);
+            free(search);
+            return 1;
+        }
+    }
+    const char *np = getenv("NIX_PATH");
+    if (np && *np)
+        search[nsearch++] = np;
+    o.search_path = search;
+    o.nsearch_path = nsearch;
+    o.show_trace = show_trace;
+    ev_state *S = ev_state_new(&o);
+    ut_buf out = UT_BUF_INIT;
+    eval_opts eo = {strict, json, xml, raw, show_trace, location, expr, file, attrpath, args, nargs};
+    int rc = evaluate(S, &eo, &out);
+    if (out.len)
+        fwrite(out.data, 1, out.len, stdout);
+    fflush(stdout);
+    ut_buf_free(&out);
+    ev_state_free(S);
+    free(args);
+    free(search);
+    return rc;
+}
+
+static void *eval_thread(void *p)
+{
+    eval_job *j = p;
+    j->rc = run_eval(j->argc, j->argv);
+    return NULL;
+}
+
+/* Evaluation runs on a thread with a large stack: Nix's max-call-depth
+ * bounds function calls, and the evaluator's own guard turns whatever
+ * remains (very deep thunk chains) into a clean error before the end. */
+static int cmd_eval(int argc, char **argv)
+{
+    eval_job j = {argc, argv, 1};
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, (size_t)512 << 20);
+    pthread_t th;
+    if (pthread_create(&th, &attr, eval_thread, &j) != 0) {
+        pthread_attr_destroy(&attr);
+        return run_eval(argc, argv);
+    }
+    pthread_join(th, NULL);
+    pthread_attr_destroy(&attr);
+    return j.rc;
+}
+
+const cli_command cli_cmd_eval = {"eval", "evaluate a Nix expression (like nix-instantiate --eval)", cmd_eval};

@@ -1,0 +1,329 @@
+/* The evaluator's heap: segregated size classes carved from large chunks,
+ * a precise non-moving mark-and-sweep collector, run only at safe points.
+ *
+ * Small objects (<= EV_SMALL_MAX bytes) live in chunks per size class, so a
+ * 32-byte thunk costs 32 bytes; larger objects get their own malloc block
+ * with a small list header. Marking is iterative (explicit mark stack), so a
+ * million-element linked list cannot overflow the C stack. While marking, a
+ * slot that holds an already-evaluated thunk is overwritten with the thunk's
+ * value, so forced thunks become garbage even while the containers that
+ * referenced them stay alive (a genList of ten million numbers keeps only
+ * the numbers). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval/internal.h"
+
+#define EV_GRAIN 16u
+#define EV_SMALL_MAX 512u
+#define EV_NCLASS (EV_SMALL_MAX / EV_GRAIN)
+#define EV_CHUNK_BYTES (256u * 1024u)
+
+typedef struct ev_chunk {
+    struct ev_chunk *next;
+    size_t used;            /* bytes handed out by bumping */
+    char *mem;
+} ev_chunk;
+
+typedef struct ev_freeobj {
+    ev_gch h;
+    struct ev_freeobj *next;
+} ev_freeobj;
+
+typedef struct ev_class {
+    ev_chunk *chunks;
+    ev_freeobj *free;
+} ev_class;
+
+struct ev_pool {
+    ev_class cls[EV_NCLASS];
+};
+
+typedef struct ev_large {
+    struct ev_large *next;
+    size_t size;
+    /* the object follows, 16-byte aligned */
+    uint64_t pad;
+} ev_large;
+
+void ev_gc_init(ev_state *S)
+{
+    S->pools = ut_xcalloc(1, sizeof(ev_pool));
+    S->large = NULL;
+    S->heap_bytes = 0;
+    S->gc_threshold = 64u << 20;
+}
+
+void ev_gc_free_all(ev_state *S)
+{
+    if (!S->pools)
+        return;
+    for (unsigned c = 0; c < EV_NCLASS; c++) {
+        ev_chunk *ch = S->pools->cls[c].chunks;
+        while (ch) {
+            ev_chunk *n = ch->next;
+            free(ch->mem);
+            free(ch);
+            ch = n;
+        }
+    }
+    ev_large *l = S->large;
+    while (l) {
+        ev_large *n = l->next;
+        free(l);
+        l = n;
+    }
+    free(S->pools);
+    S->pools = NULL;
+    S->large = NULL;
+}
+
+void *ev_gc_alloc(ev_state *S, ev_objkind kind, size_t size)
+{
+    size = (size + EV_GRAIN - 1) & ~(size_t)(EV_GRAIN - 1);
+    if (size < EV_GRAIN)
+        size = EV_GRAIN;
+    ev_gch *h;
+    if (size <= EV_SMALL_MAX) {
+        ev_class *cl = &S->pools->cls[size / EV_GRAIN - 1];
+        if (cl->free) {
+            h = &cl->free->h;
+            cl->free = cl->free->next;
+        } else {
+            ev_chunk *ch = cl->chunks;
+            if (!ch || ch->used + size > EV_CHUNK_BYTES) {
+                ch = ut_xmalloc(sizeof *ch);
+                ch->mem = ut_xmalloc(EV_CHUNK_BYTES);
+                ch->used = 0;
+                ch->next = cl->chunks;
+                cl->chunks = ch;
+            }
+            h = (ev_gch *)(ch->mem + ch->used);
+            ch->used += size;
+        }
+        memset(h, 0, size);
+    } else {
+        ev_large *l = ut_xcalloc(1, sizeof(ev_large) + size);
+        l->size = size;
+        l->next = S->large;
+        S->large = l;
+        h = (ev_gch *)(l + 1);
+    }
+    h->kind = (uint8_t)kind;
+    S->heap_bytes += size;
+    return h;
+}
+
+size_t ev_heap_bytes(ev_state *S) { return S->heap_bytes; }
+
+/* ---- marking ----------------------------------------------------------- */
+
+typedef struct ev_markstack {
+    ev_gch **v;
+    size_t n, cap;
+} ev_markstack;
+
+static void ms_push(ev_markstack *m, ev_gch *o)
+{
+    if (!o || (o->flags & EV_GC_STATIC) || o->mark)
+        return;
+    o->mark = 1;
+    if (m->n == m->cap) {
+        m->cap = m->cap ? m->cap * 2 : 1024;
+        m->v = ut_xrealloc(m->v, m->cap * sizeof *m->v);
+    }
+    m->v[m->n++] = o;
+}
+
+static void mark_value(ev_markstack *m, ev_value *v)
+{
+    switch (v->type) {
+    case EV_THUNK: {
+        ev_thunk *t = v->u.t;
+        if (EV_TH_STATE(t) == EV_TH_DONE && !(t->h.flags & EV_TH_BH)) {
+            *v = t->u.v;     /* short-circuit the indirection */
+            mark_value(m, v);
+            return;
+        }
+        ms_push(m, &t->h);
+        return;
+    }
+    case EV_STRING:
+    case EV_PATH:
+    case EV_ATTRS:
+    case EV_LIST:
+    case EV_LAMBDA:
+    case EV_PRIMOP_APP:
+    case EV_ENV:
+    case EV_BOXV:
+        ms_push(m, v->u.obj);
+        return;
+    default:
+        return;
+    }
+}
+
+static void mark_children(ev_markstack *m, ev_gch *o)
+{
+    switch (o->kind) {
+    case EV_OBJ_STRING: {
+        ev_string *s = (ev_string *)o;
+        if (s->ctx)
+            ms_push(m, &s->ctx->h);
+        break;
+    }
+    case EV_OBJ_ATTRS: {
+        ev_attrs *a = (ev_attrs *)o;
+        for (uint32_t i = 0; i < a->h.n; i++)
+            mark_value(m, &a->a[i].value);
+        break;
+    }
+    case EV_OBJ_LIST: {
+        ev_list *l = (ev_list *)o;
+        for (uint32_t i = 0; i < l->h.n; i++)
+            mark_value(m, &l->v[i]);
+        break;
+    }
+    case EV_OBJ_LAMBDA:
+        if (((ev_lambda *)o)->env)
+            ms_push(m, &((ev_lambda *)o)->env->h);
+        break;
+    case EV_OBJ_PAPP: {
+        ev_papp *p = (ev_papp *)o;
+        for (uint32_t i = 0; i < p->h.n; i++)
+            mark_value(m, &p->args[i]);
+        break;
+    }
+    case EV_OBJ_THUNK: {
+        ev_thunk *t = (ev_thunk *)o;
+        switch (EV_TH_STATE(t)) {
+        case EV_TH_CODE:
+            if (t->u.c.env)
+                ms_push(m, &t->u.c.env->h);
+            break;
+        case EV_TH_APP:
+            ms_push(m, t->u.app.fn);
+            mark_value(m, &t->u.app.arg);
+            break;
+        case EV_TH_DONE:
+            mark_value(m, &t->u.v);
+            break;
+        }
+        break;
+    }
+    case EV_OBJ_ENV: {
+        ev_env *e = (ev_env *)o;
+        if (e->up)
+            ms_push(m, &e->up->h);
+        for (uint32_t i = 0; i < e->h.n; i++)
+            mark_value(m, &e->v[i]);
+        break;
+    }
+    case EV_OBJ_BOX: {
+        ev_box *b = (ev_box *)o;
+        if (!(b->h.flags & EV_BOX_RAW))
+            for (uint32_t i = 0; i < b->h.n; i++)
+                mark_value(m, &b->v[i]);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+static void mark_roots(ev_state *S, ev_markstack *m)
+{
+    for (ev_value *v = S->stack; v < S->sp; v++)
+        mark_value(m, v);
+    if (S->base_env)
+        ms_push(m, &S->base_env->h);
+    mark_value(m, &S->builtins);
+    if (S->builtins_pending)
+        ms_push(m, &S->builtins_pending->h);
+    for (size_t i = 0; i < S->nforcing; i++)
+        ms_push(m, &S->forcing[i]->h);
+    if (S->empty_string)
+        ms_push(m, &S->empty_string->h);
+    size_t it = 0;
+    const char *k;
+    size_t kl;
+    void *val;
+    while (ut_hmap_next(S->import_cache, &it, &k, &kl, &val))
+        ms_push(m, (ev_gch *)val);
+}
+
+static void sweep(ev_state *S)
+{
+    size_t live = 0;
+    for (unsigned c = 0; c < EV_NCLASS; c++) {
+        size_t size = (c + 1) * EV_GRAIN;
+        ev_class *cl = &S->pools->cls[c];
+        cl->free = NULL;
+        for (ev_chunk *ch = cl->chunks; ch; ch = ch->next) {
+            for (size_t off = 0; off + size <= ch->used; off += size) {
+                ev_gch *h = (ev_gch *)(ch->mem + off);
+                if (h->kind != EV_OBJ_FREE && h->mark) {
+                    h->mark = 0;
+                    live += size;
+                    continue;
+                }
+                ev_freeobj *f = (ev_freeobj *)h;
+                f->h.kind = EV_OBJ_FREE;
+                f->h.mark = 0;
+                f->next = cl->free;
+                cl->free = f;
+            }
+        }
+    }
+    ev_large **pl = (ev_large **)&S->large;
+    while (*pl) {
+        ev_large *l = *pl;
+        ev_gch *h = (ev_gch *)(l + 1);
+        if (h->mark) {
+            h->mark = 0;
+            live += l->size;
+            pl = &l->next;
+        } else {
+            *pl = l->next;
+            free(l);
+        }
+    }
+    S->heap_bytes = live;
+}
+
+void ev_gc_collect(ev_state *S)
+{
+    ev_markstack m = {0};
+    mark_roots(S, &m);
+    while (m.n) {
+        ev_gch *o = m.v[--m.n];
+        mark_children(&m, o);
+    }
+    free(m.v);
+    sweep(S);
+    S->gc_count++;
+    size_t next = S->heap_bytes * 2;
+    S->gc_threshold = next < (64u << 20) ? (64u << 20) : next;
+}
+
+void ev_gc_safepoint_slow(ev_state *S)
+{
+    ev_gc_collect(S);
+}
+
+ev_env *ev_env_new(ev_state *S, ev_env *up, uint32_t n)
+{
+    ev_env *e = ev_gc_alloc(S, EV_OBJ_ENV, sizeof(ev_env) + n * sizeof(ev_value));
+    e->h.n = n;
+    e->up = up;
+    return e;
+}
+
+ev_thunk *ev_thunk_new(ev_state *S, const ev_code *code, ev_env *env)
+{
+    ev_thunk *t = ev_gc_alloc(S, EV_OBJ_THUNK, sizeof(ev_thunk));
+    t->h.flags = EV_TH_CODE;
+    t->u.c.code = code;
+    t->u.c.env = env;
+    return t;
+}

@@ -1,0 +1,282 @@
+/* eval/: internals shared by the evaluator's own files. Not for other layers
+ * (builtins use eval/value.h and eval/builtins.h). */
+#ifndef STRAYLIGHT_EVAL_INTERNAL_H
+#define STRAYLIGHT_EVAL_INTERNAL_H
+
+#include "eval/builtins.h"
+#include "eval/value.h"
+#include "parser/parser.h"
+
+/* ---- compiled code ----------------------------------------------------- */
+
+typedef enum ev_op {
+    C_CONST,        /* literal value (static object for strings/paths) */
+    C_VAR,          /* env slot: level up, index */
+    C_WITHVAR,      /* dynamic lookup through `with` scopes */
+    C_SELECT,
+    C_HASATTR,
+    C_ATTRS,
+    C_LIST,
+    C_LAMBDA,
+    C_CALL,
+    C_LET,
+    C_WITH,
+    C_IF,
+    C_ASSERT,
+    C_NOT,
+    C_EQ,
+    C_NEQ,
+    C_AND,
+    C_OR,
+    C_IMPL,
+    C_UPDATE,
+    C_CONCAT_LISTS,
+    C_CONCAT_STRINGS,
+    C_CURPOS,
+    C_BUILTIN_ADD,  /* not emitted by the parser; reserved */
+} ev_op;
+
+typedef struct ev_code ev_code;
+
+typedef struct ev_cattr {       /* a static attribute of C_ATTRS / C_LET */
+    ps_sym name;
+    uint32_t pos;
+    ev_code *value;
+    uint8_t where;              /* EV_AW_* */
+} ev_cattr;
+
+enum {
+    EV_AW_NORMAL = 0,           /* thunk in the (rec) env */
+    EV_AW_OUTER,                /* inherited: evaluated in the env outside */
+    EV_AW_INHFROM,              /* in the inherit-from env */
+};
+
+typedef struct ev_cdyn {
+    ev_code *name;
+    ev_code *value;
+    uint32_t pos;
+} ev_cdyn;
+
+typedef struct ev_cformal {
+    ps_sym name;
+    ev_code *def;
+    uint32_t slot;
+    ps_pos pos;
+} ev_cformal;
+
+typedef struct ev_clambda {
+    ps_sym arg;
+    bool has_formals;
+    bool ellipsis;
+    ev_cformal *formals;        /* sorted by symbol number */
+    uint32_t nformals;
+    uint32_t nslots;
+    ev_code *body;
+    ps_sym name;
+    ps_pos pos;
+} ev_clambda;
+
+typedef struct ev_cpath {       /* attribute path element */
+    ps_sym name;                /* or PS_NOSYM with expr */
+    ev_code *expr;
+} ev_cpath;
+
+struct ev_code {
+    uint8_t op;
+    bool tail_ok;
+    ps_pos pos;
+    union {
+        ev_value k;                                             /* C_CONST */
+        struct { uint32_t level, index; ps_sym name; } var;     /* C_VAR */
+        struct { uint32_t level; ps_sym name; } wvar;           /* C_WITHVAR: level of the innermost with */
+        struct { ev_code *e; ev_cpath *path; uint32_t n; ev_code *def; } sel;
+        struct {
+            bool rec;
+            ev_cattr *attrs; uint32_t nattrs;
+            ev_code **inh; uint32_t ninh;   /* inherit-from sources */
+            ev_cdyn *dyn; uint32_t ndyn;
+            ev_code *body;                  /* C_LET */
+        } attrs;
+        struct { ev_code **e; uint32_t n; } list;
+        ev_clambda *lambda;
+        struct { ev_code *fn; ev_code **args; uint32_t nargs; } call;
+        struct { ev_code *attrs; ev_code *body; uint32_t prev_with; } with;
+        struct { ev_code *a, *b, *c; } ops;
+        struct { ev_code **parts; ps_pos *ppos; uint32_t n; bool force_string; } concat;
+    } u;
+};
+
+/* Compiles an expression whose free variables resolve against the base
+ * environment (builtins), optionally extended by `scope` (scopedImport). */
+ev_code *ev_compile(ev_state *S, ut_arena *arena, const ps_expr *e,
+                    const ev_attrs *scope, ut_err *err);
+
+/* ---- heap objects ------------------------------------------------------ */
+
+struct ev_lambda {
+    ev_gch h;
+    const ev_clambda *code;
+    ev_env *env;
+};
+
+enum { EV_TH_CODE = 0, EV_TH_APP, EV_TH_BLACKHOLE, EV_TH_DONE };
+/* h.flags low bits: state; EV_TH_BLACKHOLE is ORed over CODE/APP. */
+#define EV_TH_STATE(t) ((t)->h.flags & 3u)
+#define EV_TH_BH 4u
+
+struct ev_thunk {
+    ev_gch h;
+    union {
+        struct { const ev_code *code; ev_env *env; } c;
+        struct { ev_gch *fn; ev_value arg; } app;
+        ev_value v;
+    } u;
+};
+
+struct ev_env {
+    ev_gch h;       /* h.n slots; flags EV_ENV_WITH */
+    ev_env *up;
+    ev_value v[];
+};
+#define EV_ENV_WITH 1u
+
+typedef struct ev_box {
+    ev_gch h;       /* h.n values, or raw bytes if flags & EV_BOX_RAW */
+    uint32_t pad;
+    uint32_t bytes;
+    ev_value v[];
+} ev_box;
+#define EV_BOX_RAW 1u
+
+/* ---- errors / traces ------------------------------------------------- */
+
+typedef struct ev_trace {
+    ps_pos pos;
+    const char *fmt;
+    const char *arg;
+} ev_trace;
+
+typedef struct ev_frame_msg {   /* a formatted trace line of a raised error */
+    ps_pos pos;
+    char *msg;
+} ev_frame_msg;
+
+/* ---- the state --------------------------------------------------------- */
+
+typedef struct ev_pool ev_pool;
+
+struct ev_state {
+    ps_symtab *syms;
+    ev_options opts;
+    char *store_dir;
+    char **search_path;
+    size_t nsearch_path;
+
+    /* value stack */
+    ev_value *stack, *sp, *stack_end;
+    size_t stack_bytes;
+
+    /* heap */
+    ev_pool *pools;
+    void *large;            /* linked list of large objects */
+    size_t heap_bytes, gc_threshold;
+    bool gc_stress;
+    uint64_t gc_count;
+
+    /* positions */
+    ps_pos *positions;
+    uint32_t npositions, cappositions;
+
+    /* call depth / C stack guard */
+    uint32_t call_depth, max_call_depth;
+    uintptr_t c_stack_limit;
+
+    /* thunks being forced: roots + blackhole reset on caught errors */
+    ev_thunk **forcing;
+    size_t nforcing, capforcing;
+
+    /* trace frames */
+    ev_trace *traces;
+    size_t ntraces, captraces;
+
+    /* the pending error */
+    ev_try *try_top;
+    ev_errkind err_kind;
+    char *err_msg;
+    ps_pos err_pos;
+    ev_frame_msg *err_frames;
+    size_t nerr_frames, caperr_frames;
+
+    /* base environment */
+    ev_env *base_env;
+    ps_sym *base_syms;          /* index -> symbol */
+    uint32_t nbase, capbase;
+    ut_hmap *base_index;        /* symbol -> index+1 */
+    ev_value builtins;          /* the `builtins` attrset */
+    ev_attrs *builtins_pending; /* during registration */
+
+    /* files */
+    ut_hmap *import_cache;      /* path -> ev_box* (1 value), rooted */
+    ut_arena *code_arena;       /* parsed sources and compiled code */
+    ut_hmap *intern;            /* context strings */
+
+    ev_copy_path_fn copy_path;
+    void *copy_path_ud;
+    ut_hmap *copied_paths;
+
+    ev_string *empty_string;
+    ps_sym s_outPath, s_toString, s_functor, s_type, s_drvPath, s_name,
+        s_file, s_line, s_column, s_value, s_success, s_derivation,
+        s_body, s_or, s_key, s_operator, s_startSet;
+};
+
+/* gc.c */
+void *ev_gc_alloc(ev_state *S, ev_objkind kind, size_t size);
+void ev_gc_init(ev_state *S);
+void ev_gc_free_all(ev_state *S);
+void ev_gc_safepoint_slow(ev_state *S);
+static inline void ev_gc_safepoint(ev_state *S)
+{
+    if (S->heap_bytes >= S->gc_threshold || S->gc_stress)
+        ev_gc_safepoint_slow(S);
+}
+ev_env *ev_env_new(ev_state *S, ev_env *up, uint32_t n);
+ev_thunk *ev_thunk_new(ev_state *S, const ev_code *code, ev_env *env);
+
+/* interp.c */
+void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out);
+void ev_check_depth(ev_state *S, ps_pos pos);
+ev_value *ev_push1(ev_state *S);
+void ev_eval_code_top(ev_state *S, ev_code *c, ev_value *out);
+
+/* state.c */
+ev_value ev_import_path(ev_state *S, const char *path, ps_pos pos);
+ev_code *ev_load_file(ev_state *S, const char *path, const ev_attrs *scope, ps_pos pos);
+ev_code *ev_parse_compile(ev_state *S, const char *text, size_t len, ps_origin origin,
+                          const char *path, const char *basedir, const ev_attrs *scope,
+                          ps_pos pos);
+
+/* prim_core.c */
+extern const ev_primop_def ev_builtins_core[];
+void ev_core_register_constants(ev_state *S);
+
+/* print.c helpers */
+void ev_format_float(ut_buf *out, double f);
+
+static inline ev_value ev_obj_value(ev_gch *o)
+{
+    ev_value v = {0};
+    v.u.obj = o;
+    switch (o->kind) {
+    case EV_OBJ_LAMBDA: v.type = EV_LAMBDA; break;
+    case EV_OBJ_PRIMOP: v.type = EV_PRIMOP; break;
+    case EV_OBJ_PAPP: v.type = EV_PRIMOP_APP; break;
+    case EV_OBJ_THUNK: v.type = EV_THUNK; break;
+    case EV_OBJ_ATTRS: v.type = EV_ATTRS; break;
+    case EV_OBJ_LIST: v.type = EV_LIST; break;
+    default: v.type = EV_NULL; break;
+    }
+    return v;
+}
+
+#endif

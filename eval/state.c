@@ -1,0 +1,518 @@
+/* Evaluator state: creation, the base environment and builtin registration,
+ * positions, file import with a per-path cache, search-path lookup. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "eval/internal.h"
+
+#define EV_STACK_VALUES (4u << 20)   /* 64 MiB of reserved address space */
+
+static void set_c_stack_limit(ev_state *S)
+{
+    pthread_attr_t attr;
+    void *addr = NULL;
+    size_t size = 0;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        pthread_attr_getstack(&attr, &addr, &size);
+        pthread_attr_destroy(&attr);
+    }
+    if (!addr || size < (1u << 20)) {
+        char probe;
+        S->c_stack_limit = (uintptr_t)&probe - (6u << 20);
+        return;
+    }
+    /* the main thread's reported size may exceed what is mapped; be modest */
+    size_t margin = size / 8 > (512u << 10) ? size / 8 : (512u << 10);
+    if (margin > (8u << 20))
+        margin = 8u << 20;
+    S->c_stack_limit = (uintptr_t)addr + margin;
+}
+
+static ps_sym sym(ev_state *S, const char *s) { return ps_intern_cstr(S->syms, s); }
+
+static void base_add(ev_state *S, ps_sym name, ev_value v)
+{
+    void *old = ut_hmap_get(S->base_index, &name, sizeof name);
+    if (old) {
+        S->base_env->v[(uintptr_t)old - 1] = v;
+        return;
+    }
+    if (S->nbase == S->capbase) {
+        uint32_t cap = S->capbase ? S->capbase * 2 : 512;
+        ev_env *ne = ev_env_new(S, NULL, cap);
+        if (S->base_env)
+            memcpy(ne->v, S->base_env->v, S->nbase * sizeof(ev_value));
+        S->base_env = ne;
+        S->capbase = cap;
+    }
+    S->base_env->v[S->nbase] = v;
+    S->nbase++;
+    ut_hmap_put(S->base_index, &name, sizeof name, (void *)(uintptr_t)S->nbase);
+}
+
+static void builtins_add(ev_state *S, ps_sym name, ev_value v)
+{
+    ev_attrs *a = S->builtins_pending;
+    ev_attr *old = ev_attrs_find(a, name);
+    if (!old) {
+        /* re-check unsorted tail */
+        for (uint32_t i = 0; i < a->h.n; i++)
+            if (a->a[i].name == name) {
+                old = &a->a[i];
+                break;
+            }
+    }
+    if (old) {
+        old->value = v;
+        return;
+    }
+    if (a->h.n == a->cap) {
+        ev_attrs *na = ev_attrs_new(S, a->cap * 2);
+        memcpy(na->a, a->a, a->h.n * sizeof(ev_attr));
+        na->h.n = a->h.n;
+        a = na;
+        S->builtins_pending = a;
+    }
+    ev_attrs_add(a, name, v, 0);
+    ev_attrs_finish(a);
+}
+
+void ev_register_value(ev_state *S, const char *name, ev_value v, unsigned flags)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "__%s", name);
+    base_add(S, sym(S, buf), v);
+    if (flags & EV_PRIM_GLOBAL)
+        base_add(S, sym(S, name), v);
+    if (!(flags & EV_PRIM_INTERNAL))
+        builtins_add(S, sym(S, name), v);
+}
+
+void ev_register_primop(ev_state *S, const char *name, unsigned arity, ev_primop_fn fn, unsigned flags)
+{
+    /* primops are static objects: allocated once per state, never collected */
+    ev_primop *op = ut_arena_alloc(S->code_arena, sizeof *op);
+    op->h.kind = EV_OBJ_PRIMOP;
+    op->h.flags = EV_GC_STATIC;
+    op->name = ut_arena_strdup(S->code_arena, name);
+    op->arity = arity;
+    op->fn = fn;
+    ev_value v = {0};
+    v.type = EV_PRIMOP;
+    v.u.op = op;
+    ev_register_value(S, name, v, flags);
+}
+
+void ev_register_primops(ev_state *S, const ev_primop_def *defs)
+{
+    for (; defs->name; defs++)
+        ev_register_primop(S, defs->name, defs->arity, defs->fn, defs->flags);
+}
+
+void ev_register_nix(ev_state *S, const char *name, const char *src, unsigned flags)
+{
+    ev_code *c = ev_parse_compile(S, src, strlen(src), PS_ORIGIN_STRING, NULL, "/", NULL, (ps_pos){0});
+    if (!c)
+        ut_die("internal error: builtin '%s' does not compile", name);
+    ev_value v = {0};
+    v.type = EV_THUNK;
+    v.u.t = ev_thunk_new(S, c, NULL);   /* env set when the base env is final */
+    ev_register_value(S, name, v, flags);
+}
+
+void *ev_scratch_alloc(ev_state *S, size_t n)
+{
+    ev_box *b = ev_gc_alloc(S, EV_OBJ_BOX, sizeof(ev_box) + n);
+    b->h.flags = EV_BOX_RAW;
+    b->bytes = (uint32_t)n;
+    ev_value *slot = ev_push1(S);
+    slot->type = EV_BOXV;
+    slot->u.obj = &b->h;
+    return b->v;
+}
+
+/* ---- state ------------------------------------------------------------- */
+
+static void add_search_entries(ev_state *S, const char *s)
+{
+    /* NIX_PATH: colon separated, but "https://" style URLs keep their colon */
+    const char *p = s;
+    while (*p) {
+        const char *e = p;
+        for (;;) {
+            e = strchr(e, ':');
+            if (!e)
+                break;
+            if (strncmp(e, "://", 3) == 0) {
+                e += 3;
+                continue;
+            }
+            break;
+        }
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n) {
+            S->search_path = ut_xrealloc(S->search_path, (S->nsearch_path + 1) * sizeof(char *));
+            S->search_path[S->nsearch_path++] = ut_xstrndup(p, n);
+        }
+        if (!e)
+            break;
+        p = e + 1;
+    }
+}
+
+ev_state *ev_state_new(const ev_options *opts)
+{
+    ev_state *S = ut_xcalloc(1, sizeof *S);
+    if (opts)
+        S->opts = *opts;
+    S->syms = ps_symtab_new();
+    S->store_dir = ut_xstrdup(S->opts.store_dir ? S->opts.store_dir : "/nix/store");
+    for (size_t i = 0; i < S->opts.nsearch_path; i++)
+        add_search_entries(S, S->opts.search_path[i]);
+    S->max_call_depth = S->opts.max_call_depth ? S->opts.max_call_depth : 10000;
+    S->gc_stress = S->opts.gc_stress;
+    const char *gs = getenv("STRAYLIGHT_GC_STRESS");
+    if (gs && *gs && strcmp(gs, "0") != 0)
+        S->gc_stress = true;
+    S->stack_bytes = (size_t)EV_STACK_VALUES * sizeof(ev_value);
+    void *st = mmap(NULL, S->stack_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (st == MAP_FAILED)
+        ut_die("cannot reserve the evaluation stack: %s", strerror(errno));
+    S->stack = S->sp = st;
+    S->stack_end = S->stack + EV_STACK_VALUES;
+    set_c_stack_limit(S);
+    ev_gc_init(S);
+    S->base_index = ut_hmap_new();
+    S->import_cache = ut_hmap_new();
+    S->intern = ut_hmap_new();
+    S->copied_paths = ut_hmap_new();
+    S->code_arena = ut_arena_new();
+    S->npositions = 1;
+    S->cappositions = 1024;
+    S->positions = ut_xcalloc(S->cappositions, sizeof(ps_pos));
+
+    ev_string *e = ut_arena_alloc(S->code_arena, sizeof(ev_string) + 1);
+    e->h.kind = EV_OBJ_STRING;
+    e->h.flags = EV_GC_STATIC;
+    S->empty_string = e;
+
+    S->s_outPath = sym(S, "outPath");
+    S->s_toString = sym(S, "__toString");
+    S->s_functor = sym(S, "__functor");
+    S->s_type = sym(S, "type");
+    S->s_drvPath = sym(S, "drvPath");
+    S->s_name = sym(S, "name");
+    S->s_file = sym(S, "file");
+    S->s_line = sym(S, "line");
+    S->s_column = sym(S, "column");
+    S->s_value = sym(S, "value");
+    S->s_success = sym(S, "success");
+    S->s_derivation = sym(S, "derivation");
+    S->s_body = sym(S, "body");
+    S->s_key = sym(S, "key");
+    S->s_operator = sym(S, "operator");
+    S->s_startSet = sym(S, "startSet");
+
+    S->builtins_pending = ev_attrs_new(S, 256);
+    base_add(S, sym(S, "true"), ev_mk_bool(true));
+    base_add(S, sym(S, "false"), ev_mk_bool(false));
+    base_add(S, sym(S, "null"), ev_mk_null());
+    ev_register_primops(S, ev_builtins_core);
+    ev_core_register_constants(S);
+    ev_builtins_register_all(S);
+
+    /* builtins.builtins is the set itself */
+    ev_attrs *b = S->builtins_pending;
+    S->builtins = ev_mk_attrs(b);
+    S->builtins_pending = NULL;
+    ps_sym bs = sym(S, "builtins");
+    ev_attrs *nb = ev_attrs_new(S, b->h.n + 1);
+    memcpy(nb->a, b->a, b->h.n * sizeof(ev_attr));
+    nb->h.n = b->h.n;
+    S->builtins = ev_mk_attrs(nb);
+    ev_attrs_add(nb, bs, S->builtins, 0);
+    ev_attrs_finish(nb);
+    base_add(S, bs, S->builtins);
+    /* Nix-written builtins evaluate in the final base environment */
+    for (uint32_t i = 0; i < S->nbase; i++) {
+        ev_value *v = &S->base_env->v[i];
+        if (v->type == EV_THUNK && EV_TH_STATE(v->u.t) == EV_TH_CODE && !v->u.t->u.c.env)
+            v->u.t->u.c.env = S->base_env;
+    }
+    for (uint32_t i = 0; i < nb->h.n; i++) {
+        ev_value *v = &nb->a[i].value;
+        if (v->type == EV_THUNK && EV_TH_STATE(v->u.t) == EV_TH_CODE && !v->u.t->u.c.env)
+            v->u.t->u.c.env = S->base_env;
+    }
+    S->base_env->h.n = S->nbase;
+    return S;
+}
+
+void ev_state_free(ev_state *S)
+{
+    if (!S)
+        return;
+    ev_gc_free_all(S);
+    munmap(S->stack, S->stack_bytes);
+    size_t it = 0;
+    const char *k;
+    size_t kl;
+    void *v;
+    while (ut_hmap_next(S->intern, &it, &k, &kl, &v))
+        free(v);
+    it = 0;
+    while (ut_hmap_next(S->copied_paths, &it, &k, &kl, &v))
+        free(v);
+    ut_hmap_free(S->intern);
+    ut_hmap_free(S->copied_paths);
+    ut_hmap_free(S->base_index);
+    ut_hmap_free(S->import_cache);
+    ut_arena_free(S->code_arena);
+    for (size_t i = 0; i < S->nsearch_path; i++)
+        free(S->search_path[i]);
+    free(S->search_path);
+    free(S->store_dir);
+    free(S->positions);
+    free(S->forcing);
+    free(S->traces);
+    free(S->err_msg);
+    for (size_t i = 0; i < S->nerr_frames; i++)
+        free(S->err_frames[i].msg);
+    free(S->err_frames);
+    ps_symtab *syms = S->syms;
+    free(S);
+    ps_symtab_free(syms);
+}
+
+ps_symtab *ev_syms(ev_state *S) { return S->syms; }
+ps_sym ev_sym(ev_state *S, const char *name) { return ps_intern_cstr(S->syms, name); }
+const char *ev_sym_str(ev_state *S, ps_sym s) { return ps_sym_str(S->syms, s); }
+const ev_options *ev_opts(ev_state *S) { return &S->opts; }
+ev_value *ev_builtins_value(ev_state *S) { return &S->builtins; }
+
+uint32_t ev_pos_intern(ev_state *S, ps_pos pos)
+{
+    if (!pos.src)
+        return 0;
+    if (S->npositions == S->cappositions) {
+        S->cappositions *= 2;
+        S->positions = ut_xrealloc(S->positions, S->cappositions * sizeof(ps_pos));
+    }
+    S->positions[S->npositions] = pos;
+    return S->npositions++;
+}
+
+ps_pos ev_pos_get(ev_state *S, uint32_t idx)
+{
+    if (idx == 0 || idx >= S->npositions)
+        return (ps_pos){0};
+    return S->positions[idx];
+}
+
+/* ---- paths ------------------------------------------------------------- */
+
+char *ev_canon_path(const char *path, size_t len)
+{
+    ut_buf b = UT_BUF_INIT;
+    const char *p = path, *end = path + len;
+    ut_buf_reserve(&b, len + 1);
+    while (p < end) {
+        while (p < end && *p == '/')
+            p++;
+        if (p >= end)
+            break;
+        const char *q = p;
+        while (q < end && *q != '/')
+            q++;
+        size_t n = (size_t)(q - p);
+        if (n == 1 && p[0] == '.') {
+        } else if (n == 2 && p[0] == '.' && p[1] == '.') {
+            while (b.len > 0 && b.data[b.len - 1] != '/')
+                b.len--;
+            if (b.len > 0)
+                b.len--;
+            b.data[b.len] = 0;
+        } else {
+            ut_buf_putc(&b, '/');
+            ut_buf_append(&b, p, n);
+        }
+        p = q;
+    }
+    if (b.len == 0)
+        ut_buf_putc(&b, '/');
+    return ut_buf_steal(&b, NULL);
+}
+
+char *ev_find_file(ev_state *S, const char *name, size_t len)
+{
+    for (size_t i = 0; i < S->nsearch_path; i++) {
+        const char *e = S->search_path[i];
+        const char *eq = strchr(e, '=');
+        const char *prefix = "", *dir = e;
+        size_t plen = 0;
+        if (eq) {
+            prefix = e;
+            plen = (size_t)(eq - e);
+            dir = eq + 1;
+        }
+        const char *rest = NULL;
+        if (plen == 0)
+            rest = name;
+        else if (len >= plen && memcmp(name, prefix, plen) == 0 && (len == plen || name[plen] == '/'))
+            rest = name + plen + (len > plen ? 1 : 0);
+        if (!rest)
+            continue;
+        if (strstr(dir, "://"))
+            continue;   /* URLs need a fetcher; not resolved here */
+        ut_buf b = UT_BUF_INIT;
+        if (dir[0] != '/') {
+            char cwd[4096];
+            if (getcwd(cwd, sizeof cwd)) {
+                ut_buf_puts(&b, cwd);
+                ut_buf_putc(&b, '/');
+            }
+        }
+        ut_buf_puts(&b, dir);
+        size_t rl = (size_t)(name + len - rest);
+        if (rl) {
+            ut_buf_putc(&b, '/');
+            ut_buf_append(&b, rest, rl);
+        }
+        char *c = ev_canon_path(b.data, b.len);
+        ut_buf_free(&b);
+        struct stat st;
+        if (stat(c, &st) == 0)
+            return c;
+        free(c);
+    }
+    return NULL;
+}
+
+void ev_set_copy_path_hook(ev_state *S, ev_copy_path_fn fn, void *ud)
+{
+    S->copy_path = fn;
+    S->copy_path_ud = ud;
+}
+
+char *ev_copy_path_to_store(ev_state *S, const char *path, ps_pos pos)
+{
+    char *cached = ut_hmap_get(S->copied_paths, path, strlen(path));
+    if (cached)
+        return ut_xstrdup(cached);
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "path '%s' does not exist", path);
+    if (!S->copy_path)
+        ev_error(S, EV_ERR_EVAL, pos, "cannot copy '%s' to the store: no store is available", path);
+    ut_err err = UT_ERR_INIT;
+    char *r = S->copy_path(S->copy_path_ud, S, path, &err);
+    if (!r) {
+        char *m = ut_xstrdup(err.msg ? err.msg : "copying to the store failed");
+        ut_err_clear(&err);
+        extern UT_NORETURN void ev_error_owned(ev_state * S, ev_errkind kind, ps_pos pos, char *msg);
+        ev_error_owned(S, EV_ERR_EVAL, pos, m);
+    }
+    ut_hmap_put(S->copied_paths, path, strlen(path), ut_xstrdup(r));
+    return r;
+}
+
+/* ---- parsing and import ------------------------------------------------ */
+
+ev_code *ev_parse_compile(ev_state *S, const char *text, size_t len, ps_origin origin,
+                          const char *path, const char *basedir, const ev_attrs *scope, ps_pos pos)
+{
+    (void)pos;
+    char *t = ut_arena_strndup(S->code_arena, text, len);
+    ps_source *src = ps_source_new(S->code_arena, origin, path ? ut_arena_strdup(S->code_arena, path) : NULL,
+                                   t, len, ut_arena_strdup(S->code_arena, basedir));
+    ut_err err = UT_ERR_INIT;
+    ps_options po = S->opts.parse;
+    if (!po.home)
+        po.home = S->opts.home;
+    ps_expr *e = ps_parse(S->syms, src, S->code_arena, &po, &err);
+    ev_code *c = e ? ev_compile(S, S->code_arena, e, scope, &err) : NULL;
+    if (!c) {
+        /* parse errors arrive formatted ("error: ...\n at ..."): keep them whole */
+        const char *m = err.msg ? err.msg : "error: parse failed";
+        if (strncmp(m, "error: ", 7) == 0)
+            m += 7;
+        char *msg = ut_xstrdup(m);
+        size_t ml = strlen(msg);
+        while (ml && msg[ml - 1] == '\n')
+            msg[--ml] = 0;
+        ut_err_clear(&err);
+        extern UT_NORETURN void ev_error_owned(ev_state * S, ev_errkind kind, ps_pos pos, char *msg);
+        ev_error_owned(S, EV_ERR_EVAL, (ps_pos){0}, msg);
+    }
+    return c;
+}
+
+ev_code *ev_load_file(ev_state *S, const char *path, const ev_attrs *scope, ps_pos pos)
+{
+    struct stat st;
+    char *p = ut_xstrdup(path);
+    if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+        char *q = ut_xmalloc(strlen(p) + 13);
+        sprintf(q, "%s%sdefault.nix", p, p[strlen(p) - 1] == '/' ? "" : "/");
+        free(p);
+        p = q;
+    }
+    ut_buf text = UT_BUF_INIT;
+    ut_err err = UT_ERR_INIT;
+    if (!ut_read_file(p, &text, &err)) {
+        ut_err_clear(&err);
+        char *m = ut_xmalloc(strlen(p) + 64);
+        if (access(p, F_OK) != 0)
+            sprintf(m, "path '%s' does not exist", p);
+        else
+            sprintf(m, "cannot read '%s'", p);
+        free(p);
+        ut_buf_free(&text);
+        extern UT_NORETURN void ev_error_owned(ev_state * S, ev_errkind kind, ps_pos pos, char *msg);
+        ev_error_owned(S, EV_ERR_EVAL, pos, m);
+    }
+    char *dir = ut_xstrdup(p);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        dir[1] = 0;
+    else if (slash)
+        *slash = 0;
+    ev_code *c = ev_parse_compile(S, text.data ? text.data : "", text.len, PS_ORIGIN_FILE, p, dir, scope, pos);
+    ut_buf_free(&text);
+    free(dir);
+    free(p);
+    return c;
+}
+
+ev_value ev_import_path(ev_state *S, const char *path, ps_pos pos)
+{
+    ev_box *b = ut_hmap_get(S->import_cache, path, strlen(path));
+    if (!b) {
+        ev_code *c = ev_load_file(S, path, NULL, pos);
+        b = ev_gc_alloc(S, EV_OBJ_BOX, sizeof(ev_box) + sizeof(ev_value));
+        b->h.n = 1;
+        b->v[0].type = EV_THUNK;
+        b->v[0].u.t = ev_thunk_new(S, c, S->base_env);
+        ut_hmap_put(S->import_cache, path, strlen(path), b);
+    }
+    return b->v[0];
+}
+
+void ev_eval_file(ev_state *S, const char *path, ev_value *out, ps_pos pos)
+{
+    *out = ev_import_path(S, path, pos);
+    ev_force(S, out, pos);
+}
+
+void ev_eval_string(ev_state *S, const char *text, size_t len, ps_origin origin, const char *basedir,
+                    ev_value *out)
+{
+    ev_code *c = ev_parse_compile(S, text, len, origin, NULL, basedir, NULL, (ps_pos){0});
+    ev_eval(S, c, S->base_env, out);
+}

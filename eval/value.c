@@ -1,0 +1,617 @@
+/* Values: constructors, attribute sets, string contexts, type names, typed
+ * forcing, coercion to strings, equality and ordering. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval/internal.h"
+
+/* ---- strings ----------------------------------------------------------- */
+
+ev_string *ev_string_alloc(ev_state *S, size_t len)
+{
+    ev_string *s = ev_gc_alloc(S, EV_OBJ_STRING, sizeof(ev_string) + len + 1);
+    s->len = len;
+    s->s[len] = 0;
+    return s;
+}
+
+ev_value ev_mk_string(ev_state *S, const char *p, size_t len, ev_context *ctx)
+{
+    if (len == 0 && !ctx && S->empty_string)
+        return ev_mk_string_obj(S->empty_string);
+    ev_string *s = ev_string_alloc(S, len);
+    memcpy(s->s, p, len);
+    s->ctx = ctx;
+    return ev_mk_string_obj(s);
+}
+
+ev_value ev_mk_cstring(ev_state *S, const char *p) { return ev_mk_string(S, p, strlen(p), NULL); }
+
+ev_value ev_mk_path(ev_state *S, const char *p, size_t len)
+{
+    ev_string *s = ev_string_alloc(S, len);
+    memcpy(s->s, p, len);
+    ev_value v = {0};
+    v.type = EV_PATH;
+    v.u.s = s;
+    return v;
+}
+
+/* ---- lists ------------------------------------------------------------ */
+
+ev_list *ev_list_new(ev_state *S, size_t n)
+{
+    if (n > UINT32_MAX)
+        ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "list too long");
+    ev_list *l = ev_gc_alloc(S, EV_OBJ_LIST, sizeof(ev_list) + n * sizeof(ev_value));
+    l->h.n = (uint32_t)n;
+    return l;
+}
+
+/* ---- attribute sets ------------------------------------------------------ */
+
+ev_attrs *ev_attrs_new(ev_state *S, size_t cap)
+{
+    if (cap > UINT32_MAX)
+        ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "attribute set too large");
+    ev_attrs *a = ev_gc_alloc(S, EV_OBJ_ATTRS, sizeof(ev_attrs) + cap * sizeof(ev_attr));
+    a->cap = (uint32_t)cap;
+    a->h.n = 0;
+    return a;
+}
+
+ev_attrs *ev_attrs_empty(ev_state *S) { return ev_attrs_new(S, 0); }
+
+void ev_attrs_add(ev_attrs *a, ps_sym name, ev_value v, uint32_t pos)
+{
+    if (a->h.n >= a->cap)
+        ut_die("internal error: attrset builder overflow");
+    ev_attr *e = &a->a[a->h.n++];
+    e->name = name;
+    e->pos = pos;
+    e->value = v;
+}
+
+/* Stable merge sort by symbol, so "first added wins" survives dedup. */
+static void attr_msort(ev_attr *v, ev_attr *tmp, size_t n)
+{
+    if (n < 12) {
+        for (size_t i = 1; i < n; i++) {
+            ev_attr x = v[i];
+            size_t j = i;
+            while (j > 0 && v[j - 1].name > x.name) {
+                v[j] = v[j - 1];
+                j--;
+            }
+            v[j] = x;
+        }
+        return;
+    }
+    size_t h = n / 2;
+    attr_msort(v, tmp, h);
+    attr_msort(v + h, tmp, n - h);
+    if (v[h - 1].name <= v[h].name)
+        return;
+    memcpy(tmp, v, h * sizeof *v);
+    size_t i = 0, j = h, k = 0;
+    while (i < h && j < n)
+        v[k++] = (v[j].name < tmp[i].name) ? v[j++] : tmp[i++];
+    while (i < h)
+        v[k++] = tmp[i++];
+}
+
+void ev_attrs_finish(ev_attrs *a)
+{
+    uint32_t n = a->h.n;
+    if (n < 2)
+        return;
+    bool sorted = true;
+    for (uint32_t i = 1; i < n; i++)
+        if (a->a[i - 1].name >= a->a[i].name) {
+            sorted = false;
+            break;
+        }
+    if (sorted)
+        return;
+    ev_attr *tmp = ut_xmalloc((n / 2 + 1) * sizeof(ev_attr));
+    attr_msort(a->a, tmp, n);
+    free(tmp);
+    uint32_t w = 1;
+    for (uint32_t i = 1; i < n; i++)
+        if (a->a[i].name != a->a[w - 1].name)
+            a->a[w++] = a->a[i];
+    a->h.n = w;
+}
+
+ev_attr *ev_attrs_find(const ev_attrs *a, ps_sym name)
+{
+    uint32_t lo = 0, hi = a->h.n;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        ps_sym s = a->a[mid].name;
+        if (s == name)
+            return (ev_attr *)&a->a[mid];
+        if (s < name)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static const ps_symtab *sort_syms;
+static int cmp_idx_by_name(const void *x, const void *y)
+{
+    const ev_attr *a = *(const ev_attr *const *)x, *b = *(const ev_attr *const *)y;
+    return strcmp(ps_sym_str(sort_syms, a->name), ps_sym_str(sort_syms, b->name));
+}
+
+void ev_attrs_sorted_by_name(ev_state *S, const ev_attrs *a, uint32_t *idx)
+{
+    uint32_t n = a->h.n;
+    const ev_attr **p = ut_xmalloc((n + 1) * sizeof *p);
+    for (uint32_t i = 0; i < n; i++)
+        p[i] = &a->a[i];
+    sort_syms = S->syms;
+    qsort(p, n, sizeof *p, cmp_idx_by_name);
+    for (uint32_t i = 0; i < n; i++)
+        idx[i] = (uint32_t)(p[i] - a->a);
+    free(p);
+}
+
+/* ---- contexts ------------------------------------------------------------ */
+
+const char *ev_intern_str(ev_state *S, const char *s, size_t len)
+{
+    char *p = ut_hmap_get(S->intern, s, len);
+    if (p)
+        return p;
+    p = ut_xstrndup(s, len);
+    ut_hmap_put(S->intern, s, len, p);
+    return p;
+}
+
+static void ctxset_insert(ev_ctxset *c, const char *e)
+{
+    size_t lo = 0, hi = c->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int r = strcmp(c->e[mid], e);
+        if (r == 0)
+            return;
+        if (r < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 8;
+        c->e = ut_xrealloc(c->e, c->cap * sizeof *c->e);
+    }
+    memmove(c->e + lo + 1, c->e + lo, (c->n - lo) * sizeof *c->e);
+    c->e[lo] = e;
+    c->n++;
+}
+
+void ev_ctxset_add(ev_state *S, ev_ctxset *c, const char *elem, size_t len)
+{
+    ctxset_insert(c, ev_intern_str(S, elem, len));
+}
+
+void ev_ctxset_add_ctx(ev_ctxset *c, const ev_context *ctx)
+{
+    if (!ctx)
+        return;
+    for (uint32_t i = 0; i < ctx->h.n; i++)
+        ctxset_insert(c, ctx->e[i]);
+}
+
+ev_context *ev_ctxset_finish(ev_state *S, ev_ctxset *c)
+{
+    ev_context *ctx = NULL;
+    if (c->n) {
+        ctx = ev_gc_alloc(S, EV_OBJ_CONTEXT, sizeof(ev_context) + c->n * sizeof(char *));
+        ctx->h.n = (uint32_t)c->n;
+        memcpy(ctx->e, c->e, c->n * sizeof(char *));
+    }
+    ev_ctxset_free(c);
+    return ctx;
+}
+
+void ev_ctxset_free(ev_ctxset *c)
+{
+    free(c->e);
+    c->e = NULL;
+    c->n = c->cap = 0;
+}
+
+/* ---- type names ------------------------------------------------------- */
+
+const char *ev_type_name(const ev_value *v)
+{
+    switch ((ev_type)v->type) {
+    case EV_NULL: return "null";
+    case EV_BOOL: return "a Boolean";
+    case EV_INT: return "an integer";
+    case EV_FLOAT: return "a float";
+    case EV_STRING: return v->u.s->ctx ? "a string with context" : "a string";
+    case EV_PATH: return "a path";
+    case EV_ATTRS: return "a set";
+    case EV_LIST: return "a list";
+    case EV_LAMBDA: return "a function";
+    case EV_PRIMOP: return "a built-in function";
+    case EV_PRIMOP_APP: return "a partially applied built-in function";
+    case EV_THUNK: return "a thunk";
+    default: return "an internal value";
+    }
+}
+
+const char *ev_typeof_name(const ev_value *v)
+{
+    switch ((ev_type)v->type) {
+    case EV_NULL: return "null";
+    case EV_BOOL: return "bool";
+    case EV_INT: return "int";
+    case EV_FLOAT: return "float";
+    case EV_STRING: return "string";
+    case EV_PATH: return "path";
+    case EV_ATTRS: return "set";
+    case EV_LIST: return "list";
+    case EV_LAMBDA:
+    case EV_PRIMOP:
+    case EV_PRIMOP_APP: return "lambda";
+    default: return "thunk";
+    }
+}
+
+bool ev_is_function(const ev_value *v)
+{
+    return v->type == EV_LAMBDA || v->type == EV_PRIMOP || v->type == EV_PRIMOP_APP;
+}
+
+/* ---- typed forcing -------------------------------------------------- */
+
+void ev_error_type(ev_state *S, ps_pos pos, const char *what, ev_value *v, const char *errctx)
+{
+    ut_buf b = UT_BUF_INIT;
+    extern void ev_print_for_error(ev_state * S, ut_buf * out, ev_value * v);
+    ev_print_for_error(S, &b, v);
+    if (errctx)
+        ev_trace_push(S, pos, errctx, NULL);
+    char *msg = ut_buf_steal(&b, NULL);
+    /* the message must outlive the longjmp: copy into the error directly */
+    ut_buf m = UT_BUF_INIT;
+    ut_buf_printf(&m, "expected %s but found %s: %s", what, ev_type_name(v), msg);
+    free(msg);
+    char *full = ut_buf_steal(&m, NULL);
+    extern UT_NORETURN void ev_error_owned(ev_state * S, ev_errkind kind, ps_pos pos, char *msg);
+    ev_error_owned(S, EV_ERR_EVAL, pos, full);
+}
+
+int64_t ev_force_int(ev_state *S, ev_value *v, ps_pos pos, const char *errctx)
+{
+    ev_force(S, v, pos);
+    if (v->type != EV_INT)
+        ev_error_type(S, pos, "an integer", v, errctx);
+    return v->u.i;
+}
+
+double ev_force_float(ev_state *S, ev_value *v, ps_pos pos, const char *errctx)
+{
+    ev_force(S, v, pos);
+    if (v->type == EV_INT)
+        return (double)v->u.i;
+    if (v->type != EV_FLOAT)
+        ev_error_type(S, pos, "a float", v, errctx);
+    return v->u.f;
+}
+
+bool ev_force_bool(ev_state *S, ev_value *v, ps_pos pos, const char *errctx)
+{
+    ev_force(S, v, pos);
+    if (v->type != EV_BOOL)
+        ev_error_type(S, pos, "a Boolean", v, errctx);
+    return v->u.b;
+}
+
+ev_attrs *ev_force_attrs(ev_state *S, ev_value *v, ps_pos pos, const char *errctx)
+{
+    ev_force(S, v, pos);
+    if (v->type != EV_ATTRS)
+        ev_error_type(S, pos, "a set", v, errctx);
+    return v->u.a;
+}
+
+ev_list *ev_force_list(ev_state *S, ev_value *v, ps_pos pos, const char *errctx)
+{
+    ev_force(S, v, pos);
+    if (v->type != EV_LIST)
+        ev_error_type(S, pos, "a list", v, errctx);
+    return v->u.l;
+}
+
+void ev_force_function(ev_state *S, ev_value *v, ps_pos pos, const char *errctx)
+{
+    ev_force(S, v, pos);
+    if (ev_is_function(v))
+        return;
+    if (v->type == EV_ATTRS && ev_attrs_find(v->u.a, S->s_functor))
+        return;
+    ev_error_type(S, pos, "a function", v, errctx);
+}
+
+ev_string *ev_force_string(ev_state *S, ev_value *v, ps_pos pos, const char *errctx)
+{
+    ev_force(S, v, pos);
+    if (v->type != EV_STRING)
+        ev_error_type(S, pos, "a string", v, errctx);
+    return v->u.s;
+}
+
+ev_string *ev_force_string_noctx(ev_state *S, ev_value *v, ps_pos pos, const char *errctx)
+{
+    ev_string *s = ev_force_string(S, v, pos, errctx);
+    if (s->ctx && s->ctx->h.n) {
+        const char *e = s->ctx->e[0];
+        if (e[0] == '=' )
+            e++;
+        else if (e[0] == '!') {
+            const char *p = strchr(e + 1, '!');
+            e = p ? p + 1 : e;
+        }
+        if (errctx)
+            ev_trace_push(S, pos, errctx, NULL);
+        ev_error(S, EV_ERR_EVAL, pos, "the string '%s' is not allowed to refer to a store path (such as '%s')",
+                 s->s, e);
+    }
+    return s;
+}
+
+/* ---- coercion -------------------------------------------------------- */
+
+static bool is_derivation(ev_state *S, ev_attrs *a)
+{
+    ev_attr *t = ev_attrs_find(a, S->s_type);
+    if (!t)
+        return false;
+    ev_force(S, &t->value, (ps_pos){0});
+    return t->value.type == EV_STRING && t->value.u.s->len == 10 &&
+           memcmp(t->value.u.s->s, "derivation", 10) == 0;
+}
+
+void ev_coerce_to_string(ev_state *S, ev_value *v, ps_pos pos, unsigned flags,
+                         ut_buf *out, ev_ctxset *ctx, const char *errctx)
+{
+    ev_force(S, v, pos);
+    switch (v->type) {
+    case EV_STRING:
+        ut_buf_append(out, v->u.s->s, v->u.s->len);
+        if (ctx)
+            ev_ctxset_add_ctx(ctx, v->u.s->ctx);
+        return;
+    case EV_PATH:
+        if (flags & EV_COERCE_COPY_TO_STORE) {
+            char *sp = ev_copy_path_to_store(S, v->u.s->s, pos);
+            ut_buf_puts(out, sp);
+            if (ctx)
+                ev_ctxset_add(S, ctx, sp, strlen(sp));
+            free(sp);
+        } else {
+            ut_buf_append(out, v->u.s->s, v->u.s->len);
+        }
+        return;
+    case EV_ATTRS: {
+        ev_attr *f = ev_attrs_find(v->u.a, S->s_toString);
+        if (f) {
+            size_t mark = ev_stack_mark(S);
+            ev_value *slots = ev_stack_push(S, 3);
+            slots[0] = f->value;
+            slots[1] = *v;
+            ev_call(S, &slots[0], 1, &slots[1], &slots[2], pos);
+            ev_coerce_to_string(S, &slots[2], pos, flags, out, ctx, errctx);
+            ev_stack_reset(S, mark);
+            return;
+        }
+        ev_attr *o = ev_attrs_find(v->u.a, S->s_outPath);
+        if (o) {
+            ev_coerce_to_string(S, &o->value, pos, flags, out, ctx, errctx);
+            return;
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    if (flags & EV_COERCE_MORE) {
+        switch (v->type) {
+        case EV_BOOL:
+            if (v->u.b)
+                ut_buf_putc(out, '1');
+            return;
+        case EV_NULL:
+            return;
+        case EV_INT:
+            ut_buf_printf(out, "%" PRId64, v->u.i);
+            return;
+        case EV_FLOAT:
+            ut_buf_printf(out, "%f", v->u.f);
+            return;
+        case EV_LIST: {
+            size_t mark = ev_stack_mark(S);
+            ev_value *hold = ev_stack_push(S, 1);
+            *hold = *v;
+            ev_list *l = v->u.l;
+            for (uint32_t i = 0; i < l->h.n; i++) {
+                ev_coerce_to_string(S, &l->v[i], pos, flags, out, ctx,
+                                    "while evaluating one element of the list");
+                if (i + 1 < l->h.n && !(l->v[i].type == EV_LIST && l->v[i].u.l->h.n == 0))
+                    ut_buf_putc(out, ' ');
+            }
+            ev_stack_reset(S, mark);
+            return;
+        }
+        default:
+            break;
+        }
+    }
+    if (errctx)
+        ev_trace_push(S, pos, errctx, NULL);
+    ut_buf b = UT_BUF_INIT;
+    extern void ev_print_for_error(ev_state * S, ut_buf * out, ev_value * v);
+    ev_print_for_error(S, &b, v);
+    ut_buf m = UT_BUF_INIT;
+    ut_buf_printf(&m, "cannot coerce %s to a string: %s", ev_type_name(v), b.data ? b.data : "");
+    ut_buf_free(&b);
+    extern UT_NORETURN void ev_error_owned(ev_state * S, ev_errkind kind, ps_pos pos, char *msg);
+    ev_error_owned(S, EV_ERR_EVAL, pos, ut_buf_steal(&m, NULL));
+}
+
+void ev_coerce_to_path(ev_state *S, ev_value *v, ps_pos pos, ut_buf *out, const char *errctx)
+{
+    ev_force(S, v, pos);
+    if (v->type == EV_PATH) {
+        ut_buf_append(out, v->u.s->s, v->u.s->len);
+        return;
+    }
+    size_t start = out->len;
+    ev_ctxset ctx = {0};
+    ev_coerce_to_string(S, v, pos, 0, out, &ctx, errctx);
+    ev_ctxset_free(&ctx);
+    if (out->len == start || out->data[start] != '/') {
+        char *s = ut_xstrdup(out->data + start);
+        out->len = start;
+        if (errctx)
+            ev_trace_push(S, pos, errctx, NULL);
+        ut_buf m = UT_BUF_INIT;
+        ut_buf_printf(&m, "string '%s' doesn't represent an absolute path", s);
+        free(s);
+        extern UT_NORETURN void ev_error_owned(ev_state * S, ev_errkind kind, ps_pos pos, char *msg);
+        ev_error_owned(S, EV_ERR_EVAL, pos, ut_buf_steal(&m, NULL));
+    }
+}
+
+/* ---- equality ----------------------------------------------------------- */
+
+static bool equal_rec(ev_state *S, ev_value *a, ev_value *b, ps_pos pos, const char *errctx, bool nested)
+{
+    if (nested && a->type == b->type && a->type != EV_INT && a->type != EV_FLOAT &&
+        a->type != EV_BOOL && a->type != EV_NULL && a->u.obj == b->u.obj &&
+        a->type != EV_STRING && a->type != EV_PATH)
+        return true;   /* the same value object (Nix compares Value pointers first) */
+    ev_force(S, a, pos);
+    ev_force(S, b, pos);
+    if (a->type == EV_INT && b->type == EV_FLOAT)
+        return (double)a->u.i == b->u.f;
+    if (a->type == EV_FLOAT && b->type == EV_INT)
+        return a->u.f == (double)b->u.i;
+    if (a->type != b->type)
+        return false;
+    switch (a->type) {
+    case EV_NULL: return true;
+    case EV_BOOL: return a->u.b == b->u.b;
+    case EV_INT: return a->u.i == b->u.i;
+    case EV_FLOAT: return a->u.f == b->u.f;
+    case EV_STRING:
+    case EV_PATH:
+        return a->u.s->len == b->u.s->len && memcmp(a->u.s->s, b->u.s->s, a->u.s->len) == 0;
+    case EV_LIST: {
+        ev_list *x = a->u.l, *y = b->u.l;
+        if (x == y)
+            return true;
+        if (x->h.n != y->h.n)
+            return false;
+        ev_check_depth(S, pos);
+        S->call_depth++;
+        for (uint32_t i = 0; i < x->h.n; i++)
+            if (!equal_rec(S, &x->v[i], &y->v[i], pos, errctx, true)) {
+                S->call_depth--;
+                return false;
+            }
+        S->call_depth--;
+        return true;
+    }
+    case EV_ATTRS: {
+        ev_attrs *x = a->u.a, *y = b->u.a;
+        if (x == y)
+            return true;
+        if (is_derivation(S, x) && is_derivation(S, y)) {
+            ev_attr *ox = ev_attrs_find(x, S->s_outPath), *oy = ev_attrs_find(y, S->s_outPath);
+            if (ox && oy)
+                return equal_rec(S, &ox->value, &oy->value, pos, errctx, true);
+        }
+        if (x->h.n != y->h.n)
+            return false;
+        for (uint32_t i = 0; i < x->h.n; i++)
+            if (x->a[i].name != y->a[i].name)
+                return false;
+        ev_check_depth(S, pos);
+        S->call_depth++;
+        for (uint32_t i = 0; i < x->h.n; i++)
+            if (!equal_rec(S, &x->a[i].value, &y->a[i].value, pos, errctx, true)) {
+                S->call_depth--;
+                return false;
+            }
+        S->call_depth--;
+        return true;
+    }
+    case EV_LAMBDA:
+    case EV_PRIMOP:
+    case EV_PRIMOP_APP:
+        return false;
+    default:
+        return false;
+    }
+}
+
+bool ev_equal(ev_state *S, ev_value *a, ev_value *b, ps_pos pos, const char *errctx)
+{
+    return equal_rec(S, a, b, pos, errctx, false);
+}
+
+/* ---- ordering ------------------------------------------------------------ */
+
+int ev_compare(ev_state *S, ev_value *a, ev_value *b, ps_pos pos, const char *errctx)
+{
+    ev_force(S, a, pos);
+    ev_force(S, b, pos);
+    if ((a->type == EV_INT || a->type == EV_FLOAT) && (b->type == EV_INT || b->type == EV_FLOAT)) {
+        if (a->type == EV_INT && b->type == EV_INT)
+            return a->u.i < b->u.i ? -1 : a->u.i > b->u.i;
+        double x = a->type == EV_INT ? (double)a->u.i : a->u.f;
+        double y = b->type == EV_INT ? (double)b->u.i : b->u.f;
+        return x < y ? -1 : x > y;
+    }
+    if (a->type == b->type) {
+        switch (a->type) {
+        case EV_STRING:
+        case EV_PATH: {
+            size_t n = a->u.s->len < b->u.s->len ? a->u.s->len : b->u.s->len;
+            int r = memcmp(a->u.s->s, b->u.s->s, n);
+            if (r)
+                return r < 0 ? -1 : 1;
+            return a->u.s->len < b->u.s->len ? -1 : a->u.s->len > b->u.s->len;
+        }
+        case EV_LIST: {
+            ev_list *x = a->u.l, *y = b->u.l;
+            for (uint32_t i = 0;; i++) {
+                if (i == y->h.n)
+                    return i == x->h.n ? 0 : 1;
+                if (i == x->h.n)
+                    return -1;
+                if (!ev_equal(S, &x->v[i], &y->v[i], pos, errctx))
+                    return ev_compare(S, &x->v[i], &y->v[i], pos, "while comparing two list elements");
+            }
+        }
+        default:
+            break;
+        }
+    }
+    if (errctx)
+        ev_trace_push(S, pos, errctx, NULL);
+    if (a->type == b->type)
+        ev_error(S, EV_ERR_EVAL, pos, "cannot compare %s with %s; values of that type are incomparable",
+                 ev_type_name(a), ev_type_name(b));
+    ev_error(S, EV_ERR_EVAL, pos, "cannot compare %s with %s", ev_type_name(a), ev_type_name(b));
+}
