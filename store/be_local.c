@@ -379,9 +379,11 @@ static void local_unlock(st_backend *be, int token)
     if (token >= 0) close(token);
 }
 
+/* Created on first use, so opening a store never writes to it. */
 static const char *local_tmp_dir(st_backend *be)
 {
     local_be *lb = (local_be *)be;
+    if (mkdir(lb->tmp, 0755) != 0 && errno != EEXIST) return NULL;
     return lb->tmp;
 }
 
@@ -444,12 +446,6 @@ st_backend *st_backend_local(const char *dir, bool fsync_writes, ut_err *e)
     lb->base.url = ut_buf_steal(&u, NULL);
     ut_buf t = UT_BUF_INIT;
     ut_buf_printf(&t, "%s/.tmp", lb->root);
-    if (mkdir(t.data, 0755) != 0 && errno != EEXIST) {
-        ut_err_set(e, "local store: creating '%s': %s", t.data, strerror(errno));
-        ut_buf_free(&t);
-        local_free(&lb->base);
-        return NULL;
-    }
     lb->tmp = ut_buf_steal(&t, NULL);
     lb->fsync_writes = fsync_writes;
     return &lb->base;

@@ -6,10 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-char *st_config_path(void);
-char *st_config_get(const char *key);
-
-char *st_config_path(void)
+static char *st_config_path(void)
 {
     ut_buf b = UT_BUF_INIT;
     const char *x = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");

@@ -100,7 +100,7 @@ static bool dump(ut_buf *path, bool root, st_path_filter filter, void *fctx, nc_
         names[n++] = ut_xstrdup(de->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof *names, name_cmp);
+    if (n) qsort(names, n, sizeof *names, name_cmp);
     bool ok = nc_nar_dir_begin(w, e);
     for (size_t i = 0; ok && i < n; i++) {
         size_t save = path->len;

@@ -287,6 +287,12 @@ static bool write_info(st_store *st, st_path_info *pi, bool replace, ut_err *e)
     if (!path_hash(st, pi->path, hash, e)) return false;
     if (st->sign_key && !sign_info(st, pi, st->sign_key, e)) return false;
     if (!ensure_cache_info(st, e)) return false;
+    if (!pi->has_file_hash && pi->compression && !strcmp(pi->compression, "none")) {
+        /* Uncompressed: the file is the NAR. Nix writes both facts. */
+        pi->has_file_hash = true;
+        pi->file_hash = pi->nar_hash;
+        pi->file_size = pi->nar_size;
+    }
     ut_buf text = UT_BUF_INIT;
     st_path_info_narinfo(st, pi, &text);
     char *key = info_key(hash);
@@ -392,6 +398,7 @@ typedef struct spool {
     size_t len;
     int err;             /* errno of the first failed write */
     uint64_t total;
+    bool in_backend;     /* in the backend's tmp_dir: can be renamed into place */
 } spool;
 
 static bool spool_open(st_store *st, spool *sp, ut_err *e)
@@ -399,6 +406,7 @@ static bool spool_open(st_store *st, spool *sp, ut_err *e)
     memset(sp, 0, sizeof *sp);
     sp->fd = -1;
     const char *dir = st->be->ops->tmp_dir ? st->be->ops->tmp_dir(st->be) : NULL;
+    sp->in_backend = dir != NULL;
     if (!dir) dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     ut_buf p = UT_BUF_INIT;
     ut_buf_printf(&p, "%s/nar-XXXXXX", dir);
@@ -487,7 +495,7 @@ static bool put_spooled_blob(st_store *st, spool *sp, const nc_hash *h, uint64_t
         /* A blob of the wrong size is a damaged copy: replace it. */
         int flags = has == 0 ? ST_PUT_IF_ABSENT : 0;
         st_put_result r;
-        if (st->be->ops->put_file) {
+        if (st->be->ops->put_file && sp->in_backend) {
             close(sp->fd);
             sp->fd = -1;
             r = st->be->ops->put_file(st->be, key, sp->path, flags, e);
@@ -1043,7 +1051,7 @@ bool st_store_closure(st_store *st, const char *const *paths, size_t n, char ***
         st_strv_free(todo, nt);
         return false;
     }
-    qsort(todo, nt, sizeof *todo, strp_cmp);
+    if (nt) qsort(todo, nt, sizeof *todo, strp_cmp);
     *out = todo;
     *nout = nt;
     return true;

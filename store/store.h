@@ -65,6 +65,11 @@ bool st_store_is_dry(const st_store *st);
 /* The default store URL (see st_store_open). Heap string. */
 char *st_store_default_url(void);
 
+/* A setting from $XDG_CONFIG_HOME/straylight/store.conf ("key = value"
+ * lines: store, store-dir, secret-key-file, trusted-public-keys, gc-roots),
+ * or NULL. Heap string. */
+char *st_config_get(const char *key);
+
 /* Signs every narinfo this store writes (copied; may be NULL to stop). */
 void st_store_set_signing_key(st_store *st, const st_secret_key *sk);
 /* Path info read from this store must carry a valid signature by one of
