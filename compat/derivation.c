@@ -140,7 +140,8 @@ void nc_drv_node_normalize(ut_arena *a, nc_drv_input_node *node, bool merge)
             c.node.noutputs = c.node.nchildren = 0;
             for (size_t k = i; k < j; k++) {
                 const nc_drv_input_node *s = &node->children[k].node;
-                memcpy(c.node.outputs + c.node.noutputs, s->outputs, s->noutputs * sizeof(nc_str));
+                if (s->noutputs)
+                    memcpy(c.node.outputs + c.node.noutputs, s->outputs, s->noutputs * sizeof(nc_str));
                 c.node.noutputs += s->noutputs;
                 if (s->nchildren)
                     memcpy(c.node.children + c.node.nchildren, s->children, s->nchildren * sizeof *s->children);
@@ -605,7 +606,8 @@ static void put_raw(ut_buf *b, nc_str s)
 {
     ut_buf_reserve(b, s.len + 2);
     b->data[b->len++] = '"';
-    memcpy(b->data + b->len, s.s, s.len);
+    if (s.len)
+        memcpy(b->data + b->len, s.s, s.len);
     b->len += s.len;
     b->data[b->len++] = '"';
     b->data[b->len] = '\0';

@@ -58,6 +58,8 @@ static void flush(nc_nar_writer *w)
 
 static void emit(nc_nar_writer *w, const void *p, size_t n)
 {
+    if (n == 0)
+        return;
     w->size += n;
     if (n >= WBUF_SIZE / 2) {
         flush(w);

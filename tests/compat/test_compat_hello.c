@@ -189,7 +189,8 @@ int main(int argc, char **argv)
             /* References = input srcs + input drvs, sorted. */
             size_t nr = d->nsrcs + d->ninputs;
             nc_str *mine = ut_xmalloc((nr ? nr : 1) * sizeof *mine);
-            memcpy(mine, d->srcs, d->nsrcs * sizeof *mine);
+            if (d->nsrcs)
+                memcpy(mine, d->srcs, d->nsrcs * sizeof *mine);
             for (size_t k = 0; k < d->ninputs; k++)
                 mine[d->nsrcs + k] = d->inputs[k].path;
             bool refs_ok = nr == o->nrefs;
