@@ -1,0 +1,85 @@
+#include "cli/drv/drv_cli.h"
+
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "compat/storepath.h"
+
+int cli_drv_opt(cli_drv_opts *o, int argc, char **argv, int *i)
+{
+    const char **slot = NULL;
+    if (!strcmp(argv[*i], "--drv-source")) slot = &o->source_dir;
+    else if (!strcmp(argv[*i], "--path-info")) slot = &o->path_info;
+    else if (!strcmp(argv[*i], "--store-dir")) slot = &o->store_dir;
+    else return 0;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "error: %s needs a value\n", argv[*i]);
+        return -1;
+    }
+    *slot = argv[++*i];
+    return 1;
+}
+
+void cli_drv_paths_free(char **paths, size_t n)
+{
+    for (size_t i = 0; i < n; i++) free(paths[i]);
+    free(paths);
+}
+
+bool cli_drv_resolve(const cli_drv_opts *o, char **args, size_t nargs, dv_source **src, char ***paths, ut_err *e)
+{
+    const char *sd = o->store_dir ? o->store_dir : NC_STORE_DIR_DEFAULT;
+    char **out = ut_xcalloc(nargs ? nargs : 1, sizeof *out);
+    char *mirror = o->source_dir ? ut_xstrdup(o->source_dir) : NULL;
+    bool ok = true;
+    for (size_t i = 0; i < nargs && ok; i++) {
+        if (nc_is_store_path(sd, nc_str_c(args[i]))) {
+            out[i] = ut_xstrdup(args[i]);
+            continue;
+        }
+        struct stat st;
+        char *copy1 = ut_xstrdup(args[i]), *copy2 = ut_xstrdup(args[i]);
+        const char *base = basename(copy1), *dir = dirname(copy2);
+        nc_store_path_parts parts;
+        ut_err pe = UT_ERR_INIT;
+        if (stat(args[i], &st) == 0 && S_ISREG(st.st_mode) && nc_store_base_parse(nc_str_c(base), &parts, &pe)) {
+            ut_buf p = UT_BUF_INIT;
+            ut_buf_printf(&p, "%s/%s", sd, base);
+            out[i] = ut_buf_steal(&p, NULL);
+            if (!mirror) mirror = ut_xstrdup(dir);
+            else if (strcmp(mirror, dir)) ok = ut_err_set(e, "%s: all .drv files given as files must be in one directory (%s)", args[i], mirror);
+        } else {
+            ok = ut_err_set(e, "%s: neither a store path under %s nor a .drv file named by its store base name", args[i], sd);
+        }
+        ut_err_clear(&pe);
+        free(copy1);
+        free(copy2);
+    }
+    if (ok) {
+        *src = mirror ? dv_source_dir(mirror, sd) : dv_source_store(sd);
+        if (o->path_info && !dv_source_load_pathinfo(*src, o->path_info, e)) {
+            dv_source_free(*src);
+            *src = NULL;
+            ok = false;
+        }
+    }
+    free(mirror);
+    if (!ok) {
+        cli_drv_paths_free(out, nargs);
+        return false;
+    }
+    *paths = out;
+    return true;
+}
+
+bool cli_drv_write_out(const char *path, const char *data, size_t len, ut_err *e)
+{
+    if (!path || !strcmp(path, "-")) {
+        if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0) return ut_err_set(e, "writing standard output failed");
+        return true;
+    }
+    return ut_write_file_atomic(path, data, len, 0644, e);
+}
