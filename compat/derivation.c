@@ -248,43 +248,51 @@ static bool parse_string(aparse *p, nc_str *out)
 {
     if (!expect(p, "\""))
         return false;
-    size_t start = p->pos, i = start, outlen = 0;
-    bool escapes = false;
+    const char *s = p->s, *end = s + p->len;
+    const char *k = s + p->pos, *start = k;
+    size_t nesc = 0;
+    /* Find the closing quote in memchr-sized steps: the quote candidate q
+     * is only searched again when an escape swallows it, so the scan stays
+     * linear however many escapes the string holds. */
+    const char *q = memchr(k, '"', (size_t)(end - k));
     for (;;) {
-        if (i >= p->len) {
-            p->pos = i;
+        if (!q) {
+            p->pos = p->len;
             return perr(p, "unterminated string");
         }
-        char c = p->s[i];
-        if (c == '"')
+        const char *bs = memchr(k, '\\', (size_t)(q - k));
+        if (!bs)
             break;
-        if (c == '\\') {
-            escapes = true;
-            if (++i >= p->len) {
-                p->pos = i;
-                return perr(p, "unterminated string");
-            }
+        if (bs + 1 >= end) {
+            p->pos = p->len;
+            return perr(p, "unterminated string");
         }
-        i++;
-        outlen++;
+        nesc++;
+        k = bs + 2;
+        if (k > q)
+            q = k < end ? memchr(k, '"', (size_t)(end - k)) : NULL;
     }
-    if (!escapes) {
-        *out = arena_str(p->a, p->s + start, outlen);
+    size_t inlen = (size_t)(q - start), outlen = inlen - nesc;
+    if (nesc == 0) {
+        *out = arena_str(p->a, start, inlen);
     } else {
-        char *buf = ut_arena_alloc(p->a, outlen + 1);
-        size_t o = 0;
-        for (size_t k = start; k < i; k++) {
-            char c = p->s[k];
-            if (c == '\\') {
-                c = p->s[++k];
-                c = c == 'n' ? '\n' : c == 'r' ? '\r' : c == 't' ? '\t' : c;
-            }
-            buf[o++] = c;
+        char *buf = ut_arena_alloc(p->a, outlen + 1), *o = buf;
+        const char *r = start;
+        while (r < q) {
+            const char *bs = memchr(r, '\\', (size_t)(q - r));
+            const char *stop = bs ? bs : q;
+            memcpy(o, r, (size_t)(stop - r));
+            o += stop - r;
+            if (!bs)
+                break;
+            char c = bs[1];
+            *o++ = c == 'n' ? '\n' : c == 'r' ? '\r' : c == 't' ? '\t' : c;
+            r = bs + 2;
         }
-        buf[o] = '\0';
-        *out = nc_str_n(buf, o);
+        *o = '\0';
+        *out = nc_str_n(buf, outlen);
     }
-    p->pos = i + 1;
+    p->pos = (size_t)(q - s) + 1;
     return true;
 }
 
@@ -586,17 +594,27 @@ static void put_escaped(ut_buf *b, nc_str s)
     ut_buf_reserve(b, s.len * 2 + 2);
     char *o = b->data + b->len;
     *o++ = '"';
+    size_t run = 0;
     for (size_t i = 0; i < s.len; i++) {
-        char c = s.s[i];
+        char c = s.s[i], esc;
         switch (c) {
-        case '"': *o++ = '\\'; *o++ = '"'; break;
-        case '\\': *o++ = '\\'; *o++ = '\\'; break;
-        case '\n': *o++ = '\\'; *o++ = 'n'; break;
-        case '\r': *o++ = '\\'; *o++ = 'r'; break;
-        case '\t': *o++ = '\\'; *o++ = 't'; break;
-        default: *o++ = c;
+        case '"': esc = '"'; break;
+        case '\\': esc = '\\'; break;
+        case '\n': esc = 'n'; break;
+        case '\r': esc = 'r'; break;
+        case '\t': esc = 't'; break;
+        default: run++; continue;
         }
+        /* Copy the plain run before the escape in one go. */
+        memcpy(o, s.s + i - run, run);
+        o += run;
+        run = 0;
+        *o++ = '\\';
+        *o++ = esc;
     }
+    if (run)
+        memcpy(o, s.s + s.len - run, run);
+    o += run;
     *o++ = '"';
     b->len = (size_t)(o - b->data);
     b->data[b->len] = '\0';
