@@ -118,7 +118,7 @@ static int tnode_cmp(const void *a, const void *b)
 /* Serialises a directory whose children all have digests, and stores it. */
 static bool seal_dir(ctx *c, tnode *t, ut_err *e)
 {
-    qsort(t->kids, t->nkids, sizeof *t->kids, tnode_cmp);
+    if (t->nkids > 1) qsort(t->kids, t->nkids, sizeof *t->kids, tnode_cmp);
     ut_buf m = UT_BUF_INIT;
     for (int pass = 0; pass < 3; pass++)
         for (size_t i = 0; i < t->nkids; i++) {

@@ -558,7 +558,7 @@ static void collect_sources(const dv_graph *g, const bool *incl, srcset *s)
         }
     }
     ut_hmap_free(seen);
-    qsort(s->paths, s->n, sizeof *s->paths, cmpstr);
+    if (s->n > 1) qsort(s->paths, s->n, sizeof *s->paths, cmpstr);
     s->hex = ut_xcalloc(s->n ? s->n : 1, sizeof *s->hex);
     for (size_t i = 0; i < s->n; i++) {
         ut_err e = UT_ERR_INIT;

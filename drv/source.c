@@ -229,7 +229,7 @@ static bool nar_walk(nc_nar_writer *w, const char *path, ut_err *e)
             names[n++] = ut_xstrdup(de->d_name);
         }
         closedir(d);
-        qsort(names, n, sizeof *names, name_cmp);
+        if (n > 1) qsort(names, n, sizeof *names, name_cmp);
         bool ok = nc_nar_dir_begin(w, e);
         for (size_t i = 0; i < n && ok; i++) {
             ut_buf sub = UT_BUF_INIT;

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Exports the hello closure's action graph and both SBOMs with straylight and
+# validates them with independent tools: the CycloneDX library's validator
+# (spec 1.6), ajv against the SPDX 2.3 schema, and a JavaScript RFC 8785
+# canonicaliser that re-derives every action digest.
+# usage: validate.sh STRAYLIGHT SOURCE_DIR NODE_DIR WORK_DIR
+set -euo pipefail
+sl=$1 src=$2 node=$3 work=$4
+if [ ! -d "$node/node_modules/@cyclonedx/cyclonedx-library" ] || [ ! -d "$node/node_modules/ajv" ]; then
+  echo "skip: $node/node_modules is not installed (scripts/setup.sh)"
+  exit 77
+fi
+corpus="$src/corpus/hello-closure"
+root=$(cat "$corpus/root")
+drv="$corpus/store/$(basename "$root")"
+rm -rf "$work" && mkdir -p "$work"
+export NODE_PATH="$node/node_modules" SOURCE_DATE_EPOCH=1700000000
+# The number of fixed-output derivations, counted from the .drv text.
+fods=$(grep -l '("outputHash",' "$corpus"/store/*.drv | wc -l)
+drvs=$(ls "$corpus"/store/*.drv | wc -l)
+
+"$sl" graph "$drv" --path-info "$corpus/closure.tsv" --out "$work/graph.json"
+node "$src/tests/drv/check_graph.js" "$work/graph.json" "$drvs" "$fods"
+
+for fmt in cyclonedx spdx; do
+  "$sl" sbom "$drv" --format $fmt --path-info "$corpus/closure.tsv" --meta-dir "$src/tests/drv-data/meta" --out "$work/$fmt.json"
+done
+node "$src/tests/drv/validate_cyclonedx.js" "$work/cyclonedx.json" "$fods"
+node "$src/tests/drv/validate_spdx.js" "$work/spdx.json" "$src/tests/drv-data/spdx-2.3-schema.json"
+
+# The recorded meta shows up; a derivation without it says so.
+python3 - "$work/cyclonedx.json" "$work/spdx.json" <<'PY'
+import json, sys
+cdx = json.load(open(sys.argv[1])); spdx = json.load(open(sys.argv[2]))
+root = cdx["metadata"]["component"]
+assert root["name"] == "hello" and root["version"] == "2.12.1", root
+assert root["licenses"] == [{"license": {"id": "GPL-3.0-or-later", "url": "https://spdx.org/licenses/GPL-3.0-or-later.html"}}]
+assert root["cpe"].startswith("cpe:2.3:a:gnu:hello:2.12.1")
+props = {p["name"]: p["value"] for p in root["properties"]}
+assert props["straylight:meta"] == "recorded" and props["straylight:grade"] == '{"platform":"x86_64-linux"}'
+tarball = [c for c in cdx["components"] if c["bom-ref"].endswith("-hello-2.12.1.tar.gz.drv")][0]
+assert tarball["type"] == "file" and tarball["version"] == "2.12.1", tarball
+assert tarball["hashes"] == [{"alg": "SHA-256", "content": "8d99142afd92576f30b0cd7cb42a8dc6809998bc5d607d88761f512e26c7db20"}]
+assert tarball["externalReferences"][0]["url"] == "mirror://gnu/hello/hello-2.12.1.tar.gz"
+assert {p["name"]: p["value"] for p in tarball["properties"]}["straylight:meta"] == "absent"
+pkg = [p for p in spdx["packages"] if p["SPDXID"] == spdx["documentDescribes"][0]][0]
+assert pkg["licenseDeclared"] == "GPL-3.0-or-later" and pkg["homepage"].startswith("https://www.gnu.org/")
+src = [p for p in spdx["packages"] if p["name"] == "hello" and p.get("primaryPackagePurpose") == "SOURCE"][0]
+assert src["downloadLocation"] == "mirror://gnu/hello/hello-2.12.1.tar.gz" and src["checksums"][0]["checksumValue"].startswith("8d99142a")
+print("meta, fetch URLs and hashes: as recorded")
+PY
+
+# Same input, same bytes (the timestamp comes from SOURCE_DATE_EPOCH).
+"$sl" sbom "$drv" --format cyclonedx --path-info "$corpus/closure.tsv" --meta-dir "$src/tests/drv-data/meta" --out "$work/again.json" 2>/dev/null
+cmp "$work/cyclonedx.json" "$work/again.json"
+echo "validate: ok"
