@@ -218,6 +218,18 @@ static ev_code *comp(cctx *C, const ps_expr *e, scope *sc)
         c->u.k = ev_mk_float(e->u.f);
         return c;
     case PS_STRING:
+        if (memchr(e->u.str.s, 0, e->u.str.len)) {
+            ut_buf b = UT_BUF_INIT;
+            for (size_t i = 0; i < e->u.str.len; i++) {
+                if (e->u.str.s[i])
+                    ut_buf_putc(&b, e->u.str.s[i]);
+                else
+                    ut_buf_puts(&b, "\xe2\x90\x80");   /* U+2400, as Nix shows it */
+            }
+            fail(C, e->pos, "input string '%s' cannot be represented as Nix string because it contains null bytes",
+                 b.data);
+            ut_buf_free(&b);
+        }
         c = mk(C, C_CONST, e->pos);
         c->u.k = const_string(C, e->u.str.s, e->u.str.len, false);
         return c;

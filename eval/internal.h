@@ -227,7 +227,7 @@ struct ev_state {
     ev_string *empty_string;
     ps_sym s_outPath, s_toString, s_functor, s_type, s_drvPath, s_name,
         s_file, s_line, s_column, s_value, s_success, s_derivation,
-        s_body, s_or, s_key, s_operator, s_startSet;
+        s_body, s_or, s_key, s_operator, s_startSet, s_overrides;
 };
 
 /* gc.c */

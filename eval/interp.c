@@ -164,6 +164,22 @@ static void indent_lines(ut_buf *out, const char *s, const char *indent)
     }
 }
 
+static bool same_pos(ps_pos a, ps_pos b)
+{
+    return a.src && b.src && a.src == b.src && a.line == b.line && a.col == b.col;
+}
+
+static void snippet(ut_buf *out, ps_pos pos, const char *extra_indent)
+{
+    ut_buf tmp = UT_BUF_INIT;
+    ps_format_pos_snippet(&tmp, pos);
+    ut_buf_puts(out, extra_indent);
+    ut_buf_append(out, tmp.data, tmp.len);
+    if (tmp.len && tmp.data[tmp.len - 1] != '\n')
+        ut_buf_putc(out, '\n');
+    ut_buf_free(&tmp);
+}
+
 void ev_error_format(ev_state *S, ut_buf *out, bool show_trace)
 {
     const char *msg = S->err_msg ? S->err_msg : "unknown error";
@@ -172,35 +188,31 @@ void ev_error_format(ev_state *S, ut_buf *out, bool show_trace)
     size_t mlen = hint ? (size_t)(hint - msg) : strlen(msg);
     char *m = ut_xstrndup(msg, mlen);
     size_t nframes = show_trace ? S->nerr_frames : 0;
+    ps_pos last = {0};
     if (nframes == 0) {
         ut_buf_puts(out, "error: ");
         indent_lines(out, m, "       ");
         ut_buf_putc(out, '\n');
-        if (S->err_pos.src)
-            ps_format_pos_snippet(out, S->err_pos);
     } else {
         ut_buf_puts(out, "error:\n");
         for (size_t i = 0; i < nframes; i++) {
             ev_frame_msg *f = &S->err_frames[i];
-            /* collapse runs of identical frame cycles, as Nix does */
             ut_buf_puts(out, "       … ");
             indent_lines(out, f->msg, "         ");
             ut_buf_putc(out, '\n');
             if (f->pos.src) {
-                ut_buf tmp = UT_BUF_INIT;
-                ps_format_pos_snippet(&tmp, f->pos);
-                ut_buf_puts(out, "  ");
-                ut_buf_append(out, tmp.data, tmp.len);
-                ut_buf_free(&tmp);
+                snippet(out, f->pos, "  ");
+                last = f->pos;
             }
             ut_buf_putc(out, '\n');
         }
         ut_buf_puts(out, "       error: ");
         indent_lines(out, m, "       ");
         ut_buf_putc(out, '\n');
-        if (S->err_pos.src)
-            ps_format_pos_snippet(out, S->err_pos);
     }
+    /* Nix leaves the position out when the innermost frame already shows it */
+    if (S->err_pos.src && !same_pos(S->err_pos, last))
+        snippet(out, S->err_pos, "");
     if (hint) {
         ut_buf_puts(out, "       ");
         ut_buf_puts(out, hint + 2);
@@ -243,14 +255,20 @@ static inline ev_env *env_up(ev_env *e, uint32_t level)
     return e;
 }
 
-static ev_value mkval(ev_state *S, const ev_code *c, ev_env *env, bool rec0)
+/* The value of c in env without evaluating it: constants and variables are
+ * shared (a variable's thunk is the same object), anything else becomes a
+ * thunk. While a recursive environment is being filled, slots at level 0
+ * from `filled` on are not set yet, so those references get thunks. */
+static ev_value mkval(ev_state *S, const ev_code *c, ev_env *env, uint32_t filled)
 {
     switch (c->op) {
     case C_CONST:
         return c->u.k;
     case C_VAR:
-        if (!(rec0 && c->u.var.level == 0))
+        if (c->u.var.level != 0 || filled == UINT32_MAX)
             return env_up(env, c->u.var.level)->v[c->u.var.index];
+        if (c->u.var.index < filled && env->v[c->u.var.index].type == EV_THUNK)
+            return env->v[c->u.var.index];   /* alias the same thunk, as Nix does */
         break;
     case C_LAMBDA: {
         ev_lambda *l = ev_gc_alloc(S, EV_OBJ_LAMBDA, sizeof(ev_lambda));
@@ -390,7 +408,7 @@ static void build_attrs(ev_state *S, const ev_code *c, ev_env *env, ev_value *ou
         root[1].type = EV_ENV;
         root[1].u.env = inh;
         for (uint32_t i = 0; i < c->u.attrs.ninh; i++)
-            inh->v[i] = mkval(S, c->u.attrs.inh[i], body, false);
+            inh->v[i] = mkval(S, c->u.attrs.inh[i], body, rec ? 0 : UINT32_MAX);
     }
     ev_attrs *set = NULL;
     if (!envout) {
@@ -401,9 +419,9 @@ static void build_attrs(ev_state *S, const ev_code *c, ev_env *env, ev_value *ou
         const ev_cattr *a = &c->u.attrs.attrs[i];
         ev_value v;
         switch (a->where) {
-        case EV_AW_OUTER: v = mkval(S, a->value, env, false); break;
-        case EV_AW_INHFROM: v = mkval(S, a->value, inh, false); break;
-        default: v = mkval(S, a->value, body, rec); break;
+        case EV_AW_OUTER: v = mkval(S, a->value, env, UINT32_MAX); break;
+        case EV_AW_INHFROM: v = mkval(S, a->value, inh, UINT32_MAX); break;
+        default: v = mkval(S, a->value, body, rec ? i : UINT32_MAX); break;
         }
         if (rec)
             body->v[i] = v;
@@ -416,6 +434,29 @@ static void build_attrs(ev_state *S, const ev_code *c, ev_env *env, ev_value *ou
         return;
     }
     ev_attrs_finish(set);
+    ev_attr *ov = rec ? ev_attrs_find(set, S->s_overrides) : NULL;
+    if (ov) {
+        /* `__overrides` in a rec set replaces bindings, in the set and in
+         * the recursive scope (an old Nix feature, kept for compatibility) */
+        ev_attrs *o = ev_force_attrs(S, &ov->value, c->pos, NULL);
+        ev_attrs *ns = ev_attrs_new(S, set->h.n + o->h.n + c->u.attrs.ndyn);
+        memcpy(ns->a, set->a, set->h.n * sizeof(ev_attr));
+        ns->h.n = set->h.n;
+        for (uint32_t k = 0; k < o->h.n; k++) {
+            ev_attr *e = ev_attrs_find(ns, o->a[k].name);
+            if (e) {
+                e->value = o->a[k].value;
+                for (uint32_t i = 0; i < n; i++)
+                    if (c->u.attrs.attrs[i].name == o->a[k].name)
+                        body->v[i] = o->a[k].value;
+            } else {
+                ns->a[ns->h.n++] = o->a[k];
+            }
+        }
+        ev_attrs_finish(ns);
+        set = ns;
+        *out = ev_mk_attrs(ns);
+    }
     for (uint32_t i = 0; i < c->u.attrs.ndyn; i++) {
         const ev_cdyn *d = &c->u.attrs.dyn[i];
         bool is_null;
@@ -429,7 +470,7 @@ static void build_attrs(ev_state *S, const ev_code *c, ev_env *env, ev_value *ou
             ev_error(S, EV_ERR_EVAL, ev_pos_get(S, d->pos), "dynamic attribute '%s' already defined at %s",
                      ps_sym_str(S->syms, name), b.data);
         }
-        ev_attrs_add(set, name, mkval(S, d->value, body, false), d->pos);
+        ev_attrs_add(set, name, mkval(S, d->value, body, UINT32_MAX), d->pos);
         ev_attrs_finish(set);
     }
     S->sp = root;
@@ -499,7 +540,7 @@ static void call_lambda(ev_state *S, ev_lambda *l, ev_value *arg, ev_value *out,
                 env->v[f->slot] = av->value;
                 used++;
             } else if (f->def) {
-                env->v[f->slot] = mkval(S, f->def, env, true);
+                env->v[f->slot] = mkval(S, f->def, env, 0);
             } else {
                 ev_trace_push(S, callpos, "from call site", NULL);
                 formals_error(S, l, "without required", f->name, NULL);
@@ -803,19 +844,19 @@ top:
         uint32_t n = c->u.list.n;
         ev_list *l = ev_list_new(S, n);
         for (uint32_t i = 0; i < n; i++)
-            l->v[i] = mkval(S, c->u.list.e[i], env, false);
+            l->v[i] = mkval(S, c->u.list.e[i], env, UINT32_MAX);
         *out = ev_mk_list(l);
         break;
     }
     case C_LAMBDA:
-        *out = mkval(S, c, env, false);
+        *out = mkval(S, c, env, UINT32_MAX);
         break;
     case C_CALL: {
         uint32_t n = c->u.call.nargs;
         ev_value *slots = ev_stack_push(S, n + 1);
         ev_eval(S, c->u.call.fn, env, &slots[0]);
         for (uint32_t i = 0; i < n; i++)
-            slots[i + 1] = mkval(S, c->u.call.args[i], env, false);
+            slots[i + 1] = mkval(S, c->u.call.args[i], env, UINT32_MAX);
         ev_call(S, &slots[0], n, &slots[1], out, c->pos);
         break;
     }
@@ -832,7 +873,7 @@ top:
         ev_value *root = ev_push1(S);
         root->type = EV_ENV;
         root->u.env = we;
-        we->v[0] = mkval(S, c->u.with.attrs, env, false);
+        we->v[0] = mkval(S, c->u.with.attrs, env, UINT32_MAX);
         env = we;
         c = c->u.with.body;
         goto top;

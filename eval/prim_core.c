@@ -430,20 +430,22 @@ static void prim_abort(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
 
 static void prim_tryEval(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
 {
-    ev_attrs *r = ev_attrs_new(S, 2);
+    bool ok;
     ev_try t;
     if (ev_try_begin(S, &t) == 0) {
         ev_force(S, &a[0], pos);
         ev_try_end(S, &t);
-        ev_attrs_add(r, S->s_success, ev_mk_bool(true), 0);
-        ev_attrs_add(r, S->s_value, a[0], 0);
+        ok = true;
     } else {
         ev_try_end(S, &t);
         if (t.kind != EV_ERR_THROWN && t.kind != EV_ERR_ASSERT)
             ev_rethrow(S);
-        ev_attrs_add(r, S->s_success, ev_mk_bool(false), 0);
-        ev_attrs_add(r, S->s_value, ev_mk_bool(false), 0);
+        ok = false;
     }
+    /* allocated only now: nothing unrooted may live across the force */
+    ev_attrs *r = ev_attrs_new(S, 2);
+    ev_attrs_add(r, S->s_success, ev_mk_bool(ok), 0);
+    ev_attrs_add(r, S->s_value, ok ? a[0] : ev_mk_bool(false), 0);
     ev_attrs_finish(r);
     *out = ev_mk_attrs(r);
 }
@@ -537,7 +539,7 @@ static void prim_toString(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
 {
     ut_buf b = UT_BUF_INIT;
     ev_ctxset ctx = {0};
-    ev_coerce_to_string(S, &a[0], pos, EV_COERCE_MORE | EV_COERCE_COPY_TO_STORE, &b, &ctx,
+    ev_coerce_to_string(S, &a[0], pos, EV_COERCE_MORE, &b, &ctx,
                         "while evaluating the first argument passed to builtins.toString");
     ev_context *c = ev_ctxset_finish(S, &ctx);
     *out = ev_mk_string(S, b.data ? b.data : "", b.len, c);
@@ -711,7 +713,7 @@ static void prim_findFile(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
         }
         free(c);
     }
-    ev_error(S, EV_ERR_EVAL, pos,
+    ev_error(S, EV_ERR_THROWN, pos,
              "file '%s' was not found in the Nix search path (add it using $NIX_PATH or -I)", name->s);
 }
 
@@ -784,7 +786,7 @@ const ev_primop_def ev_builtins_core[] = {
     {"addErrorContext", 2, prim_addErrorContext, 0},
     {"trace", 2, prim_trace, 0},
     {"import", 1, prim_import, EV_PRIM_GLOBAL},
-    {"scopedImport", 2, prim_scopedImport, 0},
+    {"scopedImport", 2, prim_scopedImport, EV_PRIM_GLOBAL},
     {"toString", 1, prim_toString, EV_PRIM_GLOBAL},
     {"stringLength", 1, prim_stringLength, 0},
     {"substring", 3, prim_substring, 0},

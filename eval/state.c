@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include "eval/internal.h"
+#ifdef STRAYLIGHT_HAVE_STORE
+#include "store/store.h"
+#endif
 
 #define EV_STACK_VALUES (4u << 20)   /* 64 MiB of reserved address space */
 
@@ -218,6 +221,7 @@ ev_state *ev_state_new(const ev_options *opts)
     S->s_key = sym(S, "key");
     S->s_operator = sym(S, "operator");
     S->s_startSet = sym(S, "startSet");
+    S->s_overrides = sym(S, "__overrides");
 
     S->builtins_pending = ev_attrs_new(S, 256);
     base_add(S, sym(S, "true"), ev_mk_bool(true));
@@ -294,6 +298,7 @@ ps_symtab *ev_syms(ev_state *S) { return S->syms; }
 ps_sym ev_sym(ev_state *S, const char *name) { return ps_intern_cstr(S->syms, name); }
 const char *ev_sym_str(ev_state *S, ps_sym s) { return ps_sym_str(S->syms, s); }
 const ev_options *ev_opts(ev_state *S) { return &S->opts; }
+void *ev_store(ev_state *S) { return S->opts.store; }
 ev_value *ev_builtins_value(ev_state *S) { return &S->builtins; }
 
 uint32_t ev_pos_intern(ev_state *S, ps_pos pos)
@@ -408,10 +413,22 @@ char *ev_copy_path_to_store(ev_state *S, const char *path, ps_pos pos)
     struct stat st;
     if (lstat(path, &st) != 0)
         ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "path '%s' does not exist", path);
-    if (!S->copy_path)
-        ev_error(S, EV_ERR_EVAL, pos, "cannot copy '%s' to the store: no store is available", path);
     ut_err err = UT_ERR_INIT;
-    char *r = S->copy_path(S->copy_path_ud, S, path, &err);
+    char *r = NULL;
+    if (S->copy_path) {
+        r = S->copy_path(S->copy_path_ud, S, path, &err);
+    } else {
+#ifdef STRAYLIGHT_HAVE_STORE
+        if (!S->opts.store)
+            ev_error(S, EV_ERR_EVAL, pos, "cannot copy '%s' to the store: no store is available", path);
+        const char *base = strrchr(path, '/');
+        base = base ? base + 1 : path;
+        if (!st_store_add_path(S->opts.store, path, base, NULL, NULL, NC_CA_NAR, &r, NULL, &err))
+            r = NULL;
+#else
+        ev_error(S, EV_ERR_EVAL, pos, "cannot copy '%s' to the store: no store is available", path);
+#endif
+    }
     if (!r) {
         char *m = ut_xstrdup(err.msg ? err.msg : "copying to the store failed");
         ut_err_clear(&err);

@@ -172,6 +172,8 @@ typedef struct ev_options {
     bool pure;                      /* --pure-eval */
     const char *current_system;     /* "x86_64-linux" if NULL */
     struct ps_options parse;        /* lints, experimental features */
+    void *store;                    /* st_store * when the store layer is built;
+                                       builtins reach it with ev_store() */
 } ev_options;
 
 ev_state *ev_state_new(const ev_options *opts);
@@ -180,6 +182,7 @@ ps_symtab *ev_syms(ev_state *S);
 ps_sym ev_sym(ev_state *S, const char *name);
 const char *ev_sym_str(ev_state *S, ps_sym s);
 const ev_options *ev_opts(ev_state *S);
+void *ev_store(ev_state *S);        /* opts.store (an st_store *), may be NULL */
 
 /* Positions are interned to 32-bit indices so attributes can carry them. */
 uint32_t ev_pos_intern(ev_state *S, ps_pos pos);

@@ -10,6 +10,9 @@
 #include "cli/cli.h"
 #include "eval/builtins.h"
 #include "eval/value.h"
+#ifdef STRAYLIGHT_HAVE_STORE
+#include "store/store.h"
+#endif
 
 typedef struct autoarg {
     const char *name;
@@ -231,7 +234,7 @@ static int evaluate(ev_state *S, const eval_opts *eo, ut_buf *out)
 static int run_eval(int argc, char **argv)
 {
     bool strict = false, json = false, xml = false, raw = false, show_trace = false, location = true;
-    const char *expr = NULL, *file = NULL, *attrpath = NULL;
+    const char *expr = NULL, *file = NULL, *attrpath = NULL, *store_url = NULL;
     autoarg *args = calloc((size_t)argc + 1, sizeof *args);
     size_t nargs = 0;
     const char **search = calloc((size_t)argc + 2, sizeof *search);
@@ -285,6 +288,8 @@ static int run_eval(int argc, char **argv)
             o.parse.lint_short_path_literals = lint_level(argv[++i]);
         else if (strcmp(a, "--lint-absolute-path-literals") == 0 && more)
             o.parse.lint_absolute_path_literals = lint_level(argv[++i]);
+        else if (strcmp(a, "--store") == 0 && more)
+            store_url = argv[++i];
         else if ((strcmp(a, "--option") == 0) && i + 2 < argc)
             i += 2;
         else if (strcmp(a, "--help") == 0) {
@@ -308,6 +313,21 @@ static int run_eval(int argc, char **argv)
     o.search_path = search;
     o.nsearch_path = nsearch;
     o.show_trace = show_trace;
+#ifdef STRAYLIGHT_HAVE_STORE
+    /* evaluation only needs store paths, not store contents: a dry store
+     * unless one is named */
+    ut_err serr = UT_ERR_INIT;
+    st_store *store = st_store_open(store_url ? store_url : "dry:", &serr);
+    if (!store) {
+        fprintf(stderr, "error: %s\n", serr.msg);
+        ut_err_clear(&serr);
+        free(args);
+        free(search);
+        return 1;
+    }
+    o.store = store;
+    o.store_dir = st_store_dir(store);
+#endif
     ev_state *S = ev_state_new(&o);
     ut_buf out = UT_BUF_INIT;
     eval_opts eo = {strict, json, xml, raw, show_trace, location, expr, file, attrpath, args, nargs};
@@ -317,6 +337,9 @@ static int run_eval(int argc, char **argv)
     fflush(stdout);
     ut_buf_free(&out);
     ev_state_free(S);
+#ifdef STRAYLIGHT_HAVE_STORE
+    st_store_close(store);
+#endif
     free(args);
     free(search);
     return rc;
