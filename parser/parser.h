@@ -37,6 +37,9 @@ ps_expr *ps_parse(ps_symtab *syms, const ps_source *src, ut_arena *arena,
 
 /* Prints the tree as `nix-instantiate --parse` does. */
 void ps_print(ut_buf *out, const ps_symtab *syms, const ps_expr *e);
+/* Variants for comparisons with older Nix printers. */
+#define PS_PRINT_EXPAND_INHERIT_FROM 1u  /* `inherit (e) x;` as `x = (e).x;` (Nix < 2.20) */
+void ps_print_flags(ut_buf *out, const ps_symtab *syms, const ps_expr *e, unsigned flags);
 
 /* Appends the position description as Nix prints it in errors:
  *        at «stdin»:3:3:

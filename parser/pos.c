@@ -25,26 +25,36 @@ void ps_format_pos(ut_buf *out, ps_pos pos)
     ut_buf_printf(out, ":%u:%u", pos.line, pos.col);
 }
 
-/* Finds line `line` (1-based) of text; false if the text has fewer lines. */
+/* Finds line `line` (1-based) of text, where CR, LF and CR LF end lines;
+ * false if the text has fewer lines. */
+static const char *line_end(const char *p, const char *end)
+{
+    while (p < end && *p != '\n' && *p != '\r')
+        p++;
+    return p;
+}
+
 static bool find_line(const ps_source *src, uint32_t line, const char **start, size_t *len)
 {
     if (line == 0)
         return false;
     const char *p = src->text, *end = src->text + src->len;
     for (uint32_t l = 1; l < line; l++) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl)
+        const char *e = line_end(p, end);
+        if (e == end)
             return false;
-        p = nl + 1;
+        p = e + ((*e == '\r' && e + 1 < end && e[1] == '\n') ? 2 : 1);
     }
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
     *start = p;
-    *len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+    *len = (size_t)(line_end(p, end) - p);
     return true;
 }
 
+/* Nix trims trailing whitespace off every line of a message. */
 static void code_line(ut_buf *out, unsigned indent, uint32_t no, const char *s, size_t len)
 {
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r' || s[len - 1] == '\n'))
+        len--;
     ut_buf_printf(out, "\n%*s%5u|", (int)(indent + 8), "", no);
     if (len) {
         ut_buf_putc(out, ' ');

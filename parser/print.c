@@ -68,10 +68,24 @@ static void print_sym(ut_buf *out, const ps_symtab *syms, ps_sym s)
     ps__print_ident(out, ps_sym_str(syms, s), ps_sym_len(syms, s));
 }
 
-static void show(ut_buf *out, const ps_symtab *syms, const ps_expr *e);
+typedef struct pctx {
+    const ps_symtab *syms;
+    unsigned flags;
+} pctx;
+
+static void show(ut_buf *out, const pctx *c, const ps_expr *e);
+
+static void print_attrpath(ut_buf *out, const pctx *c, const ps_attrname *elems, uint32_t n);
 
 void ps__print_attrpath(ut_buf *out, const ps_symtab *syms, const ps_attrname *elems, uint32_t n)
 {
+    pctx c = {syms, 0};
+    print_attrpath(out, &c, elems, n);
+}
+
+static void print_attrpath(ut_buf *out, const pctx *c, const ps_attrname *elems, uint32_t n)
+{
+    const ps_symtab *syms = c->syms;
     for (uint32_t i = 0; i < n; i++) {
         if (i)
             ut_buf_putc(out, '.');
@@ -79,15 +93,17 @@ void ps__print_attrpath(ut_buf *out, const ps_symtab *syms, const ps_attrname *e
             print_sym(out, syms, elems[i].name);
         else {
             ut_buf_puts(out, "\"${");
-            show(out, syms, elems[i].expr);
+            show(out, c, elems[i].expr);
             ut_buf_puts(out, "}\"");
         }
     }
 }
 
 /* attrs are kept sorted by name, which is also the printing order */
-static void show_bindings(ut_buf *out, const ps_symtab *syms, const ps_attrs *a)
+static void show_bindings(ut_buf *out, const pctx *c, const ps_attrs *a)
 {
+    const ps_symtab *syms = c->syms;
+    bool expand = (c->flags & PS_PRINT_EXPAND_INHERIT_FROM) != 0;
     bool any = false;
     for (uint32_t i = 0; i < a->nattrs; i++)
         if (a->attrs[i].kind == PS_ATTR_INHERITED) {
@@ -103,11 +119,11 @@ static void show_bindings(ut_buf *out, const ps_symtab *syms, const ps_attrs *a)
         any = false;
         for (uint32_t i = 0; i < a->nattrs; i++) {
             const ps_attrdef *d = &a->attrs[i];
-            if (d->kind != PS_ATTR_INHERITED_FROM || d->value->u.select.e->u.inherit_from.index != f)
+            if (expand || d->kind != PS_ATTR_INHERITED_FROM || d->value->u.select.e->u.inherit_from.index != f)
                 continue;
             if (!any) {
                 ut_buf_puts(out, "inherit (");
-                show(out, syms, a->inherit_from[f]);
+                show(out, c, a->inherit_from[f]);
                 ut_buf_putc(out, ')');
             }
             any = true;
@@ -117,35 +133,46 @@ static void show_bindings(ut_buf *out, const ps_symtab *syms, const ps_attrs *a)
         if (any)
             ut_buf_puts(out, "; ");
     }
-    for (uint32_t i = 0; i < a->nattrs; i++)
-        if (a->attrs[i].kind == PS_ATTR_PLAIN) {
-            print_sym(out, syms, a->attrs[i].name);
+    for (uint32_t i = 0; i < a->nattrs; i++) {
+        const ps_attrdef *d = &a->attrs[i];
+        if (d->kind == PS_ATTR_PLAIN) {
+            print_sym(out, syms, d->name);
             ut_buf_puts(out, " = ");
-            show(out, syms, a->attrs[i].value);
+            show(out, c, d->value);
+            ut_buf_puts(out, "; ");
+        } else if (expand && d->kind == PS_ATTR_INHERITED_FROM) {
+            /* Nix before 2.20 kept no inherit sources: x = (e).x; */
+            print_sym(out, syms, d->name);
+            ut_buf_puts(out, " = (");
+            show(out, c, a->inherit_from[d->value->u.select.e->u.inherit_from.index]);
+            ut_buf_puts(out, ").");
+            print_sym(out, syms, d->name);
             ut_buf_puts(out, "; ");
         }
+    }
     for (uint32_t i = 0; i < a->ndyn; i++) {
         ut_buf_puts(out, "\"${");
-        show(out, syms, a->dyn[i].name);
+        show(out, c, a->dyn[i].name);
         ut_buf_puts(out, "}\" = ");
-        show(out, syms, a->dyn[i].value);
+        show(out, c, a->dyn[i].value);
         ut_buf_puts(out, "; ");
     }
 }
 
-static void bin(ut_buf *out, const ps_symtab *syms, const ps_expr *e, const char *op)
+static void bin(ut_buf *out, const pctx *c, const ps_expr *e, const char *op)
 {
     ut_buf_putc(out, '(');
-    show(out, syms, e->u.bin.l);
+    show(out, c, e->u.bin.l);
     ut_buf_putc(out, ' ');
     ut_buf_puts(out, op);
     ut_buf_putc(out, ' ');
-    show(out, syms, e->u.bin.r);
+    show(out, c, e->u.bin.r);
     ut_buf_putc(out, ')');
 }
 
-static void show(ut_buf *out, const ps_symtab *syms, const ps_expr *e)
+static void show(ut_buf *out, const pctx *c, const ps_expr *e)
 {
+    const ps_symtab *syms = c->syms;
     switch (e->kind) {
     case PS_INT:
         ut_buf_printf(out, "%" PRId64, e->u.i);
@@ -165,34 +192,34 @@ static void show(ut_buf *out, const ps_symtab *syms, const ps_expr *e)
         break;
     case PS_SELECT:
         ut_buf_putc(out, '(');
-        show(out, syms, e->u.select.e);
+        show(out, c, e->u.select.e);
         ut_buf_puts(out, ").");
-        ps__print_attrpath(out, syms, e->u.select.path.elems, e->u.select.path.n);
+        print_attrpath(out, c, e->u.select.path.elems, e->u.select.path.n);
         if (e->u.select.def) {
             ut_buf_puts(out, " or (");
-            show(out, syms, e->u.select.def);
+            show(out, c, e->u.select.def);
             ut_buf_putc(out, ')');
         }
         break;
     case PS_HASATTR:
         ut_buf_puts(out, "((");
-        show(out, syms, e->u.hasattr.e);
+        show(out, c, e->u.hasattr.e);
         ut_buf_puts(out, ") ? ");
-        ps__print_attrpath(out, syms, e->u.hasattr.path.elems, e->u.hasattr.path.n);
+        print_attrpath(out, c, e->u.hasattr.path.elems, e->u.hasattr.path.n);
         ut_buf_putc(out, ')');
         break;
     case PS_ATTRS:
         if (e->u.attrs.rec)
             ut_buf_puts(out, "rec ");
         ut_buf_puts(out, "{ ");
-        show_bindings(out, syms, &e->u.attrs);
+        show_bindings(out, c, &e->u.attrs);
         ut_buf_putc(out, '}');
         break;
     case PS_LIST:
         ut_buf_puts(out, "[ ");
         for (uint32_t i = 0; i < e->u.list.n; i++) {
             ut_buf_putc(out, '(');
-            show(out, syms, e->u.list.elems[i]);
+            show(out, c, e->u.list.elems[i]);
             ut_buf_puts(out, ") ");
         }
         ut_buf_putc(out, ']');
@@ -208,7 +235,7 @@ static void show(ut_buf *out, const ps_symtab *syms, const ps_expr *e)
                 print_sym(out, syms, l->formals[i].name);
                 if (l->formals[i].def) {
                     ut_buf_puts(out, " ? ");
-                    show(out, syms, l->formals[i].def);
+                    show(out, c, l->formals[i].def);
                 }
             }
             if (l->ellipsis) {
@@ -223,66 +250,66 @@ static void show(ut_buf *out, const ps_symtab *syms, const ps_expr *e)
         if (l->arg)
             print_sym(out, syms, l->arg);
         ut_buf_puts(out, ": ");
-        show(out, syms, l->body);
+        show(out, c, l->body);
         ut_buf_putc(out, ')');
         break;
     }
     case PS_CALL:
         ut_buf_putc(out, '(');
-        show(out, syms, e->u.call.fn);
+        show(out, c, e->u.call.fn);
         for (uint32_t i = 0; i < e->u.call.nargs; i++) {
             ut_buf_putc(out, ' ');
-            show(out, syms, e->u.call.args[i]);
+            show(out, c, e->u.call.args[i]);
         }
         ut_buf_putc(out, ')');
         break;
     case PS_LET:
         ut_buf_puts(out, "(let ");
-        show_bindings(out, syms, e->u.let.binds);
+        show_bindings(out, c, e->u.let.binds);
         ut_buf_puts(out, "in ");
-        show(out, syms, e->u.let.body);
+        show(out, c, e->u.let.body);
         ut_buf_putc(out, ')');
         break;
     case PS_WITH:
         ut_buf_puts(out, "(with ");
-        show(out, syms, e->u.with.attrs);
+        show(out, c, e->u.with.attrs);
         ut_buf_puts(out, "; ");
-        show(out, syms, e->u.with.body);
+        show(out, c, e->u.with.body);
         ut_buf_putc(out, ')');
         break;
     case PS_IF:
         ut_buf_puts(out, "(if ");
-        show(out, syms, e->u.ifte.cond);
+        show(out, c, e->u.ifte.cond);
         ut_buf_puts(out, " then ");
-        show(out, syms, e->u.ifte.then);
+        show(out, c, e->u.ifte.then);
         ut_buf_puts(out, " else ");
-        show(out, syms, e->u.ifte.els);
+        show(out, c, e->u.ifte.els);
         ut_buf_putc(out, ')');
         break;
     case PS_ASSERT:
         ut_buf_puts(out, "assert ");
-        show(out, syms, e->u.assert_.cond);
+        show(out, c, e->u.assert_.cond);
         ut_buf_puts(out, "; ");
-        show(out, syms, e->u.assert_.body);
+        show(out, c, e->u.assert_.body);
         break;
     case PS_NOT:
         ut_buf_puts(out, "(! ");
-        show(out, syms, e->u.not_.e);
+        show(out, c, e->u.not_.e);
         ut_buf_putc(out, ')');
         break;
-    case PS_EQ: bin(out, syms, e, "=="); break;
-    case PS_NEQ: bin(out, syms, e, "!="); break;
-    case PS_AND: bin(out, syms, e, "&&"); break;
-    case PS_OR: bin(out, syms, e, "||"); break;
-    case PS_IMPL: bin(out, syms, e, "->"); break;
-    case PS_UPDATE: bin(out, syms, e, "//"); break;
-    case PS_CONCAT_LISTS: bin(out, syms, e, "++"); break;
+    case PS_EQ: bin(out, c, e, "=="); break;
+    case PS_NEQ: bin(out, c, e, "!="); break;
+    case PS_AND: bin(out, c, e, "&&"); break;
+    case PS_OR: bin(out, c, e, "||"); break;
+    case PS_IMPL: bin(out, c, e, "->"); break;
+    case PS_UPDATE: bin(out, c, e, "//"); break;
+    case PS_CONCAT_LISTS: bin(out, c, e, "++"); break;
     case PS_CONCAT_STRINGS:
         ut_buf_putc(out, '(');
         for (uint32_t i = 0; i < e->u.concat.n; i++) {
             if (i)
                 ut_buf_puts(out, " + ");
-            show(out, syms, e->u.concat.parts[i]);
+            show(out, c, e->u.concat.parts[i]);
         }
         ut_buf_putc(out, ')');
         break;
@@ -295,7 +322,13 @@ static void show(ut_buf *out, const ps_symtab *syms, const ps_expr *e)
     }
 }
 
+void ps_print_flags(ut_buf *out, const ps_symtab *syms, const ps_expr *e, unsigned flags)
+{
+    pctx c = {syms, flags};
+    show(out, &c, e);
+}
+
 void ps_print(ut_buf *out, const ps_symtab *syms, const ps_expr *e)
 {
-    show(out, syms, e);
+    ps_print_flags(out, syms, e, 0);
 }

@@ -23,6 +23,10 @@ static void usage(FILE *f)
           "  --lint-absolute-path-literals LEVEL\n"
           "  --extra-experimental-features pipe-operators\n"
           "                               allow the |> and <| operators\n"
+          "  --each-line                  parse every line of standard input as a\n"
+          "                               separate expression\n"
+          "  --expand-inherit-from        print `inherit (e) x;` as `x = (e).x;`, as\n"
+          "                               Nix before 2.20 did\n"
           "  -h, --help                   this text\n"
           "\n"
           "Exit status: 0 when everything parsed, 1 when anything failed.\n",
@@ -52,6 +56,7 @@ typedef struct run {
     ps_symtab *syms;
     ps_options opts;
     bool quiet;
+    unsigned print_flags;
     ut_buf out;
     char cwd[PATH_MAX];
 } run;
@@ -72,7 +77,7 @@ static bool parse_one(run *r, ps_origin origin, const char *path, const char *te
         return false;
     }
     if (!r->quiet) {
-        ps_print(&r->out, r->syms, e);
+        ps_print_flags(&r->out, r->syms, e, r->print_flags);
         ut_buf_putc(&r->out, '\n');
         if (r->out.len > (1 << 20)) {
             fwrite(r->out.data, 1, r->out.len, stdout);
@@ -124,6 +129,33 @@ static bool parse_file(run *r, const char *arg)
     return ok;
 }
 
+/* One expression per line of standard input; a failed line prints an empty
+ * output line, so outputs stay aligned with inputs. */
+static bool parse_lines(run *r)
+{
+    ut_buf text = UT_BUF_INIT;
+    ut_err err = UT_ERR_INIT;
+    if (!ut_read_fd(0, &text, &err)) {
+        fprintf(stderr, "error: reading standard input: %s\n", err.msg);
+        ut_err_clear(&err);
+        return false;
+    }
+    bool ok = true;
+    char *p = text.data, *end = text.data + text.len;
+    while (p && p < end) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        p[len] = 0;
+        if (!parse_one(r, PS_ORIGIN_STRING, NULL, p, len)) {
+            ok = false;
+            ut_buf_putc(&r->out, '\n');
+        }
+        p = nl ? nl + 1 : end;
+    }
+    ut_buf_free(&text);
+    return ok;
+}
+
 static int cli_parse(int argc, char **argv)
 {
     run r;
@@ -136,7 +168,7 @@ static int cli_parse(int argc, char **argv)
     const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
     bool *is_expr = calloc((size_t)argc + 1, sizeof *is_expr);
     size_t n = 0;
-    bool opts_done = false;
+    bool opts_done = false, each_line = false;
     int rc = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -148,6 +180,10 @@ static int cli_parse(int argc, char **argv)
                 goto out;
             } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)
                 r.quiet = true;
+            else if (strcmp(a, "--each-line") == 0)
+                each_line = true;
+            else if (strcmp(a, "--expand-inherit-from") == 0)
+                r.print_flags |= PS_PRINT_EXPAND_INHERIT_FROM;
             else if (strcmp(a, "-E") == 0 || strcmp(a, "--expr") == 0) {
                 if (i + 1 >= argc) {
                     fprintf(stderr, "error: %s needs an expression\n", a);
@@ -189,7 +225,10 @@ static int cli_parse(int argc, char **argv)
         inputs[n++] = a;
     }
     r.syms = ps_symtab_new();
-    if (n == 0)
+    if (each_line) {
+        rc = parse_lines(&r) ? 0 : 1;
+        n = 0;
+    } else if (n == 0)
         rc = parse_file(&r, "-") ? 0 : 1;
     for (size_t i = 0; i < n; i++) {
         bool ok = is_expr[i] ? parse_one(&r, PS_ORIGIN_STRING, NULL, inputs[i], strlen(inputs[i]))

@@ -1,0 +1,185 @@
+/* Feeds truncated and mutated real Nix files to the parser in-process: every
+ * input must either parse (and print) or fail with a located message. A
+ * crash or a sanitizer report fails the test. Deterministic (fixed seed), so
+ * a failure reproduces.
+ *
+ * usage: test_parser_robust STRIDE DIR...   (every STRIDE-th .nix file of
+ * each DIR, walked in sorted order) */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "parser/parser.h"
+
+static uint64_t rng = 0x9E3779B97F4A7C15ULL;
+
+static uint64_t next_rand(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+typedef struct files {
+    char **v;
+    size_t n, cap;
+} files;
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void collect(files *fs, const char *dir)
+{
+    struct dirent **ents;
+    int n = scandir(dir, &ents, NULL, alphasort);
+    if (n < 0)
+        return;
+    for (int i = 0; i < n; i++) {
+        const char *name = ents[i]->d_name;
+        if (name[0] == '.') {
+            free(ents[i]);
+            continue;
+        }
+        char *path;
+        if (asprintf(&path, "%s/%s", dir, name) < 0)
+            abort();
+        struct stat st;
+        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+            collect(fs, path);
+        else if (S_ISREG(st.st_mode) && strlen(name) > 4 && strcmp(name + strlen(name) - 4, ".nix") == 0) {
+            if (fs->n == fs->cap) {
+                fs->cap = fs->cap ? fs->cap * 2 : 256;
+                fs->v = ut_xrealloc(fs->v, fs->cap * sizeof *fs->v);
+            }
+            fs->v[fs->n++] = path;
+            path = NULL;
+        }
+        free(path);
+        free(ents[i]);
+    }
+    free(ents);
+}
+
+static size_t nparsed, nok, nfail;
+
+static int check(ps_symtab *syms, const char *path, const char *text, size_t len, const char *what)
+{
+    ut_arena *arena = ut_arena_new();
+    ps_options opts = {0};
+    opts.home = "/home/test";
+    opts.pipe_operators = (next_rand() & 1) != 0;
+    const ps_source *src = ps_source_new(arena, PS_ORIGIN_FILE, path, text, len, NULL);
+    ut_err err = UT_ERR_INIT;
+    ps_expr *e = ps_parse(syms, src, arena, &opts, &err);
+    int bad = 0;
+    nparsed++;
+    if (e) {
+        nok++;
+        ut_buf b = UT_BUF_INIT;
+        ps_print(&b, syms, e);
+        if (b.len == 0) {
+            fprintf(stderr, "%s (%s): parsed but printed nothing\n", path, what);
+            bad = 1;
+        }
+        ut_buf_free(&b);
+    } else {
+        nfail++;
+        if (!err.msg || !strstr(err.msg, "\n       at ")) {
+            fprintf(stderr, "%s (%s): failed without a located message: %s\n", path, what,
+                    err.msg ? err.msg : "(none)");
+            bad = 1;
+        }
+    }
+    ut_err_clear(&err);
+    ut_arena_free(arena);
+    return bad;
+}
+
+static const char interesting[] = "\"'${}()[];:.,@?!<>|&=+-*/\\~#\n \r\t0a";
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: %s STRIDE DIR...\n", argv[0]);
+        return 2;
+    }
+    size_t stride = (size_t)strtoul(argv[1], NULL, 10);
+    if (stride == 0)
+        stride = 1;
+    files fs = {0};
+    for (int i = 2; i < argc; i++)
+        collect(&fs, argv[i]);
+    qsort(fs.v, fs.n, sizeof *fs.v, cmp_str);
+    if (fs.n == 0) {
+        fprintf(stderr, "no .nix files found\n");
+        return 1;
+    }
+    ps_symtab *syms = ps_symtab_new();
+    int bad = 0;
+    size_t nfiles = 0;
+    for (size_t i = 0; i < fs.n; i++) {
+        if (i % stride != 0)
+            continue;
+        ut_buf text = UT_BUF_INIT;
+        ut_err err = UT_ERR_INIT;
+        if (!ut_read_file(fs.v[i], &text, &err)) {
+            fprintf(stderr, "%s\n", err.msg);
+            ut_err_clear(&err);
+            bad = 1;
+            continue;
+        }
+        nfiles++;
+        size_t len = text.len;
+        char *copy = ut_xmalloc(len + 8);
+        /* the original, then every prefix at 24 spread-out lengths */
+        bad |= check(syms, fs.v[i], text.data ? text.data : "", len, "original");
+        for (int k = 1; k <= 24 && len; k++) {
+            size_t cut = k < 12 ? (len * (size_t)k) / 12 : (size_t)(next_rand() % len);
+            memcpy(copy, text.data, cut);
+            copy[cut] = 0;
+            bad |= check(syms, fs.v[i], copy, cut, "truncated");
+        }
+        /* mutations: overwrite, insert or delete a few bytes */
+        for (int k = 0; k < 24 && len; k++) {
+            memcpy(copy, text.data, len);
+            size_t n = len;
+            int edits = 1 + (int)(next_rand() % 4);
+            for (int m = 0; m < edits && n; m++) {
+                size_t at = (size_t)(next_rand() % n);
+                uint64_t r = next_rand();
+                char c = (r & 3) ? interesting[(r >> 8) % (sizeof interesting - 1)] : (char)(r >> 16);
+                switch ((r >> 4) % 3) {
+                case 0:
+                    copy[at] = c;
+                    break;
+                case 1:
+                    if (n + 1 < len + 8) {
+                        memmove(copy + at + 1, copy + at, n - at);
+                        copy[at] = c;
+                        n++;
+                    }
+                    break;
+                default:
+                    memmove(copy + at, copy + at + 1, n - at - 1);
+                    n--;
+                    break;
+                }
+            }
+            copy[n] = 0;
+            bad |= check(syms, fs.v[i], copy, n, "mutated");
+        }
+        free(copy);
+        ut_buf_free(&text);
+    }
+    printf("%zu files, %zu inputs: %zu parsed, %zu rejected with a located error\n", nfiles, nparsed, nok, nfail);
+    ps_symtab_free(syms);
+    for (size_t i = 0; i < fs.n; i++)
+        free(fs.v[i]);
+    free(fs.v);
+    return bad;
+}
