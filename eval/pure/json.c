@@ -61,7 +61,7 @@ typedef struct jp {
     size_t len;
     size_t pos;        /* next byte to read */
     size_t consumed;   /* bytes the library would have read, for positions */
-    size_t tok_start;
+    size_t tok_start;  /* start of the last string or number token */
     const char *lex_err;
     ut_buf strbuf;     /* decoded string of the last T_STRING */
     /* number token */
@@ -362,7 +362,6 @@ static enum tok scan(jp *p)
     do
         c = get(p);
     while (c == ' ' || c == '\t' || c == '\n' || c == '\r');
-    p->tok_start = p->pos - 1;
     switch (c) {
     case '[': return T_BEGIN_ARRAY;
     case ']': return T_END_ARRAY;
@@ -373,13 +372,17 @@ static enum tok scan(jp *p)
     case 't': return lex_literal(p, "rue", T_TRUE);
     case 'f': return lex_literal(p, "alse", T_FALSE);
     case 'n': return lex_literal(p, "ull", T_NULL);
-    case '"': return lex_string(p);
+    /* The library's "last read" text runs from the start of the last
+     * string or number token (or of the input), not of the current token. */
+    case '"':
+        p->tok_start = p->pos - 1;
+        return lex_string(p);
     case '-':
     case '0': case '1': case '2': case '3': case '4':
     case '5': case '6': case '7': case '8': case '9':
+        p->tok_start = p->pos - 1;
         return lex_number(p, c);
     case -1:
-        p->tok_start = p->len;
         return T_EOF;
     default:
         p->lex_err = "invalid literal";

@@ -33,9 +33,8 @@ static void indent(ev_xml_writer *w)
 
 static void write_attrs(ev_xml_writer *w, const ev_xml_attr *attrs, size_t n)
 {
-    const ev_xml_attr *sorted[16];
-    if (n > 16)
-        n = 16;
+    const ev_xml_attr *stack[16];
+    const ev_xml_attr **sorted = n <= 16 ? stack : ut_xmalloc(n * sizeof *sorted);
     for (size_t i = 0; i < n; i++) {
         size_t j = i;
         while (j > 0 && strcmp(sorted[j - 1]->name, attrs[i].name) > 0) {
@@ -49,6 +48,8 @@ static void write_attrs(ev_xml_writer *w, const ev_xml_attr *attrs, size_t n)
         ev_xml_escape_attr(sorted[i]->value, sorted[i]->vlen, w->out);
         ut_buf_putc(w->out, '"');
     }
+    if (sorted != stack)
+        free(sorted);
 }
 
 void ev_xml_open(ev_xml_writer *w, const char *name, const ev_xml_attr *attrs, size_t nattrs)

@@ -26,7 +26,7 @@ typedef struct ev_xml_writer {
 } ev_xml_writer;
 
 void ev_xml_begin(ev_xml_writer *w, ut_buf *out);   /* writes the header */
-/* attrs need not be sorted; at most 16. */
+/* attrs need not be sorted. */
 void ev_xml_open(ev_xml_writer *w, const char *name, const ev_xml_attr *attrs, size_t nattrs);
 void ev_xml_short(ev_xml_writer *w, const char *name, const ev_xml_attr *attrs, size_t nattrs);
 void ev_xml_close(ev_xml_writer *w);
