@@ -63,17 +63,23 @@ static int utf16_compare(const char *a, size_t an, const char *b, size_t bn)
 
 static bool write_string(const char *s, size_t n, ut_buf *out, ut_err *e)
 {
+    ut_buf_reserve(out, n + 2);
     ut_buf_putc(out, '"');
+    size_t run = 0;   /* start of the pending run of bytes copied as they are */
     for (size_t i = 0; i < n;) {
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x80) {
             uint32_t cp;
             size_t l = utf8_decode((const unsigned char *)s + i, n - i, &cp);
             if (!l) return ut_err_set(e, "canonical JSON: string is not valid UTF-8 at byte %zu", i);
-            ut_buf_append(out, s + i, l);
             i += l;
             continue;
         }
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            i++;
+            continue;
+        }
+        ut_buf_append(out, s + run, i - run);
         switch (c) {
         case '"': ut_buf_puts(out, "\\\""); break;
         case '\\': ut_buf_puts(out, "\\\\"); break;
@@ -82,12 +88,11 @@ static bool write_string(const char *s, size_t n, ut_buf *out, ut_err *e)
         case '\n': ut_buf_puts(out, "\\n"); break;
         case '\r': ut_buf_puts(out, "\\r"); break;
         case '\t': ut_buf_puts(out, "\\t"); break;
-        default:
-            if (c < 0x20) ut_buf_printf(out, "\\u%04x", c);
-            else ut_buf_putc(out, (char)c);
+        default: ut_buf_printf(out, "\\u%04x", c);
         }
-        i++;
+        run = ++i;
     }
+    ut_buf_append(out, s + run, n - run);
     ut_buf_putc(out, '"');
     return true;
 }

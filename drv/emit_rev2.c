@@ -1,5 +1,6 @@
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -45,6 +46,33 @@ typedef struct {
     dv_rev2_stats *st;
 } ctx;
 
+/* Blobs go to a temporary name and are renamed into place, so no reader
+ * sees a partial blob; durability comes from one syncfs at the end rather
+ * than an fsync per blob (hundreds of small files). */
+static bool write_blob(const char *path, const void *data, size_t len, ut_err *e)
+{
+    ut_buf tmp = UT_BUF_INIT;
+    ut_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    bool ok = fd >= 0;
+    const char *p = data;
+    size_t left = len;
+    while (ok && left) {
+        ssize_t n = write(fd, p, left);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) ok = false;
+        else p += n, left -= (size_t)n;
+    }
+    if (fd >= 0 && close(fd) != 0) ok = false;
+    if (ok && rename(tmp.data, path) != 0) ok = false;
+    if (!ok) {
+        ut_err_set(e, "%s: %s", path, strerror(errno));
+        unlink(tmp.data);
+    }
+    ut_buf_free(&tmp);
+    return ok;
+}
+
 static bool put_blob(ctx *c, const void *data, size_t len, digest *d, ut_err *e)
 {
     dv_sha256_hex(data, len, d->hex);
@@ -55,7 +83,7 @@ static bool put_blob(ctx *c, const void *data, size_t len, digest *d, ut_err *e)
     struct stat sb;
     bool ok = true;
     if (stat(p.data, &sb) != 0 || (uint64_t)sb.st_size != len) {
-        ok = ut_write_file_atomic(p.data, data, len, 0644, e);
+        ok = write_blob(p.data, data, len, e);
         if (ok) c->st->blobs_written++;
     }
     ut_buf_free(&p);
@@ -431,8 +459,14 @@ bool dv_graph_to_rev2(const dv_graph *g, const char *out_dir, dv_rev2_stats *st,
         char *text = json_dumps(doc, JSON_INDENT(1));
         json_decref(doc);
         ut_buf p = UT_BUF_INIT;
+        ut_buf_printf(&p, "%s/blobs", out_dir);
+        int dfd = open(p.data, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || syncfs(dfd) != 0) ok = ut_err_set(e, "%s: sync: %s", p.data, strerror(errno));
+        if (dfd >= 0) close(dfd);
+        ut_buf_clear(&p);
         ut_buf_printf(&p, "%s/graph.json", out_dir);
-        ok = ut_write_file_atomic(p.data, text, strlen(text), 0644, e);
+        /* graph.json last: once it exists, every blob it names is in place. */
+        ok = ok && ut_write_file_atomic(p.data, text, strlen(text), 0644, e);
         ut_buf_free(&p);
         free(text);
     }

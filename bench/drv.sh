@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Times straylight's action-graph and SBOM exports of the hello .drv closure
+# against Nix's own closure walks on the same closure, in one run:
+#   nix-store -q --tree DRV          (walks the same .drv closure)
+#   nix show-derivation -r DRV       (parses every .drv of it, prints JSON)
+# Needs the closure in the store (the corpus copy is used for straylight when
+# it is not). Prints mean wall time over N runs and peak RSS.
+# usage: bench/drv.sh [BUILD_DIR] [N]
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-"$here/build"}
+n=${2:-20}
+sl="$build/straylight"
+corpus="$here/corpus/hello-closure"
+root=$(cat "$corpus/root")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+if [ -e "$root" ]; then drv=$root; else drv="$corpus/store/$(basename "$root")"; fi
+
+run() {   # run LABEL CMD...: mean wall ms over n runs, peak RSS of one run
+  local label=$1; shift
+  "$@" > /dev/null 2>&1 || { printf '%-34s failed\n' "$label"; return; }
+  local t0 t1
+  t0=$(date +%s%N)
+  for _ in $(seq "$n"); do "$@" > /dev/null 2>&1; done
+  t1=$(date +%s%N)
+  local rss=""
+  if [ -x /usr/bin/time ]; then rss=$(/usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n1); rss="${rss} KiB"; fi
+  printf '%-34s %8.1f ms   %s\n' "$label" "$(echo "($t1 - $t0) / $n / 1000000" | bc -l)" "$rss"
+}
+
+echo "hello closure: $(ls "$corpus"/store/*.drv | wc -l) derivations, $n runs each"
+run "straylight graph --format json" "$sl" graph "$drv"
+run "straylight graph --format dot" "$sl" graph "$drv" --format dot
+run "straylight graph --format rev2" sh -c "rm -rf '$work/cas' && '$sl' graph '$drv' --format rev2 --out '$work/cas'"
+run "straylight sbom (cyclonedx)" "$sl" sbom "$drv"
+run "straylight sbom --format spdx" "$sl" sbom "$drv" --format spdx
+if command -v nix-store > /dev/null && [ -e "$root" ]; then
+  run "nix-store -q --tree" nix-store -q --tree "$root"
+  run "nix show-derivation -r" nix --extra-experimental-features nix-command show-derivation -r "$root"
+else
+  echo "(nix-bin or the closure in the store is missing: no Nix timings)"
+fi
