@@ -394,21 +394,21 @@ static bool digits_n(tp *p, size_t off, int n, int *out)
 
 static bool looks_like_date(tp *p)
 {
-    int x;
+    int x = 0;
     return digits_n(p, p->pos, 4, &x) && peek(p, 4) == '-' && digits_n(p, p->pos + 5, 2, &x) && peek(p, 7) == '-' &&
            digits_n(p, p->pos + 8, 2, &x);
 }
 
 static bool looks_like_time(tp *p, size_t off)
 {
-    int x;
+    int x = 0;
     return digits_n(p, off, 2, &x) && off + 2 < p->len && p->s[off + 2] == ':' && digits_n(p, off + 3, 2, &x);
 }
 
 static bool parse_time(tp *p, ut_buf *out)
 {
     size_t at = p->pos;
-    int h, m, s;
+    int h = 0, m = 0, s = 0;
     if (!digits_n(p, p->pos, 2, &h) || peek(p, 2) != ':' || !digits_n(p, p->pos + 3, 2, &m))
         return FAIL(at, "toml::parse_local_time: invalid time", "expected HH:MM:SS");
     if (peek(p, 5) != ':' || !digits_n(p, p->pos + 6, 2, &s))
@@ -452,7 +452,7 @@ static bool parse_datetime(tp *p, ev_toml **out)
     ev_toml *n = node(p, EV_TOML_DATETIME);
     size_t at = p->pos;
     if (looks_like_date(p)) {
-        int y, mo, d;
+        int y = 0, mo = 0, d = 0;
         digits_n(p, p->pos, 4, &y);
         digits_n(p, p->pos + 5, 2, &mo);
         digits_n(p, p->pos + 8, 2, &d);
@@ -478,7 +478,7 @@ static bool parse_datetime(tp *p, ev_toml **out)
                 ut_buf_putc(&b, 'Z');
                 n->dt_kind = EV_TOML_OFFSET_DATETIME;
             } else if (c == '+' || c == '-') {
-                int oh, om;
+                int oh = 0, om = 0;
                 if (!digits_n(p, p->pos + 1, 2, &oh) || peek(p, 3) != ':' || !digits_n(p, p->pos + 4, 2, &om) ||
                     oh > 23 || om > 59) {
                     ut_buf_free(&b);
