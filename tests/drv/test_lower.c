@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "drv/cjson.h"
 #include "drv/graph.h"
@@ -276,12 +277,76 @@ static void test_hello_closure(void **state)
     free(root);
 }
 
+static void test_parse_drv_name(void **state)
+{
+    (void)state;
+    /* Nix's DrvName: split at the first '-' followed by a non-letter. */
+    static const char *const cases[][3] = {
+        {"hello-2.12.1", "hello", "2.12.1"},
+        {"nix-0.7pre1234", "nix", "0.7pre1234"},
+        {"a-b-c-1.0", "a-b-c", "1.0"},
+        {"xorg-7-x", "xorg", "7-x"},
+        {"hello", "hello", ""},
+        {"foo-", "foo-", ""},
+        {"bootstrap-stage0-binutils-wrapper-", "bootstrap-stage0-binutils-wrapper-", ""},
+        {"perl5.38.2-gettext-1.07", "perl5.38.2-gettext", "1.07"},
+        {"gcc-wrapper-13.2.0", "gcc-wrapper", "13.2.0"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *n, *v;
+        dv_parse_drv_name(cases[i][0], &n, &v);
+        assert_string_equal(n, cases[i][1]);
+        assert_string_equal(v, cases[i][2]);
+        free(n);
+        free(v);
+    }
+}
+
+static void test_source_hash_checked(void **state)
+{
+    (void)state;
+    /* A source whose bytes differ from the recorded NAR hash is refused. */
+    char tmpl[] = "dv-src-XXXXXX";   /* in the test's working directory */
+    char *dir = mkdtemp(tmpl);
+    assert_non_null(dir);
+    const char *base = "v6x3cs394jgqfbi0a42pam708flxaphh-default-builder.sh";
+    char p[4096], q[4096];
+    snprintf(p, sizeof p, "%s/store/%s", DRV_CORPUS, base);
+    char *text = slurp(p);
+    snprintf(q, sizeof q, "%s/%s", dir, base);
+    ut_err e = UT_ERR_INIT;
+    assert_true(ut_write_file_atomic(q, text, strlen(text), 0644, &e));
+    dv_source *src = dv_source_dir(dir, NULL);
+    snprintf(p, sizeof p, "%s/closure.tsv", DRV_CORPUS);
+    assert_true(dv_source_load_pathinfo(src, p, &e));
+    snprintf(p, sizeof p, "/nix/store/%s", base);
+    const char *h = dv_source_nar_hash(src, p, &e);
+    assert_non_null(h);
+    assert_string_equal(h, "sha256:1z3c0ilhp0vr3j4xp7fgzw98amzsmdgiix5cxnbkym9xi0lnsjn6");
+    dv_source_free(src);
+    text[0] = '%';
+    assert_true(ut_write_file_atomic(q, text, strlen(text), 0644, &e));
+    src = dv_source_dir(dir, NULL);
+    snprintf(p, sizeof p, "%s/closure.tsv", DRV_CORPUS);
+    assert_true(dv_source_load_pathinfo(src, p, &e));
+    snprintf(p, sizeof p, "/nix/store/%s", base);
+    assert_null(dv_source_nar_hash(src, p, &e));
+    assert_non_null(strstr(e.msg, "does not match the recorded"));
+    ut_err_clear(&e);
+    dv_source_free(src);
+    unlink(q);
+    rmdir(dir);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reference_envs),
         cmocka_unit_test(test_reference_grades),
         cmocka_unit_test(test_hello_closure),
+        cmocka_unit_test(test_parse_drv_name),
+        cmocka_unit_test(test_source_hash_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

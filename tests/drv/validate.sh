@@ -22,6 +22,14 @@ drvs=$(ls "$corpus"/store/*.drv | wc -l)
 "$sl" graph "$drv" --path-info "$corpus/closure.tsv" --out "$work/graph.json"
 node "$src/tests/drv/check_graph.js" "$work/graph.json" "$drvs" "$fods"
 
+# The picture has one node per action and one edge per input derivation.
+"$sl" graph "$drv" --format dot --out "$work/graph.dot"
+edges=$(python3 -c "import json,sys; print(sum(len(a['inputs']['actions']) for a in json.load(open(sys.argv[1]))['actions']))" "$work/graph.json")
+[ "$(grep -c '^  n[0-9]* \[label=' "$work/graph.dot")" = "$drvs" ] || { echo "dot: wrong node count"; exit 1; }
+[ "$(grep -c '^  n[0-9]* -> n[0-9]*;' "$work/graph.dot")" = "$edges" ] || { echo "dot: wrong edge count"; exit 1; }
+[ "$(grep -c 'fillcolor="#bbdefb"' "$work/graph.dot")" = "$fods" ] || { echo "dot: pinned colour count"; exit 1; }
+echo "dot: $drvs nodes, $edges edges, $fods coloured pinned"
+
 for fmt in cyclonedx spdx; do
   "$sl" sbom "$drv" --format $fmt --path-info "$corpus/closure.tsv" --meta-dir "$src/tests/drv-data/meta" --out "$work/$fmt.json"
 done
