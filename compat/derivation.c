@@ -296,6 +296,23 @@ static bool parse_string(aparse *p, nc_str *out)
     return true;
 }
 
+/* Nix prints some fields without escaping (output names, the platform):
+ * a '"' or '\\' in one would make the printed ATerm unreadable, so such a
+ * value is refused up front. */
+static bool parse_raw(aparse *p, nc_str *out)
+{
+    size_t at = p->pos;
+    if (!parse_string(p, out))
+        return false;
+    for (size_t i = 0; i < out->len; i++) {
+        if (out->s[i] == '"' || out->s[i] == '\\') {
+            p->pos = at;
+            return perr(p, "'\"' and '\\' are not allowed in output names and the platform");
+        }
+    }
+    return true;
+}
+
 /* '[' elem (',' elem)* ']' or '[]'; elem parsed by the callback. */
 typedef bool (*elem_fn)(aparse *p, void *ctx);
 
@@ -322,6 +339,7 @@ static bool parse_list(aparse *p, elem_fn f, void *ctx)
 }
 
 static bool elem_string(aparse *p, void *ctx) { return parse_string(p, vec_push(ctx)); }
+static bool elem_raw(aparse *p, void *ctx) { return parse_raw(p, vec_push(ctx)); }
 
 static bool check_store_path(aparse *p, size_t at, nc_str path)
 {
@@ -343,10 +361,10 @@ static bool elem_path(aparse *p, void *ctx)
     return check_store_path(p, at, *s);
 }
 
-static bool parse_strings(aparse *p, nc_str **out, size_t *n, bool paths)
+static bool parse_strings(aparse *p, nc_str **out, size_t *n, elem_fn kind)
 {
     vec v = {NULL, 0, 0, sizeof(nc_str)};
-    if (!parse_list(p, paths ? elem_path : elem_string, &v)) {
+    if (!parse_list(p, kind, &v)) {
         free(v.data);
         return false;
     }
@@ -364,7 +382,7 @@ static bool elem_output(aparse *p, void *ctx)
     outctx *oc = ctx;
     nc_drv_output *o = vec_push(&oc->v);
     nc_str path, algo, hash;
-    if (!expect(p, "(") || !parse_string(p, &o->name) || !expect(p, ","))
+    if (!expect(p, "(") || !parse_raw(p, &o->name) || !expect(p, ","))
         return false;
     size_t path_at = p->pos;
     if (!parse_string(p, &path) || !expect(p, ","))
@@ -452,11 +470,11 @@ static bool parse_node(aparse *p, nc_drv_input_node *node, bool versioned, unsig
     if (depth > 64)
         return perr(p, "input derivation outputs nested too deeply");
     if (!versioned || peek(p) == '[')
-        return parse_strings(p, &node->outputs, &node->noutputs, false);
+        return parse_strings(p, &node->outputs, &node->noutputs, elem_raw);
     if (peek(p) != '(')
         return perr(p, "invalid inputDrvs entry in derivation");
     p->pos++;
-    if (!parse_strings(p, &node->outputs, &node->noutputs, false) || !expect(p, ","))
+    if (!parse_strings(p, &node->outputs, &node->noutputs, elem_raw) || !expect(p, ","))
         return false;
     vec v = {NULL, 0, 0, sizeof(nc_drv_input_child)};
     if (!expect(p, "["))
@@ -466,7 +484,7 @@ static bool parse_node(aparse *p, nc_drv_input_node *node, bool versioned, unsig
     } else {
         for (;;) {
             nc_drv_input_child *c = vec_push(&v);
-            if (!expect(p, "(") || !parse_string(p, &c->name) || !expect(p, ",") ||
+            if (!expect(p, "(") || !parse_raw(p, &c->name) || !expect(p, ",") ||
                 !parse_node(p, &c->node, true, depth + 1) || !expect(p, ")")) {
                 free(v.data);
                 return false;
@@ -547,9 +565,9 @@ nc_derivation *nc_drv_parse(const char *data, size_t len, const char *store_dir,
     if (!expect(&p, ",") || !parse_list(&p, elem_input, &ic))
         goto fail;
     d->inputs = vec_to_arena(&ic.v, d->arena, &d->ninputs);
-    if (!expect(&p, ",") || !parse_strings(&p, &d->srcs, &d->nsrcs, true))
+    if (!expect(&p, ",") || !parse_strings(&p, &d->srcs, &d->nsrcs, elem_path))
         goto fail;
-    if (!expect(&p, ",") || !parse_string(&p, &d->platform))
+    if (!expect(&p, ",") || !parse_raw(&p, &d->platform))
         goto fail;
     if (!expect(&p, ",") || !parse_string(&p, &d->builder))
         goto fail;

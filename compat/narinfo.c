@@ -179,12 +179,21 @@ corrupt:
     return NULL;
 }
 
+/* Values may hold any byte but '\n' (even NUL), so they are appended by
+ * length, never through "%s". */
+static void line(ut_buf *out, const char *key, nc_str v)
+{
+    ut_buf_puts(out, key);
+    ut_buf_append(out, v.s, v.len);
+    ut_buf_putc(out, '\n');
+}
+
 void nc_narinfo_print(const nc_narinfo *ni, const char *store_dir, ut_buf *out)
 {
     (void)store_dir;
-    ut_buf_printf(out, "StorePath: %s\n", ni->store_path.s);
-    ut_buf_printf(out, "URL: %s\n", ni->url.s);
-    ut_buf_printf(out, "Compression: %s\n", ni->compression.len ? ni->compression.s : "bzip2");
+    line(out, "StorePath: ", ni->store_path);
+    line(out, "URL: ", ni->url);
+    line(out, "Compression: ", ni->compression.len ? ni->compression : nc_str_c("bzip2"));
     if (ni->has_file_hash) {
         ut_buf_puts(out, "FileHash: ");
         nc_hash_append(out, &ni->file_hash, NC_HASH_NIX32, true);
@@ -195,22 +204,21 @@ void nc_narinfo_print(const nc_narinfo *ni, const char *store_dir, ut_buf *out)
     ut_buf_puts(out, "NarHash: ");
     nc_hash_append(out, &ni->nar_hash, NC_HASH_NIX32, true);
     ut_buf_printf(out, "\nNarSize: %llu\n", (unsigned long long)ni->nar_size);
-    ut_buf_puts(out, "References:");
+    ut_buf_puts(out, "References: ");
     for (size_t i = 0; i < ni->nrefs; i++) {
-        ut_buf_putc(out, ' ');
+        if (i)
+            ut_buf_putc(out, ' ');
         ut_buf_append(out, ni->refs[i].s, ni->refs[i].len);
     }
-    if (ni->nrefs == 0)
-        ut_buf_putc(out, ' ');
     ut_buf_putc(out, '\n');
     if (ni->deriver.len)
-        ut_buf_printf(out, "Deriver: %s\n", ni->deriver.s);
+        line(out, "Deriver: ", ni->deriver);
     if (ni->system.len)
-        ut_buf_printf(out, "System: %s\n", ni->system.s);
+        line(out, "System: ", ni->system);
     for (size_t i = 0; i < ni->nsigs; i++)
-        ut_buf_printf(out, "Sig: %s\n", ni->sigs[i].s);
+        line(out, "Sig: ", ni->sigs[i]);
     if (ni->ca.len)
-        ut_buf_printf(out, "CA: %s\n", ni->ca.s);
+        line(out, "CA: ", ni->ca);
 }
 
 bool nc_path_info_fingerprint(const char *store_dir, nc_str path, const nc_hash *nar_hash, uint64_t nar_size,

@@ -266,6 +266,17 @@ static void test_narinfo(void **state)
                                 "/nix/store/05dcrc6c665kwi50ww6ncnfl2n0g4ifh-hello-2.12.1");
     nc_narinfo_free(ni);
 
+    /* a NUL inside a value survives printing (found by fuzzing) */
+    static const char withnul[] = "StorePath: /nix/store/05dcrc6c665kwi50ww6ncnfl2n0g4ifh-hello-2.12.1\nURL: x\n"
+                                  "NarHash: sha256:10w02iccr1pnkrfnhxb0ghfizq42pq6nxgplrdgl9f0bfazxdli2\n"
+                                  "NarSize: 1\nSig: a\0b\n";
+    ni = nc_narinfo_parse(withnul, sizeof withnul - 1, NULL, "z.narinfo", &e);
+    assert_non_null(ni);
+    ut_buf_clear(&b);
+    nc_narinfo_print(ni, NULL, &b);
+    assert_non_null(memmem(b.data, b.len, "Sig: a\0b\n", 9));
+    nc_narinfo_free(ni);
+
     const char *missing = "StorePath: /nix/store/05dcrc6c665kwi50ww6ncnfl2n0g4ifh-hello-2.12.1\nURL: x\n";
     assert_null(nc_narinfo_parse(missing, strlen(missing), NULL, "m.narinfo", &e));
     assert_string_equal(e.msg, "NAR info file 'm.narinfo' is corrupt: missing required field");
@@ -374,6 +385,13 @@ static void test_drv_parse_errors(void **state)
     assert_null(nc_drv_parse("Derive([(\"out\",\"\",\"md4\",\"\")],[],[],\"a\",\"b\",[],[])", 50, NULL, nc_str_c("x"),
                              &e));
     assert_string_equal(e.msg, "derivation ATerm: at byte 18: unknown hash algorithm 'md4'");
+    ut_err_clear(&e);
+
+    /* Nix prints the platform and output names unescaped, so a quote or
+     * backslash in them could not be read back (found by fuzzing). */
+    const char *q = "Derive([],[],[],\"a\\\"b\",\"b\",[],[])";
+    assert_null(nc_drv_parse(q, strlen(q), NULL, nc_str_c("x"), &e));
+    assert_string_equal(e.msg, "derivation ATerm: at byte 16: '\"' and '\\' are not allowed in output names and the platform");
     ut_err_clear(&e);
 
     /* duplicate keys: outputs keep the first (emplace), env the last */
