@@ -183,9 +183,16 @@ bool dv_drv_grade(const nc_derivation *d, dv_grade *g, ut_err *e)
 
 /* ---- the build-time environment ---- */
 
+/* Nix strings are bytes. Valid UTF-8 becomes a JSON string; anything else
+ * becomes {"base64": ...}, so the action stays lossless and its JSON valid. */
 static json_t *jstr(nc_str s)
 {
-    return json_stringn_nocheck(s.s ? s.s : "", s.len);
+    if (dv_utf8_valid(s.s ? s.s : "", s.len)) return json_stringn_nocheck(s.s ? s.s : "", s.len);
+    char *b64 = ut_xmalloc(nc_base64_encoded_len(s.len) + 1);
+    nc_base64_encode((const uint8_t *)s.s, s.len, b64);
+    json_t *o = json_pack("{s:s}", "base64", b64);
+    free(b64);
+    return o;
 }
 
 static void shell_escape(ut_buf *b, const char *s, size_t n)
@@ -309,6 +316,8 @@ static bool build_env(const attrs *a, nc_drv_type type, const char *store_dir, j
         dv_strset paf = {0};
         if (!get_strings(a, "passAsFile", &paf, e)) return false;
         for (size_t i = 0; i < d->nenv; i++) {
+            if (!dv_utf8_valid(d->env[i].key.s, d->env[i].key.len) || memchr(d->env[i].key.s, 0, d->env[i].key.len))
+                return ut_err_set(e, "%s: an environment variable name is not valid UTF-8 text", a->drv_path);
             char *k = ut_xstrndup(d->env[i].key.s, d->env[i].key.len);
             if (!dv_strset_has(&paf, k)) {
                 json_object_set_new(env, k, jstr(d->env[i].value));

@@ -29,6 +29,22 @@ static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
     return len;
 }
 
+bool dv_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        if (u[i] < 0x80) {
+            i++;
+            continue;
+        }
+        uint32_t cp;
+        size_t l = utf8_decode(u + i, n - i, &cp);
+        if (!l) return false;
+        i += l;
+    }
+    return true;
+}
+
 /* RFC 8785 sorts member names by their UTF-16 code units, which differs
  * from UTF-8 byte order only for characters above U+FFFF against
  * U+E000..U+FFFF; both keys were validated as UTF-8 before sorting. */

@@ -14,6 +14,9 @@
  * and strings that are not valid UTF-8. */
 bool dv_cjson_write(const json_t *v, ut_buf *out, ut_err *e);
 
+/* Whether s[0..n) is valid UTF-8 (no surrogates, no overlong forms). */
+bool dv_utf8_valid(const char *s, size_t n);
+
 /* JSON as Nix dumps it (nlohmann::json::dump()): keys in byte order, no
  * spaces, the same string escapes as above. What .attrs.json holds. */
 bool dv_json_write_nix(const json_t *v, ut_buf *out, ut_err *e);

@@ -21,6 +21,23 @@ enum {
     NODE_NAME = 1, NODE_DIGEST = 2, FILE_EXEC = 4, SYMLINK_TARGET = 2,
 };
 
+/* The bytes of an action string ({"base64": ...} for non-UTF-8 ones). */
+static bool jbytes(const json_t *v, ut_buf *out)
+{
+    if (json_is_string(v)) {
+        ut_buf_append(out, json_string_value(v), json_string_length(v));
+        return true;
+    }
+    const char *b64 = json_string_value(json_object_get(v, "base64"));
+    if (!b64) return false;
+    size_t n = strlen(b64), len = 0;
+    uint8_t *raw = ut_xmalloc(nc_base64_decoded_max(n) + 1);
+    bool ok = nc_base64_decode(b64, n, raw, &len);
+    if (ok) ut_buf_append(out, raw, len);
+    free(raw);
+    return ok;
+}
+
 typedef struct {
     char hex[65];
     uint64_t size;
@@ -302,7 +319,10 @@ static bool emit_action(ctx *c, const dv_graph *g, const dv_node *n, rev2_action
     json_object_foreach(json_object_get(act, "files"), fpath, fv)
     {
         tnode *f = child(build, fpath + strlen(DV_BUILD_DIR) + 1, T_FILE);
-        ok = ok && put_blob(c, json_string_value(fv), json_string_length(fv), &f->d, e);
+        ut_buf content = UT_BUF_INIT;
+        if (ok && !jbytes(fv, &content)) ok = ut_err_set(e, "%s: bad file content in the action", n->drv_path);
+        ok = ok && put_blob(c, content.data ? content.data : "", content.len, &f->d, e);
+        ut_buf_free(&content);
         c->st->files++;
     }
     tnode *store = root;
@@ -330,7 +350,14 @@ static bool emit_action(ctx *c, const dv_graph *g, const dv_node *n, rev2_action
     tnode_free(root);
     if (!ok) return false;
 
-    /* Command. */
+    /* Command. Protobuf strings must be UTF-8, so an argument or variable
+     * that is not cannot be expressed in REv2 at all. */
+    json_t *sv2;
+    json_array_foreach(json_object_get(act, "args"), i, sv2) if (!json_is_string(sv2))
+        return ut_err_set(e, "%s: argument %zu is not valid UTF-8, which a REv2 Command cannot hold", n->drv_path, i + 1);
+    const char *k2;
+    json_object_foreach(json_object_get(act, "env"), k2, sv2) if (!json_is_string(sv2))
+        return ut_err_set(e, "%s: variable %s is not valid UTF-8, which a REv2 Command cannot hold", n->drv_path, k2);
     ut_buf cmd = UT_BUF_INIT;
     dv_pb_string(&cmd, COMMAND_ARGS, json_string_value(json_object_get(act, "builder")));
     json_array_foreach(json_object_get(act, "args"), i, sv) dv_pb_bytes(&cmd, COMMAND_ARGS, json_string_value(sv), json_string_length(sv));

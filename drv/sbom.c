@@ -36,6 +36,27 @@ static const nc_str *env_val(const nc_derivation *d, const char *key)
     return NULL;
 }
 
+/* SBOM text fields must be UTF-8; a Nix string need not be. Invalid bytes
+ * become U+FFFD (these fields describe, they do not identify). */
+static char *utf8_clean(char *s)
+{
+    if (!s || dv_utf8_valid(s, strlen(s))) return s;
+    ut_buf b = UT_BUF_INIT;
+    for (size_t i = 0, n = strlen(s); i < n;) {
+        size_t l = 1;
+        while (l <= 4 && i + l <= n && !dv_utf8_valid(s + i, l)) l++;
+        if (l <= 4 && i + l <= n) {
+            ut_buf_append(&b, s + i, l);
+            i += l;
+        } else {
+            ut_buf_puts(&b, "\xef\xbf\xbd");
+            i++;
+        }
+    }
+    free(s);
+    return ut_buf_steal(&b, NULL);
+}
+
 /* A string attribute, from __json when the derivation has structured attrs. */
 static char *attr_string(const nc_derivation *d, json_t *sa, const char *key)
 {
@@ -157,8 +178,8 @@ static bool fill_comp(const dv_graph *g, const dv_sbom_opts *o, const dv_node *n
     json_t *sa = NULL;
     const nc_str *js = env_val(d, "__json");
     if (js) sa = json_loadb(js->s, js->len, JSON_ALLOW_NUL, NULL);
-    c->name = attr_string(d, sa, "pname");
-    c->version = attr_string(d, sa, "version");
+    c->name = utf8_clean(attr_string(d, sa, "pname"));
+    c->version = utf8_clean(attr_string(d, sa, "version"));
     char *dn = ut_xstrndup(d->name.s, d->name.len);
     if (!c->name || !c->version) {
         char *pn, *pv;

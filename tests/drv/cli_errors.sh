@@ -37,6 +37,30 @@ expect "the runtime closure" "$sl" sbom --runtime "$corpus/store/$base"
 expect "unknown format" "$sl" graph --format svg "$corpus/store/$base"
 expect "needs --out" "$sl" graph --format rev2 "$corpus/store/$base"
 expect "expected path" "$sl" graph --path-info "$corpus/root" "$corpus/store/$base"
+# Derivations whose attributes Nix would refuse to build, or that REv2
+# cannot express.
+C=cccccccccccccccccccccccccccccccc D=dddddddddddddddddddddddddddddddd
+mkdir -p "$work/json" "$work/bytes"
+printf 'Derive([("out","/nix/store/%s-j","","")],[],[],"x86_64-linux","/bin/sh",[],[("__json","{\\"a\\":"),("out","/nix/store/%s-j")])' $C $C > "$work/json/$C-j.drv"
+expect "cannot process __json attribute" "$sl" graph "$work/json/$C-j.drv"
+printf 'Derive([("out","/nix/store/%s-k","","")],[],[],"x86_64-linux","/bin/sh",[],[("__json","{\\"requiredSystemFeatures\\":\\"kvm\\"}"),("out","/nix/store/%s-k")])' $D $D > "$work/json/$D-k.drv"
+expect "must be a list of strings" "$sl" graph "$work/json/$D-k.drv"
+printf 'Derive([("out","/nix/store/%s-b","","")],[],[],"x86_64-linux","/bin/sh",[],[("latin1","caf\xe9"),("out","/nix/store/%s-b")])' $C $C > "$work/bytes/$C-b.drv"
+if "$sl" graph "$work/bytes/$C-b.drv" > "$work/bytes.json" 2> "$work/err" && grep -q '"base64": "Y2Fm6Q=="' "$work/bytes.json"; then
+  echo "ok: non-UTF-8 value kept as base64 in the JSON action"
+else
+  echo "FAIL: non-UTF-8 value: $(head -c 300 "$work/err")"; fails=$((fails + 1))
+fi
+expect "latin1 is not valid UTF-8, which a REv2 Command cannot hold" "$sl" graph "$work/bytes/$C-b.drv" --format rev2 --out "$work/bytes-cas"
+
+printf 'Derive([("out","/nix/store/%s-v","","")],[],[],"x86_64-linux","/bin/sh",[],[("out","/nix/store/%s-v"),("pname","p"),("version","caf\xe9")])' $D $D > "$work/bytes/$D-v.drv"
+if "$sl" sbom "$work/bytes/$D-v.drv" > "$work/v.json" 2> "$work/err" &&
+   python3 -c "import json,sys; assert json.load(open(sys.argv[1]))['metadata']['component']['version'] == 'caf\ufffd'" "$work/v.json"; then
+  echo "ok: non-UTF-8 version shown with U+FFFD in the SBOM"
+else
+  echo "FAIL: non-UTF-8 version in the SBOM: $(head -c 300 "$work/err")"; fails=$((fails + 1))
+fi
+
 # A failing run writes nothing.
 expect "dependency cycle" "$sl" graph "$work/cycle/$A-a.drv" --out "$work/emptyout/g.json"
 [ -e "$work/emptyout/g.json" ] && { echo "FAIL: output written on error"; fails=$((fails + 1)); }
