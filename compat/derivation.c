@@ -110,6 +110,29 @@ static size_t dedupe(void *base, size_t n, size_t size, int (*cmp)(const void *,
     return o;
 }
 
+/* The union of n nodes (outputs and dynamic children), normalised. */
+static void node_union(ut_arena *a, const nc_drv_input_node *const *nodes, size_t n, nc_drv_input_node *out)
+{
+    size_t no = 0, nc = 0;
+    for (size_t k = 0; k < n; k++) {
+        no += nodes[k]->noutputs;
+        nc += nodes[k]->nchildren;
+    }
+    nc_drv_input_node m = {ut_arena_alloc(a, (no ? no : 1) * sizeof(nc_str)), 0,
+                           ut_arena_alloc(a, (nc ? nc : 1) * sizeof(nc_drv_input_child)), 0};
+    for (size_t k = 0; k < n; k++) {
+        const nc_drv_input_node *s = nodes[k];
+        if (s->noutputs)
+            memcpy(m.outputs + m.noutputs, s->outputs, s->noutputs * sizeof(nc_str));
+        m.noutputs += s->noutputs;
+        if (s->nchildren)
+            memcpy(m.children + m.nchildren, s->children, s->nchildren * sizeof *s->children);
+        m.nchildren += s->nchildren;
+    }
+    nc_drv_node_normalize(a, &m, true);
+    *out = m;
+}
+
 void nc_drv_node_normalize(ut_arena *a, nc_drv_input_node *node, bool merge)
 {
     node->noutputs = nc_str_set_normalize(node->outputs, node->noutputs);
@@ -129,26 +152,13 @@ void nc_drv_node_normalize(ut_arena *a, nc_drv_input_node *node, bool merge)
             j++;
         nc_drv_input_child c = node->children[i];
         if (j - i > 1) {
-            /* Union of the runs' outputs and children, then normalise that. */
-            size_t no = 0, nc = 0;
-            for (size_t k = i; k < j; k++) {
-                no += node->children[k].node.noutputs;
-                nc += node->children[k].node.nchildren;
-            }
-            c.node.outputs = ut_arena_alloc(a, (no ? no : 1) * sizeof(nc_str));
-            c.node.children = ut_arena_alloc(a, (nc ? nc : 1) * sizeof(nc_drv_input_child));
-            c.node.noutputs = c.node.nchildren = 0;
-            for (size_t k = i; k < j; k++) {
-                const nc_drv_input_node *s = &node->children[k].node;
-                if (s->noutputs)
-                    memcpy(c.node.outputs + c.node.noutputs, s->outputs, s->noutputs * sizeof(nc_str));
-                c.node.noutputs += s->noutputs;
-                if (s->nchildren)
-                    memcpy(c.node.children + c.node.nchildren, s->children, s->nchildren * sizeof *s->children);
-                c.node.nchildren += s->nchildren;
-            }
+            const nc_drv_input_node **run = ut_arena_alloc(a, (j - i) * sizeof *run);
+            for (size_t k = i; k < j; k++)
+                run[k - i] = &node->children[k].node;
+            node_union(a, run, j - i, &c.node);
+        } else {
+            nc_drv_node_normalize(a, &c.node, true);
         }
-        nc_drv_node_normalize(a, &c.node, true);
         node->children[o++] = c;
         i = j;
     }
@@ -180,12 +190,80 @@ void nc_drv_normalize(nc_derivation *d)
     nc_stable_sort(d->outputs, d->noutputs, sizeof *d->outputs, cmp_output);
     d->noutputs = dedupe(d->outputs, d->noutputs, sizeof *d->outputs, cmp_output, true);
     nc_stable_sort(d->inputs, d->ninputs, sizeof *d->inputs, cmp_input);
-    d->ninputs = dedupe(d->inputs, d->ninputs, sizeof *d->inputs, cmp_input, true);
-    for (size_t i = 0; i < d->ninputs; i++)
-        nc_drv_node_normalize(d->arena, &d->inputs[i].node, false);
+    size_t o = 0;
+    for (size_t i = 0; i < d->ninputs;) {
+        size_t j = i + 1;
+        while (j < d->ninputs && nc_str_eq(d->inputs[j].path, d->inputs[i].path))
+            j++;
+        nc_drv_input in = d->inputs[i];
+        const nc_drv_input_node **run = ut_arena_alloc(d->arena, (j - i) * sizeof *run);
+        for (size_t k = i; k < j; k++)
+            run[k - i] = &d->inputs[k].node;
+        node_union(d->arena, run, j - i, &in.node);
+        d->inputs[o++] = in;
+        i = j;
+    }
+    d->ninputs = o;
     d->nsrcs = nc_str_set_normalize(d->srcs, d->nsrcs);
     nc_stable_sort(d->env, d->nenv, sizeof *d->env, cmp_env);
     d->nenv = dedupe(d->env, d->nenv, sizeof *d->env, cmp_env, true);
+}
+
+/* Makes room for one more element of an array in the arena, doubling;
+ * *cap 0 means the array holds exactly n. */
+static void *grow(ut_arena *a, void *arr, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return arr;
+    size_t nc = n < 4 ? 8 : n * 2;
+    void *na = ut_arena_alloc(a, nc * size);
+    if (n)
+        memcpy(na, arr, n * size);
+    *cap = nc;
+    return na;
+}
+
+nc_drv_output *nc_drv_add_output(nc_derivation *d, nc_str name)
+{
+    d->outputs = grow(d->arena, d->outputs, d->noutputs, &d->cap_outputs, sizeof *d->outputs);
+    nc_drv_output *o = &d->outputs[d->noutputs++];
+    memset(o, 0, sizeof *o);
+    o->name = nc_drv_strdup(d, name);
+    o->path = nc_str_n("", 0);
+    o->kind = NC_OUT_DEFERRED;
+    o->hash_algo = NC_HASH_SHA256;
+    return o;
+}
+
+void nc_drv_add_input(nc_derivation *d, nc_str drv_path, nc_str output)
+{
+    d->inputs = grow(d->arena, d->inputs, d->ninputs, &d->cap_inputs, sizeof *d->inputs);
+    nc_drv_input *in = &d->inputs[d->ninputs++];
+    memset(in, 0, sizeof *in);
+    in->path = nc_drv_strdup(d, drv_path);
+    in->node.outputs = ut_arena_alloc(d->arena, sizeof(nc_str));
+    in->node.outputs[0] = nc_drv_strdup(d, output);
+    in->node.noutputs = 1;
+}
+
+void nc_drv_add_src(nc_derivation *d, nc_str path)
+{
+    d->srcs = grow(d->arena, d->srcs, d->nsrcs, &d->cap_srcs, sizeof *d->srcs);
+    d->srcs[d->nsrcs++] = nc_drv_strdup(d, path);
+}
+
+void nc_drv_add_arg(nc_derivation *d, nc_str arg)
+{
+    d->args = grow(d->arena, d->args, d->nargs, &d->cap_args, sizeof *d->args);
+    d->args[d->nargs++] = nc_drv_strdup(d, arg);
+}
+
+void nc_drv_add_env(nc_derivation *d, nc_str key, nc_str value)
+{
+    d->env = grow(d->arena, d->env, d->nenv, &d->cap_env, sizeof *d->env);
+    d->env[d->nenv].key = nc_drv_strdup(d, key);
+    d->env[d->nenv].value = nc_drv_strdup(d, value);
+    d->nenv++;
 }
 
 /* ---- ATerm parser ---------------------------------------------------------- */
@@ -883,23 +961,10 @@ static bool modulo_inputs(const nc_derivation *d, nc_drv_hash_lookup lookup, voi
         pinput pi = ins[i];
         if (j - i > 1) {
             nc_drv_input_node *m = ut_arena_alloc(tmp, sizeof *m);
-            size_t no = 0, nc = 0;
-            for (size_t k = i; k < j; k++) {
-                no += ins[k].node->noutputs;
-                nc += ins[k].node->nchildren;
-            }
-            m->outputs = ut_arena_alloc(tmp, (no ? no : 1) * sizeof(nc_str));
-            m->children = ut_arena_alloc(tmp, (nc ? nc : 1) * sizeof(nc_drv_input_child));
-            for (size_t k = i; k < j; k++) {
-                const nc_drv_input_node *s = ins[k].node;
-                if (s->noutputs)
-                    memcpy(m->outputs + m->noutputs, s->outputs, s->noutputs * sizeof(nc_str));
-                m->noutputs += s->noutputs;
-                if (s->nchildren)
-                    memcpy(m->children + m->nchildren, s->children, s->nchildren * sizeof *s->children);
-                m->nchildren += s->nchildren;
-            }
-            nc_drv_node_normalize(tmp, m, true);
+            const nc_drv_input_node **run = ut_arena_alloc(tmp, (j - i) * sizeof *run);
+            for (size_t k = i; k < j; k++)
+                run[k - i] = ins[k].node;
+            node_union(tmp, run, j - i, m);
             pi.node = m;
         }
         ins[o++] = pi;
@@ -1025,12 +1090,9 @@ static void env_set(nc_derivation *d, nc_str key, nc_str value)
             return;
         }
     }
-    nc_drv_env *nenv = ut_arena_alloc(d->arena, (d->nenv + 1) * sizeof *nenv);
-    if (d->nenv)
-        memcpy(nenv, d->env, d->nenv * sizeof *nenv);
-    nenv[d->nenv].key = nc_drv_strdup(d, key);
-    nenv[d->nenv].value = nc_drv_strdup(d, value);
-    d->env = nenv;
+    d->env = grow(d->arena, d->env, d->nenv, &d->cap_env, sizeof *d->env);
+    d->env[d->nenv].key = nc_drv_strdup(d, key);
+    d->env[d->nenv].value = nc_drv_strdup(d, value);
     d->nenv++;
     nc_stable_sort(d->env, d->nenv, sizeof *d->env, cmp_env);
 }

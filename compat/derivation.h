@@ -80,25 +80,46 @@ typedef struct nc_derivation {
     size_t nargs;
     nc_drv_env *env;              /* sorted by key, unique */
     size_t nenv;
+    /* Private to compat: allocated lengths of the arrays above, for the
+     * nc_drv_add_* functions (0 = exactly n). */
+    size_t cap_outputs, cap_inputs, cap_srcs, cap_args, cap_env;
 } nc_derivation;
 
 /* An empty derivation with its own arena (for building one by hand). */
 nc_derivation *nc_drv_new(nc_str name);
 void nc_drv_free(nc_derivation *d);
 /* Sorts outputs, inputs (and their output sets), srcs and env the way Nix's
- * containers do; duplicate keys keep the LAST value (as insert_or_assign /
- * drv.env[name] = value). */
+ * containers do. Duplicate outputs and env keys keep the LAST value (as
+ * insert_or_assign / drv.env[name] = value); inputs with the same path are
+ * merged (union of their outputs). */
 void nc_drv_normalize(nc_derivation *d);
+/* Building by hand (eval's derivationStrict): each appends in amortised
+ * O(1), copying the bytes; nothing is sorted until nc_drv_normalize (or
+ * nc_drv_fill_outputs, which calls it). They work on any derivation (parsed
+ * ones too); code that replaces an array itself must reset its cap_ field to
+ * 0. nc_drv_add_output returns the new output (kind
+ * DEFERRED, empty path) for the caller to fill in; the pointer is valid until
+ * the next nc_drv_add_output. platform and builder are set directly with
+ * nc_drv_strdup. */
+nc_drv_output *nc_drv_add_output(nc_derivation *d, nc_str name);
+void nc_drv_add_input(nc_derivation *d, nc_str drv_path, nc_str output);
+void nc_drv_add_src(nc_derivation *d, nc_str path);
+void nc_drv_add_arg(nc_derivation *d, nc_str arg);
+void nc_drv_add_env(nc_derivation *d, nc_str key, nc_str value);
 /* Copies bytes into d's arena. */
 nc_str nc_drv_strdup(nc_derivation *d, nc_str s);
 
 /* ---- ATerm ---------------------------------------------------------------
  * Parses "Derive(...)" and "DrvWithVersion(\"xp-dyn-drv\",...)" strictly:
- * any deviation is an error "<what>: at byte N: expected ...". Paths must be
- * valid store paths under store_dir (NULL = /nix/store). name is the
- * derivation name (from the .drv file name, without ".drv"); it is needed to
- * print a fixed output's path as Nix does. Returns NULL on error.
- * As Nix, later duplicate keys win; the result is sorted. */
+ * any deviation is an error "derivation ATerm: at byte N: ...". Paths must
+ * be valid store paths under store_dir (NULL = /nix/store). name is the
+ * derivation name (from the .drv file name, without ".drv"); when given, a
+ * fixed output's stated path must be the one its hash gives. Fields Nix
+ * prints unescaped (output names, the platform) may not hold '"' or '\\'.
+ * Duplicates are resolved as Nix's containers do (the first of two equal
+ * output names, the last of everything else); the result is sorted, so an
+ * unsorted file does not print back byte-identically. Returns NULL on
+ * error. */
 nc_derivation *nc_drv_parse(const char *data, size_t len, const char *store_dir, nc_str name, ut_err *e);
 
 /* Prints the ATerm exactly as Nix's Derivation::unparse (maskOutputs=false).
