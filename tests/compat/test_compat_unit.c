@@ -352,6 +352,64 @@ static void test_nar_writer(void **state)
     ut_buf_free(&out);
 }
 
+/* The tree of data/gen-tree-nar.sh, through the writer, must be byte for
+ * byte what `nix-store --dump` made of it (data/tree.nar). */
+static void test_nar_oracle_tree(void **state)
+{
+    (void)state;
+    ut_err e = UT_ERR_INIT;
+    ut_buf out = UT_BUF_INIT, want = UT_BUF_INIT;
+    assert_true(ut_read_file(NC_TEST_DATA "/tree.nar", &want, &e));
+    nc_hash_algo a = NC_HASH_SHA256;
+    nc_nar_writer *w = nc_nar_writer_new(sink, &out, &a);
+#define OK(x) assert_true((x))
+#define FILE_(name, exec, text)                                                                                       \
+    OK(nc_nar_dir_entry(w, nc_str_c(name), &e));                                                                       \
+    OK(nc_nar_file_begin(w, exec, strlen(text), &e));                                                                  \
+    OK(nc_nar_file_data(w, text, strlen(text), &e));                                                                   \
+    OK(nc_nar_file_end(w, &e))
+    OK(nc_nar_dir_begin(w, &e));
+    FILE_("B-upper", false, "x");
+    OK(nc_nar_dir_entry(w, nc_str_c("a-dir"), &e));
+    OK(nc_nar_dir_begin(w, &e));
+    OK(nc_nar_dir_entry(w, nc_str_c("up"), &e));
+    OK(nc_nar_symlink(w, nc_str_c("../.."), &e));
+    FILE_("z", false, "y");
+    OK(nc_nar_dir_end(w, &e));
+    OK(nc_nar_dir_entry(w, nc_str_c("bin"), &e));
+    OK(nc_nar_dir_begin(w, &e));
+    FILE_("hello", true, "#!/bin/sh\necho hi\n");
+    OK(nc_nar_dir_end(w, &e));
+    FILE_("eight", false, "12345678");
+    FILE_("empty-file", false, "");
+    OK(nc_nar_dir_entry(w, nc_str_c("link"), &e));
+    OK(nc_nar_symlink(w, nc_str_c("bin/hello"), &e));
+    FILE_("seven", false, "1234567");
+    OK(nc_nar_dir_entry(w, nc_str_c("share"), &e));
+    OK(nc_nar_dir_begin(w, &e));
+    OK(nc_nar_dir_entry(w, nc_str_c("empty"), &e));
+    OK(nc_nar_dir_begin(w, &e));
+    OK(nc_nar_dir_end(w, &e));
+    OK(nc_nar_dir_end(w, &e));
+    OK(nc_nar_dir_end(w, &e));
+    nc_hash h;
+    uint64_t size;
+    OK(nc_nar_writer_finish(w, &h, &size, &e));
+#undef FILE_
+#undef OK
+    nc_nar_writer_free(w);
+    assert_int_equal(out.len, want.len);
+    assert_memory_equal(out.data, want.data, want.len);
+    assert_int_equal(size, want.len);
+    char hs[NC_HASH_STR_MAX];
+    nc_hash_print(&h, NC_HASH_NIX32, false, hs);
+    assert_string_equal(hs, "1h3wby66lwzf5j6s71w0m47dwjqaigz0z0jqgar91w2s3xi0xcsp");   /* nix-hash --flat */
+    /* and the parser accepts it */
+    assert_true(nc_nar_parse(want.data, want.len, NULL, NULL, &e));
+    ut_buf_free(&out);
+    ut_buf_free(&want);
+}
+
 static const char SIMPLE[] =
     "Derive([(\"out\",\"/nix/store/c015dhfh5l0lp6wxyvdn7bmwhbbr6hr9-x\",\"\",\"\")],[],[],\"x86_64-linux\",\"/bin/sh\","
     "[\"-c\",\"a\\\"b\\\\c\\nd\\te\\rf\"],[(\"out\",\"/nix/store/c015dhfh5l0lp6wxyvdn7bmwhbbr6hr9-x\")])";
@@ -462,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_hasher),          cmocka_unit_test(test_store_paths),
         cmocka_unit_test(test_placeholders),    cmocka_unit_test(test_content_address),
         cmocka_unit_test(test_narinfo),         cmocka_unit_test(test_nar_writer),
+        cmocka_unit_test(test_nar_oracle_tree),
         cmocka_unit_test(test_drv_parse_errors), cmocka_unit_test(test_drv_type),
         cmocka_unit_test(test_fill_outputs_floating),
     };
