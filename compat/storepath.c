@@ -134,6 +134,20 @@ static void make_type(ut_buf *t, const char *type, const nc_refs *refs)
         ut_buf_puts(t, ":self");
 }
 
+/* Nix builds a StorePath from the computed path, whose constructor checks
+ * the name and quotes "<hash>-<name>"; so the path is made first, into tmp,
+ * and checked before it is handed out. */
+static bool checked(ut_buf *out, ut_buf *tmp, nc_str name, ut_err *e)
+{
+    const char *slash = strrchr(tmp->data, '/');
+    nc_str base = nc_str_n(slash + 1, tmp->len - (size_t)(slash + 1 - tmp->data));
+    bool ok = nc_store_name_check(name, base, e);
+    if (ok)
+        ut_buf_append(out, tmp->data, tmp->len);
+    ut_buf_free(tmp);
+    return ok;
+}
+
 bool nc_make_text_path(ut_buf *out, const char *store_dir, nc_str name, const nc_hash *h, const nc_refs *refs,
                        ut_err *e)
 {
@@ -142,11 +156,11 @@ bool nc_make_text_path(ut_buf *out, const char *store_dir, nc_str name, const nc
                           nc_hash_algo_name(h->algo));
     if (refs && refs->self)
         return ut_err_set(e, "text store object '%.*s' cannot refer to itself", (int)name.len, name.s);
-    ut_buf t = UT_BUF_INIT;
+    ut_buf t = UT_BUF_INIT, p = UT_BUF_INIT;
     make_type(&t, "text", refs);
-    nc_make_store_path(out, store_dir, nc_str_n(t.data, t.len), h, name);
+    nc_make_store_path(&p, store_dir, nc_str_n(t.data, t.len), h, name);
     ut_buf_free(&t);
-    return true;
+    return checked(out, &p, name, e);
 }
 
 bool nc_make_fixed_output_path(ut_buf *out, const char *store_dir, nc_ca_method method, const nc_hash *h, nc_str name,
@@ -155,11 +169,11 @@ bool nc_make_fixed_output_path(ut_buf *out, const char *store_dir, nc_ca_method 
     if (method == NC_CA_TEXT)
         return nc_make_text_path(out, store_dir, name, h, refs, e);
     if (method == NC_CA_NAR && h->algo == NC_HASH_SHA256) {
-        ut_buf t = UT_BUF_INIT;
+        ut_buf t = UT_BUF_INIT, p = UT_BUF_INIT;
         make_type(&t, "source", refs);
-        nc_make_store_path(out, store_dir, nc_str_n(t.data, t.len), h, name);
+        nc_make_store_path(&p, store_dir, nc_str_n(t.data, t.len), h, name);
         ut_buf_free(&t);
-        return true;
+        return checked(out, &p, name, e);
     }
     if (refs && (refs->n || refs->self))
         return ut_err_set(e, "fixed output derivation '%.*s' is not allowed to refer to other store paths",
@@ -172,8 +186,9 @@ bool nc_make_fixed_output_path(ut_buf *out, const char *store_dir, nc_ca_method 
     nc_hash inner;
     nc_hash_bytes(NC_HASH_SHA256, s.data, s.len, &inner);
     ut_buf_free(&s);
-    nc_make_store_path(out, store_dir, nc_str_c("output:out"), &inner, name);
-    return true;
+    ut_buf p = UT_BUF_INIT;
+    nc_make_store_path(&p, store_dir, nc_str_c("output:out"), &inner, name);
+    return checked(out, &p, name, e);
 }
 
 static void placeholder_of(ut_buf *out, const char *text, size_t n)

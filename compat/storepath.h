@@ -58,7 +58,9 @@ typedef struct nc_refs {
 } nc_refs;
 
 /* Text objects (derivations, builtins.toFile): type "text:<refs...>", h must
- * be the sha256 of the contents. Fails if h is not sha256 or refs.self is set. */
+ * be the sha256 of the contents. Fails if h is not sha256, refs.self is set
+ * or the name is invalid (this and nc_make_fixed_output_path check it; the
+ * void primitives above do not). */
 bool nc_make_text_path(ut_buf *out, const char *store_dir, nc_str name, const nc_hash *h,
                        const nc_refs *refs, ut_err *e);
 

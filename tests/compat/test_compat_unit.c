@@ -167,6 +167,14 @@ static void test_store_paths(void **state)
     ut_err_clear(&e);
     assert_false(nc_is_store_path(NULL, nc_str_c("/nix/store/eeeekjkn7x4079qvh1jkl5pn05j2aw0-foo")));
 
+    /* builtins.toFile "a b" "x": Nix names the path it computed */
+    nc_hash_bytes(NC_HASH_SHA256, "x", 1, &h);
+    ut_buf_clear(&b);
+    expect_err(nc_make_text_path(&b, NULL, nc_str_c("a b"), &h, NULL, &e), &e,
+               "store path 'dm85kbl5cy82j2dzvy1874s14y3salv3-a b' contains illegal character ' '");
+    assert_int_equal(b.len, 0);
+    nc_hash_bytes(NC_HASH_SHA256, "bar", 3, &h);
+
     /* the store directory is part of the hash */
     assert_true(nc_make_text_path(&b, "/gnu/store", nc_str_c("foo"), &h, NULL, &e));
     assert_true(strncmp(b.data, "/gnu/store/", 11) == 0);
