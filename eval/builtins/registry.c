@@ -5,9 +5,15 @@
 
 extern const ev_primop_def ev_builtins_strings[];
 extern const ev_primop_def ev_builtins_data[];
+extern const ev_primop_def ev_builtins_lists[];
+extern const ev_primop_def ev_builtins_attrs[];
+extern const ev_primop_def ev_builtins_numbers[];
 
 void ev_builtins_register_all(ev_state *S)
 {
     ev_register_primops(S, ev_builtins_strings);
     ev_register_primops(S, ev_builtins_data);
+    ev_register_primops(S, ev_builtins_lists);
+    ev_register_primops(S, ev_builtins_attrs);
+    ev_register_primops(S, ev_builtins_numbers);
 }
