@@ -2,8 +2,9 @@
 # Parsing speed and memory: `straylight parse --quiet` over every .nix file of
 # nixpkgs-core in one process, against `nix-instantiate --parse` over the
 # same files (also one process: it accepts many files and prints each tree).
-# Prints wall time (hyperfine, best of N runs, or /usr/bin/time) and peak RSS
-# (/usr/bin/time -v), and the ratios.
+# Prints the best wall and CPU (user+sys) time of RUNS runs and the peak RSS,
+# all from /usr/bin/time, and the ratios. On a shared machine the CPU time is
+# the steadier figure.
 #   usage: bench/parse.sh [STRAYLIGHT] [NIXPKGS_CORE_DIR] [RUNS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,35 +28,30 @@ EOS
 batches=$(cd "$root" && xargs -d '\n' sh -c 'echo batch' sh < "$tmp/files" | wc -l)
 [ "$batches" = 1 ] || echo "note: the file list needed $batches command lines (processes)" >&2
 
-wall() { # script -> seconds (best of $runs)
-    if command -v hyperfine >/dev/null; then
-        hyperfine -N --warmup 1 --runs "$runs" --export-json "$tmp/h.json" "bash $1" >/dev/null 2>&1
-        python3 -c 'import json,sys; print(min(json.load(open(sys.argv[1]))["results"][0]["times"]))' "$tmp/h.json"
-    else
-        best=
-        for _ in $(seq "$runs"); do
-            /usr/bin/time -f %e -o "$tmp/t" bash "$1" >/dev/null 2>&1
-            t=$(cat "$tmp/t")
-            if [ -z "$best" ] || python3 -c "import sys; sys.exit(0 if $t < $best else 1)"; then best=$t; fi
-        done
-        echo "$best"
-    fi
-}
-rss() { # script -> peak RSS in KiB of the biggest process
-    /usr/bin/time -v bash "$1" 2> "$tmp/v" >/dev/null || true
-    awk -F: '/Maximum resident set size/ {gsub(/ /, "", $2); print $2}' "$tmp/v"
+measure() { # script -> "best-wall best-cpu peak-rss-KiB" over $runs runs
+    local best_w= best_c= rss=0
+    bash "$1" >/dev/null 2>&1 || true     # warm the page cache
+    for _ in $(seq "$runs"); do
+        /usr/bin/time -f '%e %U %S %M' -o "$tmp/t" bash "$1" >/dev/null 2>&1 || true
+        read -r w u s m < "$tmp/t"
+        c=$(python3 -c "print($u + $s)")
+        best_w=$(python3 -c "print(min(x for x in [$w, ${best_w:-$w}]))")
+        best_c=$(python3 -c "print(min(x for x in [$c, ${best_c:-$c}]))")
+        [ "$m" -gt "$rss" ] && rss=$m
+    done
+    echo "$best_w $best_c $rss"
 }
 
-t_ours=$(wall "$tmp/ours.sh")
-t_nix=$(wall "$tmp/nix.sh")
-m_ours=$(rss "$tmp/ours.sh")
-m_nix=$(rss "$tmp/nix.sh")
-python3 - "$n" "$t_ours" "$t_nix" "$m_ours" "$m_nix" <<'EOS'
+read -r t_ours c_ours m_ours < <(measure "$tmp/ours.sh")
+read -r t_nix c_nix m_nix < <(measure "$tmp/nix.sh")
+python3 - "$n" "$runs" "$t_ours" "$t_nix" "$c_ours" "$c_nix" "$m_ours" "$m_nix" <<'EOS'
 import sys
-n, to, tn, mo, mn = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-print(f"files: {n} (nixpkgs-core)")
-print(f"{'':24}{'wall s':>10}{'peak RSS MiB':>14}")
-print(f"{'straylight parse':24}{to:10.3f}{mo/1024:14.1f}")
-print(f"{'nix-instantiate --parse':24}{tn:10.3f}{mn/1024:14.1f}")
-print(f"straylight is {tn/to:.1f}x faster and uses {mn/mo:.1f}x less memory")
+n, runs = int(sys.argv[1]), int(sys.argv[2])
+to, tn, co, cn = map(float, sys.argv[3:7])
+mo, mn = int(sys.argv[7]), int(sys.argv[8])
+print(f"files: {n} (nixpkgs-core), best of {runs} runs")
+print(f"{'':26}{'wall s':>9}{'cpu s':>9}{'peak RSS MiB':>14}")
+print(f"{'straylight parse --quiet':26}{to:9.3f}{co:9.3f}{mo/1024:14.1f}")
+print(f"{'nix-instantiate --parse':26}{tn:9.3f}{cn:9.3f}{mn/1024:14.1f}")
+print(f"ratios (nix / straylight): wall {tn/to:.1f}x, cpu {cn/co:.1f}x, peak RSS {mn/mo:.1f}x")
 EOS

@@ -244,12 +244,18 @@ bool ps__finish(ps_pstate *st, ps_expr *root)
     base = ut_xmalloc((nbase ? nbase : 1) * sizeof *base);
     for (size_t i = 0; i < nbase; i++)
         base[i] = ps_intern_cstr(st->syms, names[i]);
-    resolver r = {st, NULL, ps_symtab_count(st->syms) + 1, 0, 0};
-    r.bound = ut_xcalloc(r.nbound, sizeof *r.bound);
+    resolver r = {st, NULL, 0, 0, 0};
+    r.bound = ps__symtab_scratch(st->syms, &r.nbound);
     for (size_t i = 0; i < nbase; i++)
         bind_sym(&r, base[i]);
     bool ok = resolve(&r, root);
-    free(r.bound);
+    /* every scope unbinds what it bound, also on errors; clear anyway when
+     * failing, so a missed path cannot leak names into the next parse */
+    if (ok)
+        for (size_t i = 0; i < nbase; i++)
+            unbind_sym(&r, base[i]);
+    else
+        memset(r.bound, 0, r.nbound * sizeof *r.bound);
     free(base);
     return ok;
 }

@@ -15,7 +15,13 @@ ps_pos ps__pos(ps_pstate *st, int offset)
     if (offset < 0)
         offset = 0;
     uint32_t off = (uint32_t)offset;
-    size_t lo = 0, hi = st->nlines;   /* last line whose start <= off */
+    /* Nodes are mostly made in source order: try the last line first. */
+    size_t lo = st->last_line;
+    if (lo < st->nlines && st->line_starts[lo] <= off &&
+        (lo + 1 == st->nlines || st->line_starts[lo + 1] > off))
+        return (ps_pos){st->src, (uint32_t)lo + 1, off - st->line_starts[lo] + 1};
+    size_t hi = st->nlines;   /* find the last line whose start <= off */
+    lo = 0;
     while (hi - lo > 1) {
         size_t mid = (lo + hi) / 2;
         if (st->line_starts[mid] <= off)
@@ -23,6 +29,7 @@ ps_pos ps__pos(ps_pstate *st, int offset)
         else
             hi = mid;
     }
+    st->last_line = lo;
     return (ps_pos){st->src, (uint32_t)lo + 1, off - st->line_starts[lo] + 1};
 }
 

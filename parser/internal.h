@@ -66,6 +66,7 @@ typedef struct ps_pstate {
     /* line_starts[i] is the offset of line i+1 */
     uint32_t *line_starts;
     size_t nlines;
+    size_t last_line;       /* index of the line ps__pos found last */
     /* (attrs, symbol) -> index of the definition, for duplicate detection
      * and merging while binds are built; stale entries fail validation. */
     ps_attr_slot *aslots;
@@ -110,6 +111,10 @@ void ps__print_ident(ut_buf *out, const char *s, size_t len);
 void ps__print_string(ut_buf *out, const char *s, size_t len);
 void ps__print_attrpath(ut_buf *out, const ps_symtab *syms, const ps_attrname *elems, uint32_t n);
 void ps__format_snippet(ut_buf *out, ps_pos pos, unsigned indent);
+
+/* zeroed per-symbol counters, valid until the next intern; callers must
+ * leave them zero */
+uint32_t *ps__symtab_scratch(ps_symtab *t, size_t *n);
 
 /* after parsing: sorting and variable resolution */
 bool ps__finish(ps_pstate *st, ps_expr *root);

@@ -70,19 +70,29 @@ ps_expr *ps_parse(ps_symtab *syms, const ps_source *src, ut_arena *arena, const 
     size_t cap = 64;
     st.line_starts = ut_xmalloc(cap * sizeof *st.line_starts);
     st.line_starts[st.nlines++] = 0;
-    /* CR, LF and CR LF each end a line, as in Nix's positions */
-    const char *text = src->text;
-    for (size_t i = 0; i < src->len; i++) {
-        char c = text[i];
-        if (c != '\n' && c != '\r')
-            continue;
-        if (c == '\r' && i + 1 < src->len && text[i + 1] == '\n')
-            i++;
+    /* CR, LF and CR LF each end a line, as in Nix's positions; CRs are
+     * rare, so look for LFs with memchr when there are none. */
+    const char *text = src->text, *end = src->text + src->len;
+    bool has_cr = memchr(text, '\r', src->len) != NULL;
+    for (const char *p = text; p < end;) {
+        const char *nl;
+        if (has_cr) {
+            nl = p;
+            while (nl < end && *nl != '\n' && *nl != '\r')
+                nl++;
+            if (nl == end)
+                break;
+            if (*nl == '\r' && nl + 1 < end && nl[1] == '\n')
+                nl++;
+        } else if (!(nl = memchr(p, '\n', (size_t)(end - p)))) {
+            break;
+        }
         if (st.nlines == cap) {
             cap *= 2;
             st.line_starts = ut_xrealloc(st.line_starts, cap * sizeof *st.line_starts);
         }
-        st.line_starts[st.nlines++] = (uint32_t)(i + 1);
+        st.line_starts[st.nlines++] = (uint32_t)(nl + 1 - text);
+        p = nl + 1;
     }
 
     /* flex scans in place and needs two NULs at the end */

@@ -26,6 +26,10 @@ struct ps_symtab {
     uint32_t *slots;    /* open addressing; 0 = empty, else symbol id */
     size_t nslots;      /* power of two */
     chunk *chunks;
+    /* per-symbol counters the resolver leaves at zero between parses, kept
+     * here so each parse need not allocate and clear one */
+    uint32_t *scratch;
+    size_t nscratch;
 };
 
 static uint32_t hash_str(const char *s, size_t n)
@@ -58,6 +62,7 @@ void ps_symtab_free(ps_symtab *t)
     }
     free(t->recs);
     free(t->slots);
+    free(t->scratch);
     free(t);
 }
 
@@ -141,4 +146,16 @@ size_t ps_sym_len(const ps_symtab *t, ps_sym s)
 size_t ps_symtab_count(const ps_symtab *t)
 {
     return t->nrecs - 1;
+}
+
+uint32_t *ps__symtab_scratch(ps_symtab *t, size_t *n)
+{
+    if (t->nscratch < t->nrecs) {
+        size_t want = t->nrecs * 2;
+        t->scratch = ut_xrealloc(t->scratch, want * sizeof *t->scratch);
+        memset(t->scratch + t->nscratch, 0, (want - t->nscratch) * sizeof *t->scratch);
+        t->nscratch = want;
+    }
+    *n = t->nscratch;
+    return t->scratch;
 }

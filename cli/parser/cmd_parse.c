@@ -4,6 +4,7 @@
 #include "parser/parser.h"
 
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +161,10 @@ static int cli_parse(int argc, char **argv)
 {
     run r;
     memset(&r, 0, sizeof r);
+    /* Each input gets a fresh arena; keep freed memory in the process so
+     * the next one does not fault its pages in again. */
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
     ut_buf_init(&r.out);
     if (!getcwd(r.cwd, sizeof r.cwd)) {
         perror("error: getcwd");
