@@ -21,6 +21,7 @@
 
 typedef struct ev_chunk {
     struct ev_chunk *next;
+    struct ev_chunk *next_empty;
     size_t used;            /* bytes handed out by bumping */
     char *mem;
 } ev_chunk;
@@ -31,7 +32,8 @@ typedef struct ev_freeobj {
 } ev_freeobj;
 
 typedef struct ev_class {
-    ev_chunk *chunks;
+    ev_chunk *chunks;       /* all chunks; the head is bumped into */
+    ev_chunk *empty;        /* chunks the last sweep found empty */
     ev_freeobj *free;
 } ev_class;
 
@@ -86,20 +88,35 @@ void *ev_gc_alloc(ev_state *S, ev_objkind kind, size_t size)
     ev_gch *h;
     if (size <= EV_SMALL_MAX) {
         ev_class *cl = &S->pools->cls[size / EV_GRAIN - 1];
-        if (cl->free) {
+        ev_chunk *ch = cl->chunks;
+        /* Bump allocation in fresh or emptied chunks first: sequential
+         * memory is much cheaper to fill than scattered free slots. */
+        if (ch && ch->used + size <= EV_CHUNK_BYTES) {
+            h = (ev_gch *)(ch->mem + ch->used);
+            ch->used += size;
+        } else if (cl->empty) {
+            ev_chunk *e = cl->empty;
+            cl->empty = e->next_empty;
+            /* move it to the head of the list */
+            ev_chunk **pp = &cl->chunks;
+            while (*pp != e)
+                pp = &(*pp)->next;
+            *pp = e->next;
+            e->next = cl->chunks;
+            cl->chunks = e;
+            e->used = size;
+            h = (ev_gch *)e->mem;
+        } else if (cl->free) {
             h = &cl->free->h;
             cl->free = cl->free->next;
         } else {
-            ev_chunk *ch = cl->chunks;
-            if (!ch || ch->used + size > EV_CHUNK_BYTES) {
-                ch = ut_xmalloc(sizeof *ch);
-                ch->mem = ut_xmalloc(EV_CHUNK_BYTES);
-                ch->used = 0;
-                ch->next = cl->chunks;
-                cl->chunks = ch;
-            }
-            h = (ev_gch *)(ch->mem + ch->used);
-            ch->used += size;
+            ch = ut_xmalloc(sizeof *ch);
+            ch->mem = ut_xmalloc(EV_CHUNK_BYTES);
+            ch->used = size;
+            ch->next = cl->chunks;
+            ch->next_empty = NULL;
+            cl->chunks = ch;
+            h = (ev_gch *)ch->mem;
         }
         memset(h, 0, size);
     } else {
@@ -148,6 +165,7 @@ static void mark_value(ev_markstack *m, ev_value *v)
         ms_push(m, &t->h);
         return;
     }
+    case EV_APPI:
     case EV_STRING:
     case EV_PATH:
     case EV_ATTRS:
@@ -180,8 +198,17 @@ static void mark_children(ev_markstack *m, ev_gch *o)
     }
     case EV_OBJ_LIST: {
         ev_list *l = (ev_list *)o;
-        for (uint32_t i = 0; i < l->h.n; i++)
-            mark_value(m, &l->v[i]);
+        const ev_gch *last = NULL;
+        for (uint32_t i = 0; i < l->h.n; i++) {
+            ev_value *v = &l->v[i];
+            if (v->type <= EV_FLOAT)
+                continue;   /* null, bool, int, float: nothing to mark */
+            if (v->type == EV_APPI && v->u.obj == last)
+                continue;   /* genList: every element shares one function */
+            mark_value(m, v);
+            if (v->type == EV_APPI)
+                last = v->u.obj;
+        }
         break;
     }
     case EV_OBJ_LAMBDA:
@@ -259,19 +286,33 @@ static void sweep(ev_state *S)
         size_t size = (c + 1) * EV_GRAIN;
         ev_class *cl = &S->pools->cls[c];
         cl->free = NULL;
+        cl->empty = NULL;
         for (ev_chunk *ch = cl->chunks; ch; ch = ch->next) {
+            ev_freeobj *chunk_free = NULL, *chunk_last = NULL;
+            size_t chunk_live = 0;
             for (size_t off = 0; off + size <= ch->used; off += size) {
                 ev_gch *h = (ev_gch *)(ch->mem + off);
                 if (h->kind != EV_OBJ_FREE && h->mark) {
                     h->mark = 0;
-                    live += size;
+                    chunk_live++;
                     continue;
                 }
                 ev_freeobj *f = (ev_freeobj *)h;
                 f->h.kind = EV_OBJ_FREE;
                 f->h.mark = 0;
-                f->next = cl->free;
-                cl->free = f;
+                f->next = chunk_free;
+                if (!chunk_free)
+                    chunk_last = f;
+                chunk_free = f;
+            }
+            live += chunk_live * size;
+            if (chunk_live == 0 && ch != cl->chunks) {
+                ch->used = 0;
+                ch->next_empty = cl->empty;
+                cl->empty = ch;
+            } else if (chunk_free) {
+                chunk_last->next = cl->free;
+                cl->free = chunk_free;
             }
         }
     }
@@ -302,7 +343,8 @@ void ev_gc_collect(ev_state *S)
     free(m.v);
     sweep(S);
     S->gc_count++;
-    size_t next = S->heap_bytes * 2;
+    /* grow by half the live size: peak memory stays near 1.5x live */
+    size_t next = S->heap_bytes + S->heap_bytes / 2;
     S->gc_threshold = next < (64u << 20) ? (64u << 20) : next;
 }
 

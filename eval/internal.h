@@ -194,6 +194,8 @@ struct ev_state {
     /* thunks being forced: roots + blackhole reset on caught errors */
     ev_thunk **forcing;
     size_t nforcing, capforcing;
+    ev_value **forcing_slots;   /* inline EV_APPI slots being computed */
+    size_t nforcing_slots, capforcing_slots;
 
     /* trace frames */
     ev_trace *traces;
@@ -242,6 +244,17 @@ static inline void ev_gc_safepoint(ev_state *S)
 }
 ev_env *ev_env_new(ev_state *S, ev_env *up, uint32_t n);
 ev_thunk *ev_thunk_new(ev_state *S, const ev_code *code, ev_env *env);
+
+void ev_trace_grow(ev_state *S);
+static inline void ev_trace_push_fast(ev_state *S, ps_pos pos, const char *fmt, const char *arg)
+{
+    if (S->ntraces == S->captraces)
+        ev_trace_grow(S);
+    ev_trace *t = &S->traces[S->ntraces++];
+    t->pos = pos;
+    t->fmt = fmt;
+    t->arg = arg;
+}
 
 /* interp.c */
 void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out);

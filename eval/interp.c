@@ -56,16 +56,15 @@ void ev_check_depth(ev_state *S, ps_pos pos)
 
 /* ---- traces --------------------------------------------------------- */
 
+void ev_trace_grow(ev_state *S)
+{
+    S->captraces = S->captraces ? S->captraces * 2 : 256;
+    S->traces = ut_xrealloc(S->traces, S->captraces * sizeof *S->traces);
+}
+
 void ev_trace_push(ev_state *S, ps_pos pos, const char *fmt, const char *arg)
 {
-    if (S->ntraces == S->captraces) {
-        S->captraces = S->captraces ? S->captraces * 2 : 256;
-        S->traces = ut_xrealloc(S->traces, S->captraces * sizeof *S->traces);
-    }
-    ev_trace *t = &S->traces[S->ntraces++];
-    t->pos = pos;
-    t->fmt = fmt;
-    t->arg = arg;
+    ev_trace_push_fast(S, pos, fmt, arg);
 }
 
 void ev_trace_pop(ev_state *S)
@@ -228,6 +227,7 @@ void ev_try_enter(ev_state *S, ev_try *t)
     t->trace_depth = S->ntraces;
     t->call_depth = S->call_depth;
     t->nblackholes = S->nforcing;
+    t->nforcing_slots = S->nforcing_slots;
     t->saved_blackholes = NULL;
     S->try_top = t;
 }
@@ -239,6 +239,12 @@ void ev_try_end(ev_state *S, ev_try *t)
     for (size_t i = t->nblackholes; i < S->nforcing; i++)
         S->forcing[i]->h.flags &= (uint16_t)~EV_TH_BH;
     S->nforcing = t->nblackholes;
+    for (size_t i = t->nforcing_slots; i < S->nforcing_slots; i++)
+        if (S->forcing_slots[i]->type == EV_APPI)
+            S->forcing_slots[i]->pad[0] = 0;
+        else if (S->forcing_slots[i]->type == EV_THUNK)
+            S->forcing_slots[i]->u.t->h.flags &= (uint16_t)~EV_TH_BH;
+    S->nforcing_slots = t->nforcing_slots;
     S->try_top = t->prev;
     ev_stack_reset(S, t->stack_mark);
     S->ntraces = t->trace_depth;
@@ -288,8 +294,10 @@ static ev_value mkval(ev_state *S, const ev_code *c, ev_env *env, uint32_t fille
     return v;
 }
 
-ev_value ev_mk_app_thunk(ev_state *S, const ev_value *fn, const ev_value *arg)
+ev_value ev_mk_app_thunk(ev_state *S, const ev_value *fnp, const ev_value *argp)
 {
+    ev_value fnv = ev_share(S, (ev_value *)fnp), argv = ev_share(S, (ev_value *)argp);
+    const ev_value *fn = &fnv, *arg = &argv;
     ev_value v = {0};
     ev_thunk *t = ev_gc_alloc(S, EV_OBJ_THUNK, sizeof(ev_thunk));
     t->h.flags = EV_TH_APP;
@@ -318,15 +326,68 @@ static void push_forcing(ev_state *S, ev_thunk *t)
     S->forcing[S->nforcing++] = t;
 }
 
+ev_value ev_share_slow(ev_state *S, ev_value *slot)
+{
+    ev_thunk *t = ev_gc_alloc(S, EV_OBJ_THUNK, sizeof(ev_thunk));
+    t->h.flags = EV_TH_APP | (slot->pad[0] ? EV_TH_BH : 0);
+    t->u.app.fn = slot->u.obj;
+    t->u.app.arg = ev_mk_int((int64_t)slot->aux);
+    slot->type = EV_THUNK;
+    slot->pad[0] = 0;
+    slot->aux = 0;
+    slot->u.t = t;
+    return *slot;
+}
+
+static void push_forcing_slot(ev_state *S, ev_value *v)
+{
+    if (S->nforcing_slots == S->capforcing_slots) {
+        S->capforcing_slots = S->capforcing_slots ? S->capforcing_slots * 2 : 64;
+        S->forcing_slots = ut_xrealloc(S->forcing_slots, S->capforcing_slots * sizeof *S->forcing_slots);
+    }
+    S->forcing_slots[S->nforcing_slots++] = v;
+}
+
+/* An inline `fn i` slot is evaluated in place; the slot itself carries the
+ * blackhole mark while it is being computed. */
+static void force_appi(ev_state *S, ev_value *v, ps_pos pos)
+{
+    if (v->pad[0]) {
+        ev_trace_push_fast(S, (ps_pos){0}, "entering the infinite recursion", NULL);
+        ev_error(S, EV_ERR_INFREC, pos, "infinite recursion encountered");
+    }
+    check_cstack(S, pos);
+    v->pad[0] = 1;
+    push_forcing_slot(S, v);
+    ev_value *fa = ev_stack_push(S, 3);
+    fa[0] = ev_obj_value(v->u.obj);
+    fa[1] = ev_mk_int((int64_t)v->aux);
+    ev_call(S, &fa[0], 1, &fa[1], &fa[2], pos);
+    ev_force(S, &fa[2], pos);
+    S->nforcing_slots--;
+    if (v->type == EV_THUNK) {
+        /* shared while being computed: complete that thunk too */
+        ev_thunk *t = v->u.t;
+        t->u.v = fa[2];
+        t->h.flags = EV_TH_DONE;
+    }
+    *v = fa[2];
+    S->sp = fa;
+}
+
 void ev_force_slow(ev_state *S, ev_value *v, ps_pos pos)
 {
+    if (v->type == EV_APPI) {
+        force_appi(S, v, pos);
+        return;
+    }
     ev_thunk *t = v->u.t;
     if (EV_TH_STATE(t) == EV_TH_DONE) {
         *v = t->u.v;
         return;
     }
     if (t->h.flags & EV_TH_BH) {
-        ev_trace_push(S, (ps_pos){0}, "entering the infinite recursion", NULL);
+        ev_trace_push_fast(S, (ps_pos){0}, "entering the infinite recursion", NULL);
         ev_error(S, EV_ERR_INFREC, pos, "infinite recursion encountered");
     }
     check_cstack(S, pos);
@@ -478,9 +539,8 @@ static void build_attrs(ev_state *S, const ev_code *c, ev_env *env, ev_value *ou
 
 /* ---- function calls ------------------------------------------------------ */
 
-static void formals_error(ev_state *S, const ev_lambda *l, const char *what, ps_sym name, const ev_attrs *args)
+static void formals_error(ev_state *S, const ev_clambda *cl, const char *what, ps_sym name, const ev_attrs *args)
 {
-    const ev_clambda *cl = l->code;
     ut_buf b = UT_BUF_INIT;
     if (cl->name)
         ut_buf_printf(&b, "function '%s' called %s argument '%s'", ps_sym_str(S->syms, cl->name), what,
@@ -518,19 +578,22 @@ static void formals_error(ev_state *S, const ev_lambda *l, const char *what, ps_
     ev_error_owned(S, EV_ERR_EVAL, cl->pos, ut_buf_steal(&b, NULL));
 }
 
-static void call_lambda(ev_state *S, ev_lambda *l, ev_value *arg, ev_value *out, ps_pos callpos)
+/* Binds arg to the lambda's parameters in a new environment (rooted on the
+ * stack at *rootp). */
+static ev_env *bind_lambda(ev_state *S, const ev_clambda *cl, ev_env *parent, ev_value *arg, ps_pos callpos,
+                           ev_value **rootp)
 {
-    const ev_clambda *cl = l->code;
-    ev_env *env = ev_env_new(S, l->env, cl->nslots);
+    ev_env *env = ev_env_new(S, parent, cl->nslots);
     ev_value *root = ev_push1(S);
     root->type = EV_ENV;
     root->u.env = env;
+    *rootp = root;
     if (!cl->has_formals) {
-        env->v[0] = *arg;
+        env->v[0] = ev_share(S, arg);
     } else {
         uint32_t k = 0;
         if (cl->arg)
-            env->v[k++] = *arg;
+            env->v[k++] = ev_share(S, arg);
         ev_attrs *a = ev_force_attrs(S, arg, callpos, "while evaluating the value passed for the lambda argument");
         uint32_t used = 0;
         for (uint32_t i = 0; i < cl->nformals; i++) {
@@ -542,8 +605,8 @@ static void call_lambda(ev_state *S, ev_lambda *l, ev_value *arg, ev_value *out,
             } else if (f->def) {
                 env->v[f->slot] = mkval(S, f->def, env, 0);
             } else {
-                ev_trace_push(S, callpos, "from call site", NULL);
-                formals_error(S, l, "without required", f->name, NULL);
+                ev_trace_push_fast(S, callpos, "from call site", NULL);
+                formals_error(S, cl, "without required", f->name, NULL);
             }
         }
         if (!cl->ellipsis && used != a->h.n) {
@@ -555,17 +618,25 @@ static void call_lambda(ev_state *S, ev_lambda *l, ev_value *arg, ev_value *out,
                         break;
                     }
                 if (!found) {
-                    ev_trace_push(S, callpos, "from call site", NULL);
-                    formals_error(S, l, "with unexpected", a->a[i].name, a);
+                    ev_trace_push_fast(S, callpos, "from call site", NULL);
+                    formals_error(S, cl, "with unexpected", a->a[i].name, a);
                 }
             }
         }
     }
-    ev_trace_push(S, callpos, "from call site", NULL);
+    return env;
+}
+
+static void call_lambda(ev_state *S, const ev_clambda *cl, ev_env *parent, ev_value *arg, ev_value *out,
+                        ps_pos callpos)
+{
+    ev_value *root;
+    ev_env *env = bind_lambda(S, cl, parent, arg, callpos, &root);
+    ev_trace_push_fast(S, callpos, "from call site", NULL);
     if (cl->name)
-        ev_trace_push(S, cl->pos, "while calling '%s'", ps_sym_str(S->syms, cl->name));
+        ev_trace_push_fast(S, cl->pos, "while calling '%s'", ps_sym_str(S->syms, cl->name));
     else
-        ev_trace_push(S, cl->pos, "while calling anonymous lambda", NULL);
+        ev_trace_push_fast(S, cl->pos, "while calling anonymous lambda", NULL);
     ev_eval(S, cl->body, env, out);
     S->ntraces -= 2;
     S->sp = root;
@@ -573,7 +644,7 @@ static void call_lambda(ev_state *S, ev_lambda *l, ev_value *arg, ev_value *out,
 
 static void call_primop(ev_state *S, ev_primop *op, ev_value *args, ev_value *out, ps_pos pos)
 {
-    ev_trace_push(S, pos, "while calling the '%s' builtin", op->name);
+    ev_trace_push_fast(S, pos, "while calling the '%s' builtin", op->name);
     op->fn(S, args, out, pos);
     S->ntraces--;
 }
@@ -593,7 +664,7 @@ UT_NORETURN static void not_callable(ev_state *S, ev_value *f, ps_pos pos)
 void ev_call(ev_state *S, ev_value *fn, size_t nargs, ev_value *args, ev_value *out, ps_pos pos)
 {
     ev_value *cur = ev_push1(S);
-    *cur = *fn;
+    *cur = ev_share(S, fn);
     size_t i = 0;
     while (i < nargs) {
         ev_force(S, cur, pos);
@@ -601,10 +672,27 @@ void ev_call(ev_state *S, ev_value *fn, size_t nargs, ev_value *args, ev_value *
         S->call_depth++;
         ev_gc_safepoint(S);
         switch (cur->type) {
-        case EV_LAMBDA:
-            call_lambda(S, cur->u.fn, &args[i], cur, pos);
+        case EV_LAMBDA: {
+            const ev_clambda *cl = cur->u.fn->code;
+            ev_env *penv = cur->u.fn->env;
+            /* `a: b: ...` applied to several arguments: bind the outer
+             * lambda and go straight on with the inner one, without
+             * allocating the intermediate closure */
+            while (cl->body->op == C_LAMBDA && i + 1 < nargs) {
+                ev_check_depth(S, pos);
+                ev_value *root;
+                ev_env *e = bind_lambda(S, cl, penv, &args[i], pos, &root);
+                cur->type = EV_ENV;
+                cur->u.env = e;
+                S->sp = cur + 1;
+                cl = cl->body->u.lambda;
+                penv = e;
+                i++;
+            }
+            call_lambda(S, cl, penv, &args[i], cur, pos);
             i++;
             break;
+        }
         case EV_PRIMOP: {
             ev_primop *op = cur->u.op;
             if (nargs - i >= op->arity) {
@@ -798,7 +886,7 @@ top:
                     goto use_default;
                 select_missing(S, v->u.a, name, c->pos);
             }
-            ev_trace_push(S, ev_pos_get(S, a->pos), "while evaluating the attribute '%s'",
+            ev_trace_push_fast(S, ev_pos_get(S, a->pos), "while evaluating the attribute '%s'",
                           ps_sym_str(S->syms, name));
             ev_force(S, &a->value, c->pos);
             S->ntraces--;
@@ -986,8 +1074,10 @@ top:
             break;
         }
         ev_list *l = ev_list_new(S, (size_t)x->h.n + y->h.n);
-        memcpy(l->v, x->v, x->h.n * sizeof(ev_value));
-        memcpy(l->v + x->h.n, y->v, y->h.n * sizeof(ev_value));
+        for (uint32_t i = 0; i < x->h.n; i++)
+            l->v[i] = ev_share(S, &x->v[i]);
+        for (uint32_t i = 0; i < y->h.n; i++)
+            l->v[x->h.n + i] = ev_share(S, &y->v[i]);
         *out = ev_mk_list(l);
         break;
     }

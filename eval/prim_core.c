@@ -170,7 +170,7 @@ static void prim_attrValues(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
     ev_attrs_sorted_by_name(S, set, idx);
     ev_list *l = ev_list_new(S, set->h.n);
     for (uint32_t i = 0; i < set->h.n; i++)
-        l->v[i] = set->a[idx[i]].value;
+        l->v[i] = ev_share(S, &set->a[idx[i]].value);
     *out = ev_mk_list(l);
 }
 
@@ -271,7 +271,8 @@ static void prim_tail(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
     if (l->h.n == 0)
         ev_error(S, EV_ERR_EVAL, pos, "'builtins.tail' called on an empty list");
     ev_list *r = ev_list_new(S, l->h.n - 1);
-    memcpy(r->v, l->v + 1, (l->h.n - 1) * sizeof(ev_value));
+    for (uint32_t i = 1; i < l->h.n; i++)
+        r->v[i - 1] = ev_share(S, &l->v[i]);
     *out = ev_mk_list(r);
 }
 
@@ -321,7 +322,7 @@ static void prim_filter(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
     for (uint32_t i = 0; i < l->h.n; i++) {
         ev_call(S, &a[0], 1, &l->v[i], res, pos);
         if (ev_force_bool(S, res, pos, "while evaluating the return value of the filtering function passed to builtins.filter"))
-            keep->v[n++] = l->v[i];
+            keep->v[n++] = ev_share(S, &l->v[i]);
     }
     if (n == l->h.n) {
         *out = a[1];
@@ -361,9 +362,13 @@ static void prim_genList(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
         ev_error(S, EV_ERR_EVAL, pos, "cannot create list of size %" PRId64, n);
     ev_force_function(S, &a[0], pos, "while evaluating the first argument passed to builtins.genList");
     ev_list *l = ev_list_new(S, (size_t)n);
+    /* elements are inline deferred applications: no heap thunk per element */
+    ev_value fn = ev_share(S, &a[0]);
     for (int64_t i = 0; i < n; i++) {
-        ev_value iv = ev_mk_int(i);
-        l->v[i] = ev_mk_app_thunk(S, &a[0], &iv);
+        ev_value *e = &l->v[i];
+        e->type = EV_APPI;
+        e->aux = (uint32_t)i;
+        e->u.obj = fn.u.obj;
     }
     *out = ev_mk_list(l);
 }
@@ -378,8 +383,8 @@ static void prim_concatLists(ev_state *S, ev_value *a, ev_value *out, ps_pos pos
     size_t k = 0;
     for (uint32_t i = 0; i < ls->h.n; i++) {
         ev_list *x = ls->v[i].u.l;
-        memcpy(r->v + k, x->v, x->h.n * sizeof(ev_value));
-        k += x->h.n;
+        for (uint32_t j = 0; j < x->h.n; j++)
+            r->v[k++] = ev_share(S, &x->v[j]);
     }
     *out = ev_mk_list(r);
 }

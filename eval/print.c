@@ -178,6 +178,7 @@ static void print_amb(ev_state *S, ut_buf *out, ev_value *v, ptrset *seen, int d
         ut_buf_puts(out, (t->h.flags & EV_TH_BH) ? "«potential infinite recursion»" : "<CODE>");
         break;
     }
+    case EV_APPI: ut_buf_puts(out, v->pad[0] ? "«potential infinite recursion»" : "<CODE>"); break;
     case EV_LAMBDA: ut_buf_puts(out, "<LAMBDA>"); break;
     case EV_PRIMOP: ut_buf_puts(out, "<PRIMOP>"); break;
     case EV_PRIMOP_APP: ut_buf_puts(out, "<PRIMOP-APP>"); break;
@@ -329,6 +330,9 @@ static void print_err(ev_state *S, ut_buf *out, ev_value *v, ptrset *seen, int d
         ut_buf_puts(out, "»");
         return;
     }
+    case EV_APPI:
+        ut_buf_puts(out, v->pad[0] ? "«potential infinite recursion»" : "«thunk»");
+        return;
     case EV_PRIMOP:
         ut_buf_printf(out, "«primop %s»", v->u.op->name);
         return;

@@ -284,6 +284,7 @@ void ev_state_free(ev_state *S)
     free(S->store_dir);
     free(S->positions);
     free(S->forcing);
+    free(S->forcing_slots);
     free(S->traces);
     free(S->err_msg);
     for (size_t i = 0; i < S->nerr_frames; i++)

@@ -243,7 +243,8 @@ const char *ev_type_name(const ev_value *v)
     case EV_LAMBDA: return "a function";
     case EV_PRIMOP: return "a built-in function";
     case EV_PRIMOP_APP: return "a partially applied built-in function";
-    case EV_THUNK: return "a thunk";
+    case EV_THUNK:
+    case EV_APPI: return "a thunk";
     default: return "an internal value";
     }
 }

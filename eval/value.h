@@ -74,6 +74,10 @@ typedef enum ev_type {
     EV_THUNK,           /* not yet forced; ev_force replaces it */
     EV_ENV,             /* internal: an environment kept on the stack */
     EV_BOXV,            /* internal */
+    EV_APPI,            /* not yet forced: `fn i` for a small integer i, stored
+                           inline in the slot (genList elements); ev_force
+                           replaces it in place, ev_share turns it into a
+                           shared thunk before the value is copied elsewhere */
 } ev_type;
 
 typedef struct ev_string ev_string;
@@ -242,8 +246,18 @@ ev_value ev_mk_app_thunk(ev_state *S, const ev_value *fn, const ev_value *arg);
 void ev_force_slow(ev_state *S, ev_value *v, ps_pos pos);
 static inline void ev_force(ev_state *S, ev_value *v, ps_pos pos)
 {
-    if (v->type == EV_THUNK)
+    if (v->type == EV_THUNK || v->type == EV_APPI)
         ev_force_slow(S, v, pos);
+}
+/* Reads a slot for copying it into another container without forcing it.
+ * Plain assignment is fine for every value except EV_APPI (an unforced
+ * generated list element), which would then be computed once per copy;
+ * ev_share gives it a shared thunk first. Use it when moving unforced list
+ * elements between lists or into function arguments. */
+ev_value ev_share_slow(ev_state *S, ev_value *slot);
+static inline ev_value ev_share(ev_state *S, ev_value *slot)
+{
+    return slot->type == EV_APPI ? ev_share_slow(S, slot) : *slot;
 }
 void ev_force_deep(ev_state *S, ev_value *v, ps_pos pos);
 
@@ -332,6 +346,7 @@ typedef struct ev_try {
     uint32_t call_depth;
     void *saved_blackholes;
     size_t nblackholes;
+    size_t nforcing_slots;
     ev_errkind kind;
 } ev_try;
 #define ev_try_begin(S, t) (ev_try_enter((S), (t)), setjmp((t)->jb))
