@@ -732,3 +732,33 @@ bool ps__require_pipes(ps_pstate *st, ps_loc loc)
     return ps__error_at(st, PS_AT(st, loc),
                         "experimental Nix feature 'pipe-operators' is disabled; add '--extra-experimental-features pipe-operators' to enable it");
 }
+
+/* `f x or` calls x with the variable `or`; Nix will make `or` an ordinary
+ * identifier, which changes such expressions, and warns where one is used
+ * as an argument, a list element or an `or` default. */
+void ps__cursed_or_reset(ps_pstate *st, ps_expr *e)
+{
+    if (st->cursed_or == e)
+        st->cursed_or = NULL;
+}
+
+void ps__cursed_or_warn(ps_pstate *st, ps_expr *e)
+{
+    if (!e || st->cursed_or != e)
+        return;
+    st->cursed_or = NULL;
+    ut_buf b = UT_BUF_INIT;
+    ut_buf_puts(&b, "warning: at ");
+    ps_format_pos(&b, PS_AT(st, st->cursed_or_loc));
+    ut_buf_puts(&b, ": This expression uses `or` as an identifier in a way that will change in a future Nix release.\n"
+                    "Wrap this entire expression in parentheses to preserve its current meaning:\n"
+                    "    (");
+    int a = st->cursed_or_loc.first, z = st->cursed_or_loc.last;
+    if (a >= 0 && z >= a && (size_t)z <= st->src->len)
+        ut_buf_append(&b, st->src->text + a, (size_t)(z - a));
+    else
+        ut_buf_puts(&b, "could not read expression");
+    ut_buf_puts(&b, ")\nGive feedback at https://github.com/NixOS/nix/pull/11121\n");
+    fputs(ut_buf_cstr(&b), stderr);
+    ut_buf_free(&b);
+}

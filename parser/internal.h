@@ -74,6 +74,10 @@ typedef struct ps_pstate {
     const char *home;
     const char *lexbase;    /* the scanner's copy of the text */
     ps_loc prev_loc;        /* the location before the current rule's */
+    /* the last `e or` call (a "cursed or"), until a rule decides whether it
+     * is an argument, which Nix warns about */
+    ps_expr *cursed_or;
+    ps_loc cursed_or_loc;
     ps_sym s_sub, s_mul, s_div, s_lessThan, s_findFile, s_nixPath, s_or, s_body;
 } ps_pstate;
 
@@ -105,6 +109,8 @@ ps_expr *ps__path(ps_pstate *st, ps_strtok t, ps_loc loc);
 ps_expr *ps__hpath(ps_pstate *st, ps_strtok t, ps_loc loc);
 bool ps__lint_uri(ps_pstate *st, ps_strtok t, ps_loc loc);
 bool ps__require_pipes(ps_pstate *st, ps_loc loc);
+void ps__cursed_or_reset(ps_pstate *st, ps_expr *e);
+void ps__cursed_or_warn(ps_pstate *st, ps_expr *e);
 
 /* printing helpers shared with error messages */
 void ps__print_ident(ut_buf *out, const char *s, size_t len);

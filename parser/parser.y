@@ -202,8 +202,9 @@ expr_op
   ;
 
 expr_app
-  : expr_app expr_select { $$ = ps__make_call(st, CUR_POS, $1, $2); }
-  | expr_select { $$ = $1; }
+  : expr_app expr_select { $$ = ps__make_call(st, CUR_POS, $1, $2); ps__cursed_or_warn(st, $2); }
+  | /* `e or` alone is the same in either reading */
+    expr_select { $$ = $1; ps__cursed_or_reset(st, $1); }
   ;
 
 expr_select
@@ -212,14 +213,17 @@ expr_select
       $$->u.select.path.elems = $3.data; $$->u.select.path.n = $3.n; }
   | expr_simple '.' attrpath OR_KW expr_select
     { $$ = ps__new(st, PS_SELECT, CUR_POS); $$->u.select.e = $1;
-      $$->u.select.path.elems = $3.data; $$->u.select.path.n = $3.n; $$->u.select.def = $5; }
+      $$->u.select.path.elems = $3.data; $$->u.select.path.n = $3.n; $$->u.select.def = $5;
+      ps__cursed_or_warn(st, $5); }
   | /* Nixpkgs once had a function named `or`: `map or [...]` applies it. */
     expr_simple OR_KW
     { $$ = ps__new(st, PS_CALL, CUR_POS);
       $$->u.call.fn = $1;
       $$->u.call.args = ut_arena_alloc(st->arena, sizeof(ps_expr *));
       $$->u.call.args[0] = ps__var(st, st->s_or, CUR_POS);
-      $$->u.call.nargs = 1; }
+      $$->u.call.nargs = 1;
+      st->cursed_or = $$;
+      st->cursed_or_loc = @$; }
   | expr_simple
   ;
 
@@ -361,7 +365,8 @@ string_attr
   ;
 
 list
-  : list expr_select { $$ = $1; ps_expr **p = ps__vec_push(st, &$$, sizeof *p); *p = $2; }
+  : list expr_select
+    { $$ = $1; ps_expr **p = ps__vec_push(st, &$$, sizeof *p); *p = $2; ps__cursed_or_warn(st, $2); }
   | %empty { $$ = (ps_vec){0}; }
   ;
 
