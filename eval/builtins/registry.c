@@ -8,6 +8,11 @@ extern const ev_primop_def ev_builtins_data[];
 extern const ev_primop_def ev_builtins_lists[];
 extern const ev_primop_def ev_builtins_attrs[];
 extern const ev_primop_def ev_builtins_numbers[];
+extern const ev_primop_def ev_builtins_files[];
+extern const ev_primop_def ev_builtins_hash[];
+extern const ev_primop_def ev_builtins_context[];
+extern const ev_primop_def ev_builtins_control[];
+void ev_builtins_control_constants(ev_state *S);
 
 void ev_builtins_register_all(ev_state *S)
 {
@@ -16,4 +21,9 @@ void ev_builtins_register_all(ev_state *S)
     ev_register_primops(S, ev_builtins_lists);
     ev_register_primops(S, ev_builtins_attrs);
     ev_register_primops(S, ev_builtins_numbers);
+    ev_register_primops(S, ev_builtins_files);
+    ev_register_primops(S, ev_builtins_hash);
+    ev_register_primops(S, ev_builtins_context);
+    ev_register_primops(S, ev_builtins_control);
+    ev_builtins_control_constants(S);
 }

@@ -1,0 +1,344 @@
+/* File-system builtins: readFile, readFileType, readDir, pathExists,
+ * hashFile's path handling, toPath, storePath, placeholder. Paths are
+ * realised as Nix's realisePath does: coerced (strings must be absolute),
+ * canonicalised, then symlinks resolved component by component. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "compat/storepath.h"
+#include "eval/builtins.h"
+#include "eval/builtins/files.h"
+
+#define NOPOS ((ps_pos){0})
+
+/* Nix's coerceToPath: a path, or a string (or set with outPath or
+ * __toString) that is an absolute path; canonicalised. Context goes to ctx
+ * when ctx is non-NULL. Returns a scratch (GC) string. */
+char *ev_bi_coerce_path(ev_state *S, ev_value *v, ps_pos pos, const char *errctx, ev_ctxset *ctx)
+{
+    ev_force(S, v, pos);
+    ut_buf b = UT_BUF_INIT;
+    if (v->type == EV_PATH) {
+        ut_buf_append(&b, v->u.s->s, v->u.s->len);
+    } else {
+        ev_ctxset c = {0};
+        ev_coerce_to_string(S, v, pos, 0, &b, &c, errctx);
+        if (ctx)
+            for (size_t i = 0; i < c.n; i++)
+                ev_ctxset_add(S, ctx, c.e[i], strlen(c.e[i]));
+        ev_ctxset_free(&c);
+        if (b.len == 0 || b.data[0] != '/') {
+            char *s = ev_scratch_alloc(S, b.len + 1);
+            memcpy(s, b.data ? b.data : "", b.len + 1);
+            ut_buf_free(&b);
+            if (errctx)
+                ev_trace_push(S, NOPOS, errctx, NULL);
+            ev_error(S, EV_ERR_EVAL, pos, "string '%s' doesn't represent an absolute path", s);
+        }
+    }
+    char *canon = ev_canon_path(b.data, b.len);
+    ut_buf_free(&b);
+    size_t n = strlen(canon);
+    char *r = ev_scratch_alloc(S, n + 1);
+    memcpy(r, canon, n + 1);
+    free(canon);
+    return r;
+}
+
+/* Follows symlinks as Nix's SourcePath::resolveSymlinks: every component,
+ * or all but the last when `last` is false; missing components are kept
+ * as they are. Returns a malloc'd path, or NULL with *loop set when more
+ * than 1024 links were followed. */
+static char *resolve_symlinks(const char *path, bool last, bool *loop)
+{
+    /* todo: the components still to walk, as one '/'-separated string
+     * consumed from the front. */
+    ut_buf todo = UT_BUF_INIT, res = UT_BUF_INIT;
+    ut_buf_puts(&todo, path);
+    size_t at = 0;
+    int links = 1024;
+    *loop = false;
+    while (at < todo.len) {
+        while (at < todo.len && todo.data[at] == '/')
+            at++;
+        if (at >= todo.len)
+            break;
+        size_t end = at;
+        while (end < todo.len && todo.data[end] != '/')
+            end++;
+        size_t clen = end - at;
+        const char *c = todo.data + at;
+        bool more = false;
+        for (size_t k = end; k < todo.len; k++)
+            if (todo.data[k] != '/') {
+                more = true;
+                break;
+            }
+        if (clen == 1 && c[0] == '.') {
+            at = end;
+            continue;
+        }
+        if (clen == 2 && c[0] == '.' && c[1] == '.') {
+            while (res.len > 0 && res.data[res.len - 1] != '/')
+                res.len--;
+            if (res.len > 0)
+                res.len--;
+            if (res.data)
+                res.data[res.len] = '\0';
+            at = end;
+            continue;
+        }
+        size_t before = res.len;
+        ut_buf_putc(&res, '/');
+        ut_buf_append(&res, c, clen);
+        at = end;
+        if (!(last || more))
+            continue;
+        struct stat st;
+        if (lstat(res.data, &st) != 0 || !S_ISLNK(st.st_mode))
+            continue;
+        if (links-- == 0) {
+            *loop = true;
+            ut_buf_free(&todo);
+            ut_buf_free(&res);
+            return NULL;
+        }
+        char target[PATH_MAX + 1];
+        ssize_t tl = readlink(res.data, target, PATH_MAX);
+        if (tl < 0)
+            continue;
+        target[tl] = '\0';
+        res.len = target[0] == '/' ? 0 : before;
+        if (res.data)
+            res.data[res.len] = '\0';
+        /* the link's components come before what is left */
+        ut_buf rest = UT_BUF_INIT;
+        ut_buf_append(&rest, target, (size_t)tl);
+        ut_buf_putc(&rest, '/');
+        ut_buf_append(&rest, todo.data + at, todo.len - at);
+        ut_buf_free(&todo);
+        todo = rest;
+        at = 0;
+    }
+    ut_buf_free(&todo);
+    if (res.len == 0)
+        ut_buf_putc(&res, '/');
+    return ut_buf_steal(&res, NULL);
+}
+
+char *ev_bi_realise_path(ev_state *S, ev_value *v, ps_pos pos, int mode)
+{
+    char *p = ev_bi_coerce_path(S, v, pos, "while realising the context of a path", NULL);
+    if (mode == EV_BI_RESOLVE_NONE)
+        return p;
+    bool loop;
+    char *r = resolve_symlinks(p, mode == EV_BI_RESOLVE_FULL, &loop);
+    if (!r)
+        ev_error(S, EV_ERR_EVAL, pos, "infinite symlink recursion in path '%s'", p);
+    size_t n = strlen(r);
+    char *out = ev_scratch_alloc(S, n + 1);
+    memcpy(out, r, n + 1);
+    free(r);
+    return out;
+}
+
+/* Reads a whole file; raises Nix's errors. Returns malloc'd bytes that the
+ * caller must free before evaluating anything else. */
+char *ev_bi_read_file(ev_state *S, const char *path, ps_pos pos, size_t *len)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            ev_error(S, EV_ERR_EVAL, pos, "path '%s' does not exist", path);
+        ev_error(S, EV_ERR_EVAL, pos, "getting status of '%s': %s", path, strerror(errno));
+    }
+    ut_buf b = UT_BUF_INIT;
+    ut_err e = UT_ERR_INIT;
+    if (!ut_read_file(path, &b, &e)) {
+        char *m = ev_scratch_alloc(S, strlen(e.msg) + 1);
+        strcpy(m, e.msg);
+        ut_err_clear(&e);
+        ut_buf_free(&b);
+        ev_error(S, EV_ERR_EVAL, pos, "%s", m);
+    }
+    return ut_buf_steal(&b, len);
+}
+
+static void prim_readFile(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
+{
+    char *path = ev_bi_realise_path(S, &a[0], pos, EV_BI_RESOLVE_FULL);
+    size_t len;
+    char *data = ev_bi_read_file(S, path, pos, &len);
+    if (len && memchr(data, '\0', len)) {
+        free(data);
+        ev_error(S, EV_ERR_EVAL, pos, "the contents of the file '%s' cannot be represented as a Nix string", path);
+    }
+    *out = ev_mk_string(S, len ? data : "", len, NULL);
+    free(data);
+}
+
+static const char *type_name(mode_t m)
+{
+    if (S_ISREG(m))
+        return "regular";
+    if (S_ISDIR(m))
+        return "directory";
+    if (S_ISLNK(m))
+        return "symlink";
+    return "unknown";
+}
+
+static void prim_readFileType(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
+{
+    char *path = ev_bi_realise_path(S, &a[0], pos, EV_BI_RESOLVE_NONE);
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            ev_error(S, EV_ERR_EVAL, pos, "path '%s' does not exist", path);
+        ev_error(S, EV_ERR_EVAL, pos, "getting status of '%s': %s", path, strerror(errno));
+    }
+    *out = ev_mk_cstring(S, type_name(st.st_mode));
+}
+
+typedef struct dent {
+    char *name;
+    const char *type;
+} dent;
+
+static int dent_cmp(const void *x, const void *y)
+{
+    return strcmp(((const dent *)x)->name, ((const dent *)y)->name);
+}
+
+static void prim_readDir(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
+{
+    char *path = ev_bi_realise_path(S, &a[0], pos, EV_BI_RESOLVE_FULL);
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            ev_error(S, EV_ERR_EVAL, pos, "path '%s' does not exist", path);
+        ev_error(S, EV_ERR_EVAL, pos, "getting status of '%s': %s", path, strerror(errno));
+    }
+    if (!S_ISDIR(st.st_mode))
+        ev_error(S, EV_ERR_EVAL, pos, "'%s' is not a directory", path);
+    DIR *d = opendir(path);
+    if (!d)
+        ev_error(S, EV_ERR_EVAL, pos, "opening directory '%s': %s", path, strerror(errno));
+    /* Read everything before building values: nothing below evaluates. */
+    dent *ents = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    ut_buf full = UT_BUF_INIT;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        const char *t;
+        switch (de->d_type) {
+        case DT_REG: t = "regular"; break;
+        case DT_DIR: t = "directory"; break;
+        case DT_LNK: t = "symlink"; break;
+        default: {
+            struct stat es;
+            ut_buf_clear(&full);
+            ut_buf_printf(&full, "%s/%s", path, de->d_name);
+            t = lstat(full.data, &es) == 0 ? type_name(es.st_mode) : "unknown";
+        }
+        }
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            ents = ut_xrealloc(ents, cap * sizeof *ents);
+        }
+        ents[n++] = (dent){ut_xstrdup(de->d_name), t};
+    }
+    closedir(d);
+    ut_buf_free(&full);
+    if (n)
+        qsort(ents, n, sizeof *ents, dent_cmp);
+    ev_attrs *at = ev_attrs_new(S, n);
+    for (size_t i = 0; i < n; i++) {
+        ev_attrs_add(at, ev_sym(S, ents[i].name), ev_mk_cstring(S, ents[i].type), 0);
+        free(ents[i].name);
+    }
+    free(ents);
+    ev_attrs_finish(at);
+    *out = ev_mk_attrs(at);
+}
+
+static void prim_pathExists(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
+{
+    ev_force(S, &a[0], pos);
+    /* A trailing "/" or "/." asks for a directory; canonicalising would
+     * lose it, so look before. */
+    bool must_dir = false;
+    if (a[0].type == EV_STRING) {
+        ev_string *s = a[0].u.s;
+        must_dir = (s->len >= 1 && s->s[s->len - 1] == '/') ||
+                   (s->len >= 2 && s->s[s->len - 2] == '/' && s->s[s->len - 1] == '.');
+    }
+    char *path = ev_bi_realise_path(S, &a[0], pos, must_dir ? EV_BI_RESOLVE_FULL : EV_BI_RESOLVE_ANCESTORS);
+    struct stat st;
+    bool exists = lstat(path, &st) == 0 && (!must_dir || S_ISDIR(st.st_mode));
+    *out = ev_mk_bool(exists);
+}
+
+static void prim_toPath(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
+{
+    ev_ctxset ctx = {0};
+    char *p = ev_bi_coerce_path(S, &a[0], pos, "while evaluating the first argument passed to builtins.toPath", &ctx);
+    *out = ev_mk_string(S, p, strlen(p), ev_ctxset_finish(S, &ctx));
+}
+
+static const char *store_dir(ev_state *S)
+{
+    const char *d = ev_opts(S)->store_dir;
+    return d ? d : "/nix/store";
+}
+
+static void prim_storePath(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
+{
+    if (ev_opts(S)->pure)
+        ev_error(S, EV_ERR_EVAL, pos, "'builtins.storePath' is not allowed in pure evaluation mode");
+    ev_ctxset ctx = {0};
+    char *p = ev_bi_coerce_path(S, &a[0], pos, "while evaluating the first argument passed to builtins.storePath", &ctx);
+    ev_ctxset_free(&ctx);
+    /* A path inside a store object names that object. */
+    const char *sd = store_dir(S);
+    size_t sdl = strlen(sd);
+    size_t plen = strlen(p);
+    if (strncmp(p, sd, sdl) == 0 && p[sdl] == '/') {
+        const char *slash = strchr(p + sdl + 1, '/');
+        if (slash)
+            plen = (size_t)(slash - p);
+    }
+    if (!nc_is_store_path(sd, (nc_str){p, plen}))
+        ev_error(S, EV_ERR_EVAL, pos, "path '%s' is not in the Nix store", p);
+    ev_ctxset c2 = {0};
+    ev_ctxset_add(S, &c2, p, plen);
+    *out = ev_mk_string(S, p, strlen(p), ev_ctxset_finish(S, &c2));
+}
+
+static void prim_placeholder(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
+{
+    ev_string *s = ev_force_string_noctx(S, &a[0], pos, "while evaluating the first argument passed to builtins.placeholder");
+    ut_buf b = UT_BUF_INIT;
+    nc_hash_placeholder(&b, (nc_str){s->s, s->len});
+    *out = ev_mk_string(S, b.data, b.len, NULL);
+    ut_buf_free(&b);
+}
+
+const ev_primop_def ev_builtins_files[] = {
+    {"readFile", 1, prim_readFile, 0},
+    {"readFileType", 1, prim_readFileType, 0},
+    {"readDir", 1, prim_readDir, 0},
+    {"pathExists", 1, prim_pathExists, 0},
+    {"toPath", 1, prim_toPath, 0},
+    {"storePath", 1, prim_storePath, 0},
+    {"placeholder", 1, prim_placeholder, 0},
+    {NULL, 0, NULL, 0},
+};
