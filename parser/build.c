@@ -640,7 +640,10 @@ static void warn_or_fail(ps_pstate *st, ps_lint level, ps_pos pos, const char *n
     ut_buf_printf(&b, "warning: %s (%s)\n", msg, name);
     ps__format_snippet(&b, pos, 2);
     ut_buf_putc(&b, '\n');
-    fputs(ut_buf_cstr(&b), stderr);
+    ut_buf f = UT_BUF_INIT;
+    ps_log_filter(&f, b.data, b.len);
+    fputs(ut_buf_cstr(&f), stderr);
+    ut_buf_free(&f);
     ut_buf_free(&b);
 }
 
@@ -759,6 +762,9 @@ void ps__cursed_or_warn(ps_pstate *st, ps_expr *e)
     else
         ut_buf_puts(&b, "could not read expression");
     ut_buf_puts(&b, ")\nGive feedback at https://github.com/NixOS/nix/pull/11121\n");
-    fputs(ut_buf_cstr(&b), stderr);
+    ut_buf f = UT_BUF_INIT;
+    ps_log_filter(&f, b.data, b.len);
+    fputs(ut_buf_cstr(&f), stderr);
+    ut_buf_free(&f);
     ut_buf_free(&b);
 }

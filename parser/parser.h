@@ -51,6 +51,11 @@ void ps_print_flags(ut_buf *out, const ps_symtab *syms, const ps_expr *e, unsign
 void ps_format_pos_snippet(ut_buf *out, ps_pos pos);
 /* The same for warnings, which Nix indents by two more columns. */
 void ps_format_pos_snippet_indent(ut_buf *out, ps_pos pos, unsigned indent);
+/* Nix passes everything it logs through a filter that expands tabs to
+ * 8-column stops counted from the start of the message (newlines count as
+ * one column, as they do in Nix) and drops CRs. Apply it to the whole text
+ * written to the terminal, "error: " included. */
+void ps_log_filter(ut_buf *out, const char *s, size_t len);
 /* "FILE:LINE:COL" with «stdin»/«string» for non-files. */
 void ps_format_pos(ut_buf *out, ps_pos pos);
 

@@ -90,3 +90,23 @@ void ps_format_pos_snippet_indent(ut_buf *out, ps_pos pos, unsigned indent)
 {
     ps__format_snippet(out, pos, indent);
 }
+
+void ps_log_filter(ut_buf *out, const char *s, size_t len)
+{
+    size_t w = 0;   /* characters so far, for tab stops; newlines count */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\t') {
+            do {
+                w++;
+                ut_buf_putc(out, ' ');
+            } while (w % 8);
+        } else if (c == '\r' || c == '\a') {
+            continue;
+        } else {
+            if ((c & 0xc0) != 0x80)
+                w++;
+            ut_buf_putc(out, (char)c);
+        }
+    }
+}

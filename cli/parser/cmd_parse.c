@@ -72,7 +72,12 @@ static bool parse_one(run *r, ps_origin origin, const char *path, const char *te
         fwrite(r->out.data ? r->out.data : "", 1, r->out.len, stdout);
         ut_buf_clear(&r->out);
         fflush(stdout);
-        fprintf(stderr, "error: %s\n", err.msg);
+        ut_buf m = UT_BUF_INIT, f = UT_BUF_INIT;
+        ut_buf_printf(&m, "error: %s\n", err.msg);
+        ps_log_filter(&f, m.data, m.len);
+        fputs(ut_buf_cstr(&f), stderr);
+        ut_buf_free(&m);
+        ut_buf_free(&f);
         ut_err_clear(&err);
         ut_arena_free(arena);
         return false;
