@@ -1155,6 +1155,78 @@ bool nc_drv_fill_outputs(nc_derivation *d, const char *store_dir, nc_drv_hash_lo
     return true;
 }
 
+static const nc_drv_env *env_get(const nc_derivation *d, nc_str key)
+{
+    size_t lo = 0, hi = d->nenv;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = nc_str_cmp(d->env[mid].key, key);
+        if (c == 0)
+            return &d->env[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+bool nc_drv_check_invariants(const nc_derivation *d, const char *store_dir, nc_drv_hash_lookup lookup, void *ctx,
+                             ut_err *e)
+{
+    nc_drv_type type;
+    if (!nc_drv_type_of(d, &type, e))
+        return ut_err_wrap(e, "derivation '%s'", d->name.s);
+    bool need_hash = type == NC_DRV_INPUT_ADDRESSED || type == NC_DRV_DEFERRED;
+    nc_drv_hash h = {{NC_HASH_SHA256, {0}}, false, false};
+    if (need_hash && !nc_drv_hash_modulo(d, store_dir, true, lookup, ctx, &h, e))
+        return false;
+    ut_buf want = UT_BUF_INIT;
+    bool ok = true;
+    for (size_t i = 0; ok && i < d->noutputs; i++) {
+        const nc_drv_output *o = &d->outputs[i];
+        ut_buf_clear(&want);
+        switch (o->kind) {
+        case NC_OUT_INPUT_ADDRESSED:
+            if (h.deferred) {
+                ok = ut_err_set(e, "derivation '%s' has incorrect output '%s', should be deferred", d->name.s,
+                                o->name.s);
+                break;
+            }
+            ok = nc_drv_output_path(d, store_dir, o, &h, &want, e);
+            if (ok && !nc_str_eq(nc_str_n(want.data, want.len), o->path))
+                ok = ut_err_set(e, "derivation '%s' has incorrect output '%s', should be '%s'", d->name.s, o->path.s,
+                                want.data);
+            break;
+        case NC_OUT_DEFERRED:
+            if (!h.deferred) {
+                ok = nc_drv_output_path(d, store_dir, o, &h, &want, e);
+                if (ok)
+                    ok = ut_err_set(e, "derivation '%s' has incorrect deferred output, should be '%s'", d->name.s,
+                                    want.data);
+            }
+            break;
+        case NC_OUT_CA_FIXED:
+            ok = nc_drv_output_path(d, store_dir, o, NULL, &want, e);
+            if (ok && !nc_str_eq(nc_str_n(want.data, want.len), o->path))
+                ok = ut_err_set(e, "derivation '%s' has incorrect output '%s', should be '%s'", d->name.s, o->path.s,
+                                want.data);
+            break;
+        case NC_OUT_CA_FLOATING:
+        case NC_OUT_IMPURE:
+            break;
+        }
+        if (ok && want.len) {
+            const nc_drv_env *ev = env_get(d, o->name);
+            if (!ev || !nc_str_eq(ev->value, nc_str_n(want.data, want.len)))
+                ok = ut_err_set(e, "derivation '%s' has incorrect env var '%s' for output '%s', should be '%s'",
+                                d->name.s, ev ? ev->value.s : "", o->name.s, want.data);
+        }
+    }
+    ut_buf_free(&want);
+    return ok;
+}
+
 bool nc_drv_store_path(const nc_derivation *d, const char *store_dir, ut_buf *out, ut_err *e)
 {
     ut_buf text = UT_BUF_INIT, name = UT_BUF_INIT;

@@ -187,6 +187,15 @@ bool nc_drv_output_path(const nc_derivation *d, const char *store_dir, const nc_
 bool nc_drv_fill_outputs(nc_derivation *d, const char *store_dir, nc_drv_hash_lookup lookup, void *ctx,
                          ut_err *e);
 
+/* Whether the outputs are what the derivation's hashes say (Nix's
+ * checkInvariants): an input-addressed output has exactly the path its
+ * masked modulo hash gives and is not deferred when that hash is known, a
+ * deferred output stays deferred only when the hash is, and the env entry
+ * of each output with a path holds that path. Fails with the first
+ * disagreement. */
+bool nc_drv_check_invariants(const nc_derivation *d, const char *store_dir, nc_drv_hash_lookup lookup, void *ctx,
+                             ut_err *e);
+
 /* The store path of the .drv itself: a text path named "<name>.drv" over the
  * ATerm, referring to all input srcs and input drvs. */
 bool nc_drv_store_path(const nc_derivation *d, const char *store_dir, ut_buf *out, ut_err *e);

@@ -124,7 +124,7 @@ int main(int argc, char **argv)
         ut_hmap_put(by_path, objs[i].path, strlen(objs[i].path), &objs[i]);
 
     size_t n_nar = 0, n_nar_ok = 0, n_drv = 0, n_drv_parse = 0, n_drv_ident = 0, n_drv_path = 0, n_drv_refs = 0,
-           n_out = 0, n_out_ok = 0, n_src = 0, n_src_ok = 0, n_fill_ok = 0;
+           n_out = 0, n_out_ok = 0, n_src = 0, n_src_ok = 0, n_fill_ok = 0, n_inv_ok = 0;
 
     /* Parse every .drv first, so hashing can follow inputs in any order. */
     for (size_t i = 0; i < nobjs; i++) {
@@ -205,6 +205,12 @@ int main(int argc, char **argv)
                 n_drv_refs++;
             } else {
                 printf("FAIL %s: references differ from the derivation's inputs\n", o->path);
+                failures++;
+            }
+            if (nc_drv_check_invariants(d, NULL, lookup, NULL, &e)) {
+                n_inv_ok++;
+            } else {
+                printf("FAIL %s: %s\n", o->path, e.msg);
                 failures++;
             }
             /* Output paths from hashDerivationModulo over the closure. */
@@ -306,6 +312,7 @@ int main(int argc, char **argv)
     printf("  .drv own store path matched:  %zu/%zu\n", n_drv_path, n_drv);
     printf("  .drv references matched:      %zu/%zu\n", n_drv_refs, n_drv);
     printf("  output paths matched:         %zu/%zu\n", n_out_ok, n_out);
+    printf("  invariant check passed:       %zu/%zu\n", n_inv_ok, n_drv);
     printf("  source store paths matched:   %zu/%zu\n", n_src_ok, n_src);
     printf("  rebuilt and filled as eval would: %zu/%zu\n", n_fill_ok, n_drv);
 

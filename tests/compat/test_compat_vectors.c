@@ -381,6 +381,78 @@ done:
     ut_buf_free(&msg);
 }
 
+/* invariants/: Nix's fill-in and invariant checks. X-pre.json filled in
+ * must be X-post.json (or stay as it is when there is no post), bad-*.json
+ * must fail the invariant check, anything else must pass it and be left
+ * unchanged by filling. An input derivation the vectors do not contain
+ * makes the vector fail rather than pass for the wrong reason. */
+static bool missing_input;
+static bool inv_lookup(void *ctx, nc_str p, nc_drv_hash *out, ut_err *e)
+{
+    (void)ctx;
+    (void)out;
+    missing_input = true;
+    return ut_err_set(e, "input derivation '%.*s' is not among the vectors (Nix's test makes it in C++)", (int)p.len,
+                      p.s);
+}
+
+static void check_invariants(const char *rel)
+{
+    char full[8192], label[8192], post[8192];
+    snprintf(full, sizeof full, "%s/%s", store_data, rel);
+    snprintf(label, sizeof label, "libstore/%s", rel);
+    const char *base = strrchr(rel, '/') + 1;
+    ut_err e = UT_ERR_INIT;
+    ut_buf msg = UT_BUF_INIT;
+    json_t *want = json_load_file(full, 0, NULL), *got = NULL, *expect = NULL;
+    nc_derivation *d = want ? nc_drv_from_json(want, NULL, &e) : NULL;
+    bool ok = false;
+    missing_input = false;
+    if (!d) {
+        report(label, false, e.msg ? e.msg : "unreadable JSON");
+        goto done;
+    }
+    got = nc_drv_to_json(d);
+    if (!json_same(got, want, &msg)) {
+        report(label, false, msg.data);
+        goto done;
+    }
+    if (strncmp(base, "bad-", 4) == 0) {
+        ok = !nc_drv_check_invariants(d, NULL, inv_lookup, NULL, &e) && !missing_input;
+        if (!ok)
+            ut_buf_puts(&msg, missing_input ? e.msg : "invariant check passed a bad derivation");
+        else
+            printf("  (%s rejected: %s)\n", rel, e.msg);
+    } else {
+        bool pre = ends_with(base, "-pre.json");
+        if (pre) {
+            snprintf(post, sizeof post, "%.*s-post.json", (int)(strlen(full) - 9), full);
+            expect = exists(post) ? json_load_file(post, 0, NULL) : json_incref(want);
+        } else {
+            expect = json_incref(want);
+            if (!nc_drv_check_invariants(d, NULL, inv_lookup, NULL, &e)) {
+                report(label, false, e.msg);
+                goto done;
+            }
+        }
+        if (!nc_drv_fill_outputs(d, NULL, inv_lookup, NULL, &e)) {
+            report(label, false, e.msg);
+            goto done;
+        }
+        json_decref(got);
+        got = nc_drv_to_json(d);
+        ok = json_same(got, expect, &msg);
+    }
+    report(label, ok, msg.data);
+done:
+    json_decref(want);
+    json_decref(got);
+    json_decref(expect);
+    nc_drv_free(d);
+    ut_err_clear(&e);
+    ut_buf_free(&msg);
+}
+
 /* output-<kind>.json: one derivation output, as Nix's test builds it for a
  * derivation "drv-name" with output "output-name". */
 static void check_output_json(const char *rel)
@@ -601,6 +673,8 @@ int main(int argc, char **argv)
             snprintf(drv, sizeof drv, "%.*s.drv", (int)(strlen(full) - 5), full);
             if (strncmp(base, "output-", 7) == 0)
                 check_output_json(rel);
+            else if (strncmp(rel, "derivation/invariants/", 22) == 0)
+                check_invariants(rel);
             else if (!exists(drv))   /* absent or a dangling link */
                 check_drv_json(rel);
             /* else: checked with its .drv twin */
