@@ -5,7 +5,9 @@
 #include <stdlib.h>
 
 #define NAR_MAGIC "nix-archive-1"
-#define NAR_NAME_MAX 255       /* longest entry name accepted (NAME_MAX) */
+/* Longest entry name accepted: above Linux's 255 because a NAR made on a
+ * system counting UTF-16 units (macOS) can carry longer UTF-8 names. */
+#define NAR_NAME_MAX 1024
 #define NAR_TARGET_MAX 4095    /* longest symlink target accepted (PATH_MAX - 1) */
 #define NAR_DEPTH_MAX 4096
 #define WBUF_SIZE 65536

@@ -8,7 +8,8 @@
  *   str(s)  = u64le(len) s zero-padding-to-8
  *
  * Directory entries appear in strictly increasing byte order of their names;
- * names are non-empty and are never ".", "..", nor contain '/' or NUL.
+ * names are non-empty, at most 1024 bytes, never ".", "..", and hold no '/'
+ * or NUL.
  *
  * Both directions are streaming and do no I/O: the writer hands bytes to a
  * sink callback, the parser is pushed chunks and calls a visitor. */
