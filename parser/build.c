@@ -768,3 +768,22 @@ void ps__cursed_or_warn(ps_pstate *st, ps_expr *e)
     ut_buf_free(&f);
     ut_buf_free(&b);
 }
+
+/* Nix strings cannot hold NUL bytes; the lexer refuses string pieces that
+ * would, showing each NUL as U+2400 as Nix does. */
+bool ps__check_nul(ps_pstate *st, ps_strtok t, ps_loc loc)
+{
+    if (!memchr(t.p, 0, t.l))
+        return true;
+    ut_buf b = UT_BUF_INIT;
+    for (size_t i = 0; i < t.l; i++) {
+        if (t.p[i])
+            ut_buf_putc(&b, t.p[i]);
+        else
+            ut_buf_puts(&b, "\xe2\x90\x80");
+    }
+    ps__error_at(st, PS_AT(st, loc), "input string '%s' cannot be represented as Nix string because it contains null bytes",
+                 ut_buf_cstr(&b));
+    ut_buf_free(&b);
+    return false;
+}

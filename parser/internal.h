@@ -109,6 +109,7 @@ ps_expr *ps__path(ps_pstate *st, ps_strtok t, ps_loc loc);
 ps_expr *ps__hpath(ps_pstate *st, ps_strtok t, ps_loc loc);
 bool ps__lint_uri(ps_pstate *st, ps_strtok t, ps_loc loc);
 bool ps__require_pipes(ps_pstate *st, ps_loc loc);
+bool ps__check_nul(ps_pstate *st, ps_strtok t, ps_loc loc);
 void ps__cursed_or_reset(ps_pstate *st, ps_expr *e);
 void ps__cursed_or_warn(ps_pstate *st, ps_expr *e);
 

@@ -58,7 +58,11 @@ static void code_line(ut_buf *out, unsigned indent, uint32_t no, const char *s, 
     ut_buf_printf(out, "\n%*s%5u|", (int)(indent + 8), "", no);
     if (len) {
         ut_buf_putc(out, ' ');
-        ut_buf_append(out, s, len);
+        /* messages are C strings: a NUL byte, which a terminal would not
+         * show either, is left out rather than ending the message */
+        for (size_t i = 0; i < len; i++)
+            if (s[i])
+                ut_buf_putc(out, s[i]);
     }
 }
 
