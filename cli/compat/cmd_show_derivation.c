@@ -105,7 +105,9 @@ static int cmp_entry(const void *a, const void *b)
 
 static int run(int argc, char **argv)
 {
-    state st = {NC_STORE_DIR_DEFAULT, ut_hmap_new(), NULL, 0, false};
+    /* As Nix, NIX_STORE_DIR moves the store. */
+    const char *sdir = getenv("NIX_STORE_DIR");
+    state st = {sdir && *sdir ? sdir : NC_STORE_DIR_DEFAULT, ut_hmap_new(), NULL, 0, false};
     int rc = 0, nfiles = 0;
     ut_err e = UT_ERR_INIT;
     for (int i = 1; i < argc; i++) {
