@@ -31,7 +31,10 @@ bool nc_store_name_check(nc_str name, nc_str path_for_msg, ut_err *e);
 /* Splits a base name "<hash>-<name>" and checks it as Nix's StorePath. */
 bool nc_store_base_parse(nc_str base, nc_store_path_parts *out, ut_err *e);
 /* Splits a full path, which must be directly inside store_dir
- * (Nix's parseStorePath: "path '%s' is not in the Nix store" otherwise). */
+ * (Nix's parseStorePath: "path '%s' is not in the Nix store" otherwise).
+ * The path must already be canonical: Nix runs canonPath first (dropping a
+ * trailing '/', "//" and "." parts), which needs no I/O but is the caller's
+ * job here. */
 bool nc_store_path_parse(const char *store_dir, nc_str path, nc_store_path_parts *out, ut_err *e);
 /* Cheap yes/no form of nc_store_path_parse. */
 bool nc_is_store_path(const char *store_dir, nc_str path);
