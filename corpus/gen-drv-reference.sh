@@ -10,14 +10,20 @@ here=$(cd "$(dirname "$0")" && pwd)
 ref="$here/drv-reference"
 rm -rf "$ref/store.new" "$ref/expected.new"
 mkdir -p "$ref/store.new" "$ref/expected.new"
-for attr in plain structured fixed; do
+for attr in plain structured fixed refs; do
   drv=$(nix-instantiate "$ref/envtest.nix" -A "$attr" 2>/dev/null)
   for o in $(nix-store -q --outputs "$drv"); do nix-store --delete "$o" >/dev/null 2>&1 || true; done
   out=$(DV_IMPURE=from-the-host nix-build --option sandbox false "$ref/envtest.nix" -A "$attr" --no-out-link 2>/dev/null | head -n1)
   cp "$drv" "$ref/store.new/"
   echo "$drv" > "$ref/expected.new/$attr.drvpath"
   mkdir -p "$ref/expected.new/$attr"
-  if [ "$attr" = fixed ]; then
+  if [ "$attr" = refs ]; then
+    # Output metadata of refs' runtime closure, for `sbom --runtime`.
+    nix-store -qR "$out" | sort | while read -r p; do
+      printf '%s\t%s\t%s\t%s\n' "$p" "$(nix-store -q --hash "$p")" "$(nix-store -q --size "$p")" \
+        "$(nix-store -q --references "$p" | sort | tr '\n' ' ' | sed 's/ $//')"
+    done > "$ref/expected.new/refs-outputs.tsv"
+  elif [ "$attr" = fixed ]; then
     # The fixed-output builder can only write its record beside its build
     # directory (its $out must hash to the pinned value).
     cp "${TMPDIR:-/tmp}/dv-fixed-env" "$ref/expected.new/$attr/env"

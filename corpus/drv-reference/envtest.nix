@@ -26,4 +26,9 @@ in {
     outputHash = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
     impureEnvVars = [ "DV_IMPURE" ];
   };
+  # Refers to plain's output at run time; structured is only a build input.
+  refs = derivation {
+    name = "dv-refs"; system = "x86_64-linux"; builder = sh;
+    args = [ "-c" "x=${(import ./envtest.nix).structured}; echo ${(import ./envtest.nix).plain} > $out" ];
+  };
 }

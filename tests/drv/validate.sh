@@ -58,6 +58,40 @@ assert src["downloadLocation"] == "mirror://gnu/hello/hello-2.12.1.tar.gz" and s
 print("meta, fetch URLs and hashes: as recorded")
 PY
 
+# Runtime scope: the output reference closure (dv-refs refers to dv-plain's
+# output; dv-structured is only a build input).
+ref="$src/corpus/drv-reference"
+refs="$ref/store/$(basename "$(cat "$ref/expected/refs.drvpath")")"
+for fmt in cyclonedx spdx; do
+  "$sl" sbom "$refs" --runtime --format $fmt --path-info "$ref/expected/refs-outputs.tsv" --out "$work/rt-$fmt.json"
+done
+"$sl" sbom "$refs" --buildtime --path-info "$ref/expected/refs-outputs.tsv" --out "$work/bt.json"
+node "$src/tests/drv/validate_cyclonedx.js" "$work/rt-cyclonedx.json" 0
+node "$src/tests/drv/validate_spdx.js" "$work/rt-spdx.json" "$src/tests/drv-data/spdx-2.3-schema.json"
+python3 - "$work/rt-cyclonedx.json" "$work/bt.json" "$ref/expected/refs-outputs.tsv" <<'PY'
+import json, sys
+rt = json.load(open(sys.argv[1])); bt = json.load(open(sys.argv[2]))
+def nix32_hex(s):   # Nix's base-32, read from the end
+    alpha = "0123456789abcdfghijklmnpqrsvwxyz"
+    out = bytearray(len(s) * 5 // 8)
+    for i, ch in enumerate(reversed(s)):
+        d, b = alpha.index(ch), i * 5
+        out[b // 8] |= (d << (b % 8)) & 0xFF
+        if b // 8 + 1 < len(out): out[b // 8 + 1] |= d >> (8 - b % 8)
+    return out.hex()
+tsv = {l.split("\t")[0]: l.split("\t")[1] for l in open(sys.argv[3])}
+names = lambda d: sorted([d["metadata"]["component"]["name"]] + [c["name"] for c in d["components"]])
+assert names(rt) == ["dv-plain", "dv-refs"], names(rt)
+assert names(bt) == ["dv-plain", "dv-refs", "dv-structured"], names(bt)
+deps = {d["ref"]: d["dependsOn"] for d in rt["dependencies"]}
+root = rt["metadata"]["component"]["bom-ref"]
+assert [r.endswith("-dv-plain.drv") for r in deps[root]] == [True], deps
+plain = [c for c in rt["components"] if c["name"] == "dv-plain"][0]
+out = [p["value"] for p in plain["properties"] if p["name"] == "nix:output_path"][0]
+assert plain["hashes"] == [{"alg": "SHA-256", "content": nix32_hex(tsv[out].split(":")[1])}], plain["hashes"]
+print("runtime scope: dv-refs and dv-plain only; build time adds dv-structured")
+PY
+
 # Same input, same bytes (the timestamp comes from SOURCE_DATE_EPOCH).
 "$sl" sbom "$drv" --format cyclonedx --path-info "$corpus/closure.tsv" --meta-dir "$src/tests/drv-data/meta" --out "$work/again.json" 2>/dev/null
 cmp "$work/cyclonedx.json" "$work/again.json"
