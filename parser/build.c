@@ -33,20 +33,48 @@ ps_pos ps__pos(ps_pstate *st, int offset)
     return (ps_pos){st->src, (uint32_t)lo + 1, off - st->line_starts[lo] + 1};
 }
 
+/* Nix lays a multi-line message out under its "error: " (or "warning: ")
+ * prefix, each line without trailing whitespace. */
+void ps__format_message(ut_buf *out, const char *msg, unsigned indent)
+{
+    const char *p = msg;
+    for (bool first = true;; first = false) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        size_t start = out->len;
+        if (!first) {
+            ut_buf_putc(out, '\n');
+            start = out->len;
+            ut_buf_printf(out, "%*s", (int)indent, "");
+        }
+        ut_buf_append(out, p, len);
+        while (out->len > start && strchr(" \t\r", out->data[out->len - 1]))
+            out->len--;
+        if (out->data)
+            out->data[out->len] = 0;
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+}
+
 bool ps__error_at(ps_pstate *st, ps_pos pos, const char *fmt, ...)
 {
     if (st->failed)
         return false;   /* the first error is the one Nix reports */
     st->failed = true;
-    ut_buf b = UT_BUF_INIT;
+    ut_buf m = UT_BUF_INIT;
     va_list ap;
     va_start(ap, fmt);
-    ut_buf_vprintf(&b, fmt, ap);
+    ut_buf_vprintf(&m, fmt, ap);
     va_end(ap);
+    ut_buf b = UT_BUF_INIT;
+    ps__format_message(&b, ut_buf_cstr(&m), 7);
     ut_buf_putc(&b, '\n');
     ps_format_pos_snippet(&b, pos);
     ut_err_set(st->err, "%s", ut_buf_cstr(&b));
     ut_buf_free(&b);
+    ut_buf_free(&m);
     return false;
 }
 
@@ -636,13 +664,16 @@ static void warn_or_fail(ps_pstate *st, ps_lint level, ps_pos pos, const char *n
         *ok = false;
         return;
     }
-    ut_buf b = UT_BUF_INIT;
-    ut_buf_printf(&b, "warning: %s (%s)\n", msg, name);
+    ut_buf b = UT_BUF_INIT, m = UT_BUF_INIT;
+    ut_buf_printf(&m, "warning: %s (%s)", msg, name);
+    ps__format_message(&b, ut_buf_cstr(&m), 9);
+    ut_buf_free(&m);
+    ut_buf_putc(&b, '\n');
     ps__format_snippet(&b, pos, 2);
     ut_buf_putc(&b, '\n');
     ut_buf f = UT_BUF_INIT;
     ps_log_filter(&f, b.data, b.len);
-    fputs(ut_buf_cstr(&f), stderr);
+    fwrite(f.data, 1, f.len, stderr);
     ut_buf_free(&f);
     ut_buf_free(&b);
 }
@@ -764,7 +795,7 @@ void ps__cursed_or_warn(ps_pstate *st, ps_expr *e)
     ut_buf_puts(&b, ")\nGive feedback at https://github.com/NixOS/nix/pull/11121\n");
     ut_buf f = UT_BUF_INIT;
     ps_log_filter(&f, b.data, b.len);
-    fputs(ut_buf_cstr(&f), stderr);
+    fwrite(f.data, 1, f.len, stderr);
     ut_buf_free(&f);
     ut_buf_free(&b);
 }

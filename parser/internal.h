@@ -87,6 +87,7 @@ ps_pos ps__pos(ps_pstate *st, int offset);
 
 /* errors (always return false so callers can `return ps__error(...)`) */
 bool ps__error_at(ps_pstate *st, ps_pos pos, const char *fmt, ...) UT_PRINTF(3, 4);
+void ps__format_message(ut_buf *out, const char *msg, unsigned indent);
 
 /* vectors */
 void *ps__vec_push(ps_pstate *st, ps_vec *v, size_t elem);

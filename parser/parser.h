@@ -54,7 +54,9 @@ void ps_format_pos_snippet_indent(ut_buf *out, ps_pos pos, unsigned indent);
 /* Nix passes everything it logs through a filter that expands tabs to
  * 8-column stops counted from the start of the message (newlines count as
  * one column, as they do in Nix) and drops CRs. Apply it to the whole text
- * written to the terminal, "error: " included. */
+ * written to the terminal, "error: " included, and write out->len bytes:
+ * a NUL byte of quoted source, which messages carry as C0 80, comes back
+ * as NUL. */
 void ps_log_filter(ut_buf *out, const char *s, size_t len);
 /* "FILE:LINE:COL" with «stdin»/«string» for non-files. */
 void ps_format_pos(ut_buf *out, ps_pos pos);

@@ -58,11 +58,14 @@ static void code_line(ut_buf *out, unsigned indent, uint32_t no, const char *s, 
     ut_buf_printf(out, "\n%*s%5u|", (int)(indent + 8), "", no);
     if (len) {
         ut_buf_putc(out, ' ');
-        /* messages are C strings: a NUL byte, which a terminal would not
-         * show either, is left out rather than ending the message */
-        for (size_t i = 0; i < len; i++)
+        /* messages are C strings: a NUL byte travels as C0 80 (as in
+         * "modified UTF-8"), which ps_log_filter turns back into NUL */
+        for (size_t i = 0; i < len; i++) {
             if (s[i])
                 ut_buf_putc(out, s[i]);
+            else
+                ut_buf_puts(out, "\xc0\x80");
+        }
     }
 }
 
@@ -100,7 +103,12 @@ void ps_log_filter(ut_buf *out, const char *s, size_t len)
     size_t w = 0;   /* characters so far, for tab stops; newlines count */
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c == '\t') {
+        if (c == 0xc0 && i + 1 < len && (unsigned char)s[i + 1] == 0x80) {
+            /* a NUL byte of quoted source (see code_line) */
+            i++;
+            w++;
+            ut_buf_putc(out, '\0');
+        } else if (c == '\t') {
             do {
                 w++;
                 ut_buf_putc(out, ' ');

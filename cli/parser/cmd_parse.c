@@ -75,7 +75,7 @@ static bool parse_one(run *r, ps_origin origin, const char *path, const char *te
         ut_buf m = UT_BUF_INIT, f = UT_BUF_INIT;
         ut_buf_printf(&m, "error: %s\n", err.msg);
         ps_log_filter(&f, m.data, m.len);
-        fputs(ut_buf_cstr(&f), stderr);
+        fwrite(f.data, 1, f.len, stderr);
         ut_buf_free(&m);
         ut_buf_free(&f);
         ut_err_clear(&err);
