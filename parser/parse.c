@@ -2,8 +2,10 @@
 #include "parser/internal.h"
 #include "parser-tab.h"
 
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* flex's reentrant interface (the generated header is not installed) */
 typedef struct yy_buffer_state *YY_BUFFER_STATE;
@@ -51,7 +53,12 @@ ps_expr *ps_parse(ps_symtab *syms, const ps_source *src, ut_arena *arena, const 
     st.arena = arena;
     st.opts = opts ? opts : &defaults;
     st.err = err;
+    /* ~/ paths: $HOME, else the user's home directory, as Nix's getHome */
     st.home = st.opts->home ? st.opts->home : getenv("HOME");
+    if (!st.home) {
+        struct passwd *pw = getpwuid(getuid());
+        st.home = pw && pw->pw_dir ? pw->pw_dir : "";
+    }
     st.s_sub = ps_intern_cstr(syms, "__sub");
     st.s_mul = ps_intern_cstr(syms, "__mul");
     st.s_div = ps_intern_cstr(syms, "__div");
