@@ -11,9 +11,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "compat/hash.h"
 #include "compat/storepath.h"
 #include "eval/builtins.h"
 #include "eval/builtins/files.h"
+#ifdef STRAYLIGHT_HAVE_STORE
+#include "store/store.h"
+#endif
 
 #define NOPOS ((ps_pos){0})
 
@@ -340,5 +344,60 @@ const ev_primop_def ev_builtins_files[] = {
     {"toPath", 1, prim_toPath, 0},
     {"storePath", 1, prim_storePath, 0},
     {"placeholder", 1, prim_placeholder, 0},
+    {NULL, 0, NULL, 0},
+};
+
+/* ---- toFile ---------------------------------------------------------------- */
+
+static void prim_toFile(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
+{
+    ev_string *name = ev_force_string_noctx(S, &a[0], pos, "while evaluating the first argument passed to builtins.toFile");
+    ev_string *contents = ev_force_string(S, &a[1], pos, "while evaluating the second argument passed to builtins.toFile");
+    size_t nrefs = contents->ctx ? contents->ctx->h.n : 0;
+    nc_str *refs = ev_scratch_alloc(S, (nrefs + 1) * sizeof *refs);
+    for (size_t i = 0; i < nrefs; i++) {
+        const char *c = contents->ctx->e[i];
+        if (c[0] == '=' || c[0] == '!')
+            ev_error(S, EV_ERR_EVAL, pos, "files created by builtins.toFile may not reference derivations, but %s references %s",
+                     name->s, c);
+        refs[i] = (nc_str){c, strlen(c)};
+    }
+    ut_err e = UT_ERR_INIT;
+    char *path = NULL;
+#ifdef STRAYLIGHT_HAVE_STORE
+    st_store *st = ev_store(S);
+    if (st && !st_store_is_dry(st)) {
+        const char **rp = ev_scratch_alloc(S, (nrefs + 1) * sizeof *rp);
+        for (size_t i = 0; i < nrefs; i++)
+            rp[i] = refs[i].s;
+        if (!st_store_add_text(st, name->s, contents->s, contents->len, rp, nrefs, &path, &e))
+            path = NULL;
+    } else
+#endif
+    {
+        /* No store to write to: the path is still what Nix would make. */
+        nc_hash h;
+        nc_hash_bytes(NC_HASH_SHA256, contents->s, contents->len, &h);
+        nc_refs r = {refs, nrefs, false};
+        ut_buf b = UT_BUF_INIT;
+        if (nc_make_text_path(&b, store_dir(S), (nc_str){name->s, name->len}, &h, &r, &e))
+            path = ut_buf_steal(&b, NULL);
+        else
+            ut_buf_free(&b);
+    }
+    if (!path) {
+        char *m = ev_scratch_alloc(S, strlen(e.msg) + 1);
+        strcpy(m, e.msg);
+        ut_err_clear(&e);
+        ev_error(S, EV_ERR_EVAL, pos, "%s", m);
+    }
+    ev_ctxset ctx = {0};
+    ev_ctxset_add(S, &ctx, path, strlen(path));
+    *out = ev_mk_string(S, path, strlen(path), ev_ctxset_finish(S, &ctx));
+    free(path);
+}
+
+const ev_primop_def ev_builtins_files_store[] = {
+    {"toFile", 2, prim_toFile, 0},
     {NULL, 0, NULL, 0},
 };
