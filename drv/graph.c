@@ -41,6 +41,16 @@ static const char *input_digest(void *ctx, const char *drv_path, ut_err *e)
     return n->action.digest;
 }
 
+static bool modulo_lookup(void *ctx, nc_str drv_path, nc_drv_hash *out, ut_err *e)
+{
+    char *p = ut_xstrndup(drv_path.s, drv_path.len);
+    const dv_node *n = dv_graph_find(ctx, p);
+    if (!n) ut_err_set(e, "%s: input not loaded", p);
+    else *out = n->modulo;
+    free(p);
+    return n != NULL;
+}
+
 static const char *source_hash(void *ctx, const char *path, ut_err *e)
 {
     const dv_graph *g = ctx;
@@ -56,11 +66,30 @@ typedef struct {
 /* Paths on the DFS stack are marked with this in `visiting`. */
 #define ON_STACK ((void *)1)
 
+/* The .drv is what its path says: the path is the text path of its bytes,
+ * and the outputs follow from its hashes. Inputs are checked already. */
+static bool verify_drv(dv_graph *g, frame *f, const nc_drv_hash *modulo, ut_err *e)
+{
+    const char *sd = dv_source_store_dir(g->src);
+    ut_buf p = UT_BUF_INIT;
+    bool ok = nc_drv_store_path(f->drv, sd, &p, e);
+    if (ok && strcmp(p.data, f->path))
+        ok = ut_err_set(e, "%s: the file's contents belong to %s; the derivation source is corrupt or was tampered with",
+                        f->path, p.data);
+    ut_buf_free(&p);
+    (void)modulo;
+    if (ok && !nc_drv_check_invariants(f->drv, sd, modulo_lookup, g, e)) ok = ut_err_wrap(e, "%s", f->path);
+    return ok;
+}
+
 static bool finish_node(dv_graph *g, frame *f, ut_err *e)
 {
     dv_lower_ctx lc = {dv_source_store_dir(g->src), input_digest, source_hash, g};
     dv_node n;
     memset(&n, 0, sizeof n);
+    if (!nc_drv_hash_modulo(f->drv, dv_source_store_dir(g->src), false, modulo_lookup, g, &n.modulo, e))
+        return ut_err_wrap(e, "%s", f->path);
+    if (!(g->flags & DV_GRAPH_NO_VERIFY) && !verify_drv(g, f, &n.modulo, e)) return false;
     if (!dv_action_lower(f->drv, f->path, &lc, &n.action, e)) return false;
     n.drv_path = f->path;
     n.drv = f->drv;
@@ -156,10 +185,11 @@ static bool visit(dv_graph *g, ut_hmap *visiting, const char *root, ut_err *e)
     return ok;
 }
 
-bool dv_graph_load(dv_graph *g, dv_source *src, char *const *roots, size_t nroots, ut_err *e)
+bool dv_graph_load(dv_graph *g, dv_source *src, char *const *roots, size_t nroots, unsigned flags, ut_err *e)
 {
     memset(g, 0, sizeof *g);
     g->src = src;
+    g->flags = flags;
     g->index = ut_hmap_new();
     ut_hmap *visiting = ut_hmap_new();
     bool ok = true;

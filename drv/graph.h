@@ -18,6 +18,7 @@ typedef struct dv_node {
     dv_grade taint;
     size_t *inputs;               /* indices of the input derivations' nodes */
     size_t ninputs;
+    nc_drv_hash modulo;           /* hashDerivationModulo (outputs not masked) */
 } dv_node;
 
 typedef struct dv_graph {
@@ -28,12 +29,19 @@ typedef struct dv_graph {
     size_t *roots;
     size_t nroots;
     dv_grade join;                /* join of every node's grade */
+    unsigned flags;
 } dv_graph;
 
 /* Loads the closure of the root .drv paths by following inputDrvs. Fails
  * with a message naming the .drv on a malformed or truncated .drv, a missing
- * input (and which derivation needs it), or a cycle (the whole cycle). */
-bool dv_graph_load(dv_graph *g, dv_source *src, char *const *roots, size_t nroots, ut_err *e);
+ * input (and which derivation needs it), or a cycle (the whole cycle).
+ *
+ * Unless DV_GRAPH_NO_VERIFY is given, every .drv is also checked to be what
+ * its name claims, since a drv source is just files: its store path must be
+ * the text path of its bytes, and its outputs must be the ones its
+ * hashDerivationModulo gives (Nix's checkInvariants). */
+#define DV_GRAPH_NO_VERIFY 1u
+bool dv_graph_load(dv_graph *g, dv_source *src, char *const *roots, size_t nroots, unsigned flags, ut_err *e);
 void dv_graph_free(dv_graph *g);
 /* NULL if drv_path is not in the graph. */
 const dv_node *dv_graph_find(const dv_graph *g, const char *drv_path);

@@ -61,7 +61,7 @@ static int cli_graph(int argc, char **argv)
     dv_graph g;
     int rc = 1;
     if (!cli_drv_resolve(&o, args, nargs, &src, &paths, &e)) goto fail;
-    if (!dv_graph_load(&g, src, paths, nargs, &e)) goto fail;
+    if (!dv_graph_load(&g, src, paths, nargs, o.flags, &e)) goto fail;
     bool ok = true;
     if (!strcmp(format, "json")) {
         json_t *doc = dv_graph_to_json(&g);

@@ -81,7 +81,7 @@ static int cli_sbom(int argc, char **argv)
     int rc = 1;
     char *args[1] = {(char *)arg};
     if (!cli_drv_resolve(&o, args, 1, &src, &paths, &e)) goto done;
-    if (!dv_graph_load(&g, src, paths, 1, &e)) goto done;
+    if (!dv_graph_load(&g, src, paths, 1, o.flags, &e)) goto done;
     loaded = true;
     dv_sbom_stats st;
     json_t *doc = dv_sbom(&g, g.roots[0], &so, &st, &e);

@@ -7,10 +7,15 @@
 #include <sys/stat.h>
 
 #include "compat/storepath.h"
+#include "drv/graph.h"
 
 int cli_drv_opt(cli_drv_opts *o, int argc, char **argv, int *i)
 {
     const char **slot = NULL;
+    if (!strcmp(argv[*i], "--no-verify")) {
+        o->flags |= DV_GRAPH_NO_VERIFY;
+        return 1;
+    }
     if (!strcmp(argv[*i], "--drv-source")) slot = &o->source_dir;
     else if (!strcmp(argv[*i], "--path-info")) slot = &o->path_info;
     else if (!strcmp(argv[*i], "--store-dir")) slot = &o->store_dir;

@@ -9,6 +9,7 @@ typedef struct cli_drv_opts {
     const char *source_dir;   /* --drv-source DIR: store objects by base name */
     const char *path_info;    /* --path-info TSV */
     const char *store_dir;    /* --store-dir (logical), default /nix/store */
+    unsigned flags;           /* --no-verify: DV_GRAPH_NO_VERIFY */
 } cli_drv_opts;
 
 /* Recognises the shared options at argv[*i] (advancing *i); returns 1 if

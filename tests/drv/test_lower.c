@@ -34,7 +34,7 @@ static bool load(dv_graph *g, dv_source *src, const char *root)
 {
     char *roots[1] = {(char *)root};
     ut_err e = UT_ERR_INIT;
-    bool ok = dv_graph_load(g, src, roots, 1, &e);
+    bool ok = dv_graph_load(g, src, roots, 1, 0, &e);
     if (!ok) print_error("%s\n", e.msg);
     ut_err_clear(&e);
     return ok;
