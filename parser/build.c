@@ -78,6 +78,17 @@ bool ps__error_at(ps_pstate *st, ps_pos pos, const char *fmt, ...)
     return false;
 }
 
+static void emit_warning(ps_pstate *st, const ut_buf *b)
+{
+    ut_buf f = UT_BUF_INIT;
+    ps_log_filter(&f, b->data, b->len);
+    if (st->opts->warn)
+        st->opts->warn(st->opts->warn_ctx, f.data ? f.data : "", f.len);
+    else
+        fwrite(f.data, 1, f.len, stderr);
+    ut_buf_free(&f);
+}
+
 /* ---- small helpers ----------------------------------------------------- */
 
 void *ps__vec_push(ps_pstate *st, ps_vec *v, size_t elem)
@@ -671,10 +682,7 @@ static void warn_or_fail(ps_pstate *st, ps_lint level, ps_pos pos, const char *n
     ut_buf_putc(&b, '\n');
     ps__format_snippet(&b, pos, 2);
     ut_buf_putc(&b, '\n');
-    ut_buf f = UT_BUF_INIT;
-    ps_log_filter(&f, b.data, b.len);
-    fwrite(f.data, 1, f.len, stderr);
-    ut_buf_free(&f);
+    emit_warning(st, &b);
     ut_buf_free(&b);
 }
 
@@ -793,10 +801,7 @@ void ps__cursed_or_warn(ps_pstate *st, ps_expr *e)
     else
         ut_buf_puts(&b, "could not read expression");
     ut_buf_puts(&b, ")\nGive feedback at https://github.com/NixOS/nix/pull/11121\n");
-    ut_buf f = UT_BUF_INIT;
-    ps_log_filter(&f, b.data, b.len);
-    fwrite(f.data, 1, f.len, stderr);
-    ut_buf_free(&f);
+    emit_warning(st, &b);
     ut_buf_free(&b);
 }
 

@@ -20,6 +20,10 @@ typedef struct ps_options {
      * else and outside every `with` is an "undefined variable" parse error.
      * NULL: CppNix's base environment (the builtins). */
     const char *const *base_env;
+    /* Where warnings go (lints, `or` as an argument): the full text, "warning:"
+     * to the final newline, already through ps_log_filter. NULL: stderr. */
+    void (*warn)(void *ctx, const char *text, size_t len);
+    void *warn_ctx;
 } ps_options;
 
 /* Makes a source record in arena. For PS_ORIGIN_FILE, path must be absolute;

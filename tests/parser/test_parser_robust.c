@@ -65,13 +65,23 @@ static void collect(files *fs, const char *dir)
     free(ents);
 }
 
-static size_t nparsed, nok, nfail;
+static size_t nparsed, nok, nfail, nwarn;
+
+static void count_warning(void *ctx, const char *text, size_t len)
+{
+    (void)ctx;
+    (void)text;
+    (void)len;
+    nwarn++;
+}
 
 static int check(ps_symtab *syms, const char *path, const char *text, size_t len, const char *what)
 {
     ut_arena *arena = ut_arena_new();
     ps_options opts = {0};
     opts.home = "/home/test";
+    opts.warn = count_warning;
+    opts.lint_url_literals = (ps_lint)(next_rand() % 3);
     opts.pipe_operators = (next_rand() & 1) != 0;
     const ps_source *src = ps_source_new(arena, PS_ORIGIN_FILE, path, text, len, NULL);
     ut_err err = UT_ERR_INIT;
@@ -176,7 +186,8 @@ int main(int argc, char **argv)
         free(copy);
         ut_buf_free(&text);
     }
-    printf("%zu files, %zu inputs: %zu parsed, %zu rejected with a located error\n", nfiles, nparsed, nok, nfail);
+    printf("%zu files, %zu inputs: %zu parsed, %zu rejected with a located error, %zu warnings\n", nfiles, nparsed,
+           nok, nfail, nwarn);
     ps_symtab_free(syms);
     for (size_t i = 0; i < fs.n; i++)
         free(fs.v[i]);
