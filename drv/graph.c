@@ -68,7 +68,7 @@ typedef struct {
 
 /* The .drv is what its path says: the path is the text path of its bytes,
  * and the outputs follow from its hashes. Inputs are checked already. */
-static bool verify_drv(dv_graph *g, frame *f, const nc_drv_hash *modulo, ut_err *e)
+static bool verify_drv(dv_graph *g, frame *f, ut_err *e)
 {
     const char *sd = dv_source_store_dir(g->src);
     ut_buf p = UT_BUF_INIT;
@@ -77,7 +77,6 @@ static bool verify_drv(dv_graph *g, frame *f, const nc_drv_hash *modulo, ut_err 
         ok = ut_err_set(e, "%s: the file's contents belong to %s; the derivation source is corrupt or was tampered with",
                         f->path, p.data);
     ut_buf_free(&p);
-    (void)modulo;
     if (ok && !nc_drv_check_invariants(f->drv, sd, modulo_lookup, g, e)) ok = ut_err_wrap(e, "%s", f->path);
     return ok;
 }
@@ -89,7 +88,7 @@ static bool finish_node(dv_graph *g, frame *f, ut_err *e)
     memset(&n, 0, sizeof n);
     if (!nc_drv_hash_modulo(f->drv, dv_source_store_dir(g->src), false, modulo_lookup, g, &n.modulo, e))
         return ut_err_wrap(e, "%s", f->path);
-    if (!(g->flags & DV_GRAPH_NO_VERIFY) && !verify_drv(g, f, &n.modulo, e)) return false;
+    if (!(g->flags & DV_GRAPH_NO_VERIFY) && !verify_drv(g, f, e)) return false;
     if (!dv_action_lower(f->drv, f->path, &lc, &n.action, e)) return false;
     n.drv_path = f->path;
     n.drv = f->drv;

@@ -511,6 +511,9 @@ static json_t *cdx_component(const comp *c, bool root)
     json_t *props = json_array();
     json_array_append_new(props, prop("nix:drv_path", n->drv_path));
     if (c->drv_hash_hex) json_array_append_new(props, prop("nix:drv_nar_sha256", c->drv_hash_hex));
+    char modhex[NC_HASH_STR_MAX];
+    nc_hash_print(&n->modulo.hash, NC_HASH_BASE16, false, modhex);
+    json_array_append_new(props, prop("nix:drv_hash_modulo", modhex));
     for (size_t k = 0; k < n->drv->noutputs; k++) {
         const nc_drv_output *out = &n->drv->outputs[k];
         if (!out->path.len) continue;
@@ -709,6 +712,9 @@ static json_t *spdx_package(const comp *c, const char *created, const char *tool
             ut_buf_printf(&nc, " nix:output_path=%.*s", (int)n->drv->outputs[k].path.len, n->drv->outputs[k].path.s);
     if (c->out_hash_hex && c->out_hash_is_nar) ut_buf_printf(&nc, " nix:output_nar_sha256=%s", c->out_hash_hex);
     if (c->drv_hash_hex) ut_buf_printf(&nc, " nix:drv_nar_sha256=%s", c->drv_hash_hex);
+    char modhex[NC_HASH_STR_MAX];
+    nc_hash_print(&n->modulo.hash, NC_HASH_BASE16, false, modhex);
+    ut_buf_printf(&nc, " nix:drv_hash_modulo=%s", modhex);
     ut_buf_printf(&nc, " straylight:meta=%s", c->meta ? "recorded" : "absent");
     json_object_set_new(p, "comment", json_string(nc.data));
     ut_buf_free(&nc);
