@@ -92,6 +92,18 @@ static char *xml_next(const char *xml, size_t len, const char *tag, size_t *pos)
     return ut_buf_steal(&b, NULL);
 }
 
+/* "2024-01-02T03:04:05.000Z" as ListObjectsV2 gives it; 0 if unreadable. */
+static int64_t iso8601(const char *s)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (sscanf(s, "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+        return 0;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (int64_t)timegm(&tm);
+}
+
 /* ---------- one HTTP exchange ---------- */
 
 typedef struct xfer {
@@ -378,7 +390,10 @@ static bool perform(s3_be *s3, const req *r, xfer *x, long *status, ut_err *e)
         }
         bool transport_ok = cc == CURLE_OK;
         ut_buf_clear(&lasterr);
-        if (!transport_ok) {
+        if (cc == CURLE_PARTIAL_FILE) {
+            ut_buf_printf(&lasterr, "truncated: the connection closed %llu bytes into the object",
+                          (unsigned long long)(r->get_offset + x->delivered));
+        } else if (!transport_ok) {
             ut_buf_printf(&lasterr, "%s", curl_easy_strerror(cc));
         } else if (retryable_status(code)) {
             ut_buf_printf(&lasterr, "HTTP %ld", code);
@@ -672,13 +687,16 @@ static bool s3_list(st_backend *be, const char *prefix,
     char *token = NULL;
     bool ok = true, stop = false;
     while (ok && !stop) {
-        st_kv q[3] = {{"list-type", "2"}, {"prefix", full.data}, {"continuation-token", token}};
+        char mk[16];
+        snprintf(mk, sizeof mk, "%d", s3->cfg.max_keys);
+        st_kv q[4] = {{"list-type", "2"}, {"prefix", full.data}, {"max-keys", mk}, {"continuation-token", token}};
+        if (!s3->cfg.max_keys) q[2] = q[3];
         xfer x = {0};
         x.s3 = s3;
         req r = {0};
         r.method = "GET";
         r.query = q;
-        r.nquery = token ? 3 : 2;
+        r.nquery = (token ? 3 : 2) + (s3->cfg.max_keys ? 1 : 0);
         long code = 0;
         if (!perform(s3, &r, &x, &code, e)) {
             ok = false;
@@ -701,7 +719,7 @@ static bool s3_list(st_backend *be, const char *prefix,
                 bp = 0;
                 char *lm = xml_next(s, blen, "LastModified", &bp);
                 if (k && strlen(k) >= strip) {
-                    int64_t mt = lm ? (int64_t)curl_getdate(lm, NULL) : 0;
+                    int64_t mt = lm ? iso8601(lm) : 0;
                     if (!cb(ctx, k + strip, sz ? strtoull(sz, NULL, 10) : 0, mt < 0 ? 0 : mt)) stop = true;
                 }
                 free(k);
@@ -880,6 +898,8 @@ bool st_s3_config_parse(const char *url, st_s3_config *cfg, ut_err *e)
         } else if (!strcmp(k, "addressing")) {
             cfg->path_style = !strcmp(v, "path");
             path_style_set = true;
+        } else if (!strcmp(k, "max-keys")) {
+            cfg->max_keys = atoi(v);
         } else if (!strcmp(k, "payload")) {
             cfg->unsigned_payload = !strcmp(v, "unsigned");
         } else {

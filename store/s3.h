@@ -21,6 +21,7 @@ struct st_s3_config {
     long backoff_ms;         /* first retry delay, doubled each time */
     long timeout_s;          /* a transfer making no progress this long fails */
     bool unsigned_payload;   /* sign UNSIGNED-PAYLOAD instead of hashing bodies */
+    int max_keys;            /* ListObjectsV2 page size (0: the server's default) */
 };
 
 /* Parses "s3://bucket[/prefix]?endpoint=..&region=..&..." and reads the

@@ -10,6 +10,8 @@
 
 #include "store/s3.h"
 
+#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,8 +108,50 @@ static void encoding(void **state)
     st_sigv4_out_free(&o);
 }
 
-int main(void)
+/* --sign-json: signs each request of a JSON array read from stdin and
+ * prints one Authorization header per line (for s3/sigv4_compare.js). */
+static int sign_json(void)
 {
+    json_error_t err;
+    json_t *arr = json_loadf(stdin, 0, &err);
+    if (!json_is_array(arr)) {
+        fprintf(stderr, "sign-json: bad input: %s\n", err.text);
+        return 2;
+    }
+    size_t i;
+    json_t *c;
+    json_array_foreach(arr, i, c) {
+        json_t *q = json_object_get(c, "query"), *h = json_object_get(c, "headers");
+        size_t nq = json_array_size(q), nh = json_array_size(h);
+        st_kv *qs = calloc(nq + 1, sizeof *qs), *hs = calloc(nh + 1, sizeof *hs);
+        for (size_t k = 0; k < nq; k++) {
+            json_t *p = json_array_get(q, k);
+            qs[k].name = json_string_value(json_array_get(p, 0));
+            qs[k].value = json_string_value(json_array_get(p, 1));   /* NULL for a bare name */
+        }
+        for (size_t k = 0; k < nh; k++) {
+            json_t *p = json_array_get(h, k);
+            hs[k].name = json_string_value(json_array_get(p, 0));
+            hs[k].value = json_string_value(json_array_get(p, 1));
+        }
+#define S(k) json_string_value(json_object_get(c, k))
+        st_sigv4_req r = {S("method"), S("host"), S("path"), qs, nq, hs, nh, S("payload"), S("date"),
+                          S("region"), S("service"), S("access_key"), S("secret_key"), S("token")};
+#undef S
+        st_sigv4_out o;
+        st_sigv4_sign(&r, &o);
+        printf("%s\n", o.authorization);
+        st_sigv4_out_free(&o);
+        free(qs);
+        free(hs);
+    }
+    json_decref(arr);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "--sign-json")) return sign_json();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(get_object),
         cmocka_unit_test(put_object),

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# S3 integration: starts s3rver on a free 127.0.0.1 port (and faulty proxies
+# in front of it), then runs
+#   1. test_store_s3 (put/get/list/multipart/conditional/store, wrong key)
+#   2. the SigV4 comparison with @smithy/signature-v4
+#   3. interop both ways with the AWS SDK for JavaScript
+#   4. fault tests: truncated downloads, the server stopping mid-upload
+# Every server is stopped on exit. Skips (77) without the npm packages.
+# Usage: s3_test.sh NODE_MODULES STRAYLIGHT TEST_S3 TEST_SIGV4 HELLO_DIR REFERENCE_DIR
+set -euo pipefail
+nm=$1 S=$2 TS3=$3 TSIG=$4 hello=$5 ref=$6
+here=$(cd "$(dirname "$0")" && pwd)
+[ -d "$nm/s3rver" ] && [ -d "$nm/@aws-sdk/client-s3" ] || { echo "npm packages missing in $nm: skipping"; exit 77; }
+command -v node >/dev/null || { echo "node missing: skipping"; exit 77; }
+export NODE_PATH=$nm NODE_NO_WARNINGS=1
+export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+unset AWS_SESSION_TOKEN AWS_PROFILE
+work=$(mktemp -d)
+cleanup() {
+  # The helpers were started in command substitutions: their pids are in a file.
+  if [ -f "$work/pids" ]; then
+    while read -r p; do kill "$p" 2>/dev/null || true; done < "$work/pids"
+  fi
+  chmod -R u+w "$work" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+# start SCRIPT ARGS...: runs a node helper that prints its port, records its pid.
+start() {
+  local out="$work/port.$RANDOM"
+  # s3rver's continuation tokens use DES, which OpenSSL 3 keeps in its legacy provider.
+  WATCH_PID=$$ node --openssl-legacy-provider "$@" > "$out" 2>/dev/null < /dev/null &
+  echo $! >> "$work/pids"
+  for _ in $(seq 100); do [ -s "$out" ] && break; sleep 0.1; done
+  [ -s "$out" ] || fail "$1 did not start"
+  cat "$out"
+}
+
+mkdir -p "$work/s3"
+port=$(start "$here/s3/server.js" "$work/s3")
+ep="http://127.0.0.1:$port"
+s3() { echo "s3://$1?endpoint=$ep&region=us-east-1${2:-}"; }
+
+echo "== backend and store against s3rver on port $port"
+S3_ENDPOINT=$ep timeout 180 "$TS3" "$hello"
+
+echo "== SigV4 against @smithy/signature-v4"
+timeout 60 node "$here/s3/sigv4_compare.js" "$TSIG"
+
+echo "== interop: straylight writes, the AWS SDK reads"
+mkdir -p "$work/tree/sub"
+printf 'hello\n' > "$work/tree/a.txt"
+head -c 12000000 /dev/urandom > "$work/tree/sub/big.bin"
+mp="&part-size=5242880&multipart-threshold=5242880"
+P=$(timeout 120 "$S" store --store "$(s3 interop/mine "$mp")" add "$work/tree")
+keys=$(timeout 60 node "$here/s3/sdk.js" "$ep" list interop mine/)
+hp=${P#/nix/store/}; hp=${hp%%-*}
+grep -qx "mine/$hp.narinfo" <<<"$keys" || fail "SDK does not list the narinfo: $keys"
+grep -qx "mine/nix-cache-info" <<<"$keys" || fail "SDK does not list nix-cache-info"
+blob=$(grep '^mine/cas/' <<<"$keys") || fail "SDK does not list the blob"
+timeout 60 node "$here/s3/sdk.js" "$ep" get interop "$blob" "$work/blob.nar"
+[ "$(sha256sum < "$work/blob.nar" | cut -d' ' -f1)" = "${blob#mine/cas/}" ] || fail "the multipart blob read by the SDK does not hash to its key"
+timeout 60 node "$here/s3/sdk.js" "$ep" get interop "mine/$hp.narinfo" "$work/info"
+grep -q "^StorePath: $P\$" "$work/info" || fail "narinfo read by the SDK names another path"
+
+echo "== interop: the AWS SDK writes a Nix binary cache, straylight substitutes from it"
+for f in "$ref"/cache-none/*.narinfo "$ref"/cache-none/nix-cache-info; do
+  timeout 60 node "$here/s3/sdk.js" "$ep" put interop "fromsdk/$(basename "$f")" "$f"
+done
+for f in "$ref"/cache-none/nar/*; do
+  timeout 60 node "$here/s3/sdk.js" "$ep" mpu interop "fromsdk/nar/$(basename "$f")" "$f" 5242880
+done
+tree_path=$(cat "$ref/tree-path")
+timeout 120 "$S" store --store "local:$work/sub" --trusted-public-keys "$(cat "$ref/key.pub")" \
+  copy --from "$(s3 interop/fromsdk)" "$tree_path" "$(cat "$ref/text-path")"
+"$S" store --store "local:$work/sub" materialize "$tree_path" "$work/sub-tree"
+diff -r "$ref/tree" "$work/sub-tree" || fail "tree substituted from an SDK-written bucket differs"
+if "$S" store --store "local:$work/sub2" --trusted-public-keys "someone:$(head -c 32 /dev/zero | base64)" \
+     copy --from "$(s3 interop/fromsdk)" "$tree_path" 2> "$work/err"; then
+  fail "substituted with no trusted signature"
+fi
+grep -q "not trusted" "$work/err" || { cat "$work/err"; fail "unclear message for an unknown signer"; }
+
+echo "== fault: truncated downloads"
+timeout 120 "$S" store --store "$(s3 straylight/f)" add "$work/tree" >/dev/null
+tport=$(start "$here/s3/proxy.js" "$port" truncate)
+tp="http://127.0.0.1:$tport"
+if timeout 120 "$S" store --store "s3://straylight/f?endpoint=$tp&region=us-east-1&retries=2&backoff-ms=10" \
+     cat "$P/sub/big.bin" > "$work/out" 2> "$work/err"; then
+  fail "a truncated download was accepted"
+fi
+grep -q "truncated" "$work/err" || { cat "$work/err"; fail "unclear message for a truncated download"; }
+[ ! -s "$work/out" ] || fail "bytes of an unverified download reached the output"
+if timeout 120 "$S" store --store "local:$work/tr" copy --from "s3://straylight/f?endpoint=$tp&region=us-east-1&retries=1&backoff-ms=10" "$P" 2> "$work/err"; then
+  fail "copy through a truncating proxy succeeded"
+fi
+[ -z "$("$S" store --store "local:$work/tr" ls 2>/dev/null)" ] || fail "a truncated copy left a path behind"
+
+echo "== fault: the server stops in the middle of a multipart upload"
+sport=$(start "$here/s3/proxy.js" "$port" stop 7000000)
+if timeout 120 "$S" store --store "s3://straylight/g?endpoint=http://127.0.0.1:$sport&region=us-east-1&retries=2&backoff-ms=10$mp" \
+     add "$work/tree" > /dev/null 2> "$work/err"; then
+  fail "an upload to a dead server succeeded"
+fi
+grep -q "after 3 attempts" "$work/err" || { cat "$work/err"; fail "unclear message for a dead server"; }
+left=$(timeout 60 node "$here/s3/sdk.js" "$ep" list straylight g/)
+grep -q '^g/cas/' <<<"$left" && fail "a half-uploaded blob is visible: $left"
+grep -q '\.narinfo$' <<<"$left" && fail "a path was registered without its blob: $left"
+[ -z "$("$S" store --store "$(s3 straylight/g)" ls)" ] || fail "the store lists a path after a failed upload"
+
+echo "s3 integration: ok"
