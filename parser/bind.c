@@ -234,16 +234,26 @@ static bool resolve(resolver *r, ps_expr *e)
     return ok;
 }
 
+const char *const *ps_default_base_env(void)
+{
+    return default_base_env;
+}
+
 bool ps__finish(ps_pstate *st, ps_expr *root)
 {
     const char *const *names = st->opts->base_env ? st->opts->base_env : default_base_env;
-    ps_sym *base = NULL;
-    size_t nbase = 0;
-    for (size_t i = 0; names[i]; i++)
-        nbase++;
-    base = ut_xmalloc((nbase ? nbase : 1) * sizeof *base);
-    for (size_t i = 0; i < nbase; i++)
+    const char *const *extra = st->opts->extra_env;
+    size_t nnames = 0, nextra = 0;
+    while (names[nnames])
+        nnames++;
+    while (extra && extra[nextra])
+        nextra++;
+    size_t nbase = nnames + nextra;
+    ps_sym *base = ut_xmalloc((nbase ? nbase : 1) * sizeof *base);
+    for (size_t i = 0; i < nnames; i++)
         base[i] = ps_intern_cstr(st->syms, names[i]);
+    for (size_t i = 0; i < nextra; i++)
+        base[nnames + i] = ps_intern_cstr(st->syms, extra[i]);
     resolver r = {st, NULL, 0, 0, 0};
     r.bound = ps__symtab_scratch(st->syms, &r.nbound);
     for (size_t i = 0; i < nbase; i++)

@@ -20,11 +20,18 @@ typedef struct ps_options {
      * else and outside every `with` is an "undefined variable" parse error.
      * NULL: CppNix's base environment (the builtins). */
     const char *const *base_env;
+    /* More top-level names, bound over base_env (e.g. the attributes of
+     * scopedImport's scope); NULL-terminated, may be NULL. */
+    const char *const *extra_env;
     /* Where warnings go (lints, `or` as an argument): the full text, "warning:"
      * to the final newline, already through ps_log_filter. NULL: stderr. */
     void (*warn)(void *ctx, const char *text, size_t len);
     void *warn_ctx;
 } ps_options;
+
+/* CppNix's base environment: the names ps_parse binds at top level when
+ * ps_options.base_env is NULL (NULL-terminated). */
+const char *const *ps_default_base_env(void);
 
 /* Makes a source record in arena. For PS_ORIGIN_FILE, path must be absolute;
  * basedir is its directory. For stdin/strings, basedir is the directory

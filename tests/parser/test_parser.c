@@ -286,6 +286,13 @@ static void test_scopes(void **state)
     assert_non_null(parse(f, "onlyme"));
     expect_error(f, "true", "undefined variable 'true'");
     f->opts.base_env = NULL;
+    /* scopedImport's scope adds names */
+    static const char *const scope[] = {"fromScope", NULL};
+    expect_error(f, "fromScope", "undefined variable 'fromScope'");
+    f->opts.extra_env = scope;
+    assert_non_null(parse(f, "[ fromScope true ]"));
+    f->opts.extra_env = NULL;
+    assert_string_equal(ps_default_base_env()[0], "abort");
 }
 
 static void test_or(void **state)
