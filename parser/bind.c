@@ -7,7 +7,8 @@
 #include <string.h>
 
 /* What CppNix's base environment binds: the global builtins, and every other
- * builtin under its `__` name. */
+ * builtin under its `__` name (not the ones behind
+ * allow-unsafe-native-code-during-evaluation). */
 static const char *const default_base_env[] = {
     "abort", "baseNameOf", "break", "builtins", "derivation", "derivationStrict", "dirOf", "false",
     "fetchGit", "fetchMercurial", "fetchTarball", "fetchTree", "fromTOML", "import", "isNull", "map",
@@ -28,7 +29,6 @@ static const char *const default_base_env[] = {
     "__substring", "__tail", "__toFile", "__toJSON", "__toPath", "__toXML", "__trace",
     "__traceVerbose", "__tryEval", "__typeOf", "__unsafeDiscardOutputDependency",
     "__unsafeDiscardStringContext", "__unsafeGetAttrPos", "__warn", "__zipAttrsWith",
-    "__exec", "__fetchFinalTree",
     NULL,
 };
 
