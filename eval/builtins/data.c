@@ -9,40 +9,79 @@
 #include "eval/pure/json.h"
 #include "eval/pure/toml.h"
 
-static ev_value json_value(ev_state *S, const ev_json *j)
+/* fromJSON builds values straight from the parser's events: open
+ * containers keep their children on one C stack and become a list or a set
+ * when they close. Nothing evaluates during parsing, so no collection can
+ * happen and plain C memory may hold the values meanwhile. */
+typedef struct vb {
+    ev_state *S;
+    ev_value *vals;
+    ps_sym *keys;    /* parallel to vals: the member's name inside objects */
+    size_t n, cap;
+    ps_sym pending;
+} vb;
+
+static void vb_push(vb *b, ev_value v)
 {
-    switch (j->type) {
-    case EV_JSON_NULL: return ev_mk_null();
-    case EV_JSON_BOOL: return ev_mk_bool(j->u.b);
-    case EV_JSON_INT: return ev_mk_int(j->u.i);
-    case EV_JSON_FLOAT: return ev_mk_float(j->u.f);
-    case EV_JSON_STRING: return ev_mk_string(S, j->u.str.s, j->u.str.len, NULL);
-    case EV_JSON_ARRAY: {
-        ev_list *l = ev_list_new(S, j->u.arr.n);
-        for (size_t i = 0; i < j->u.arr.n; i++)
-            l->v[i] = json_value(S, j->u.arr.items[i]);
-        return ev_mk_list(l);
+    if (b->n == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 64;
+        b->vals = ut_xrealloc(b->vals, b->cap * sizeof *b->vals);
+        b->keys = ut_xrealloc(b->keys, b->cap * sizeof *b->keys);
     }
-    case EV_JSON_OBJECT: {
-        ev_attrs *a = ev_attrs_new(S, j->u.obj.n);
-        for (size_t i = 0; i < j->u.obj.n; i++)
-            ev_attrs_add(a, ps_intern(ev_syms(S), j->u.obj.m[i].key, j->u.obj.m[i].klen),
-                         json_value(S, j->u.obj.m[i].val), 0);
-        ev_attrs_finish(a);
-        return ev_mk_attrs(a);
-    }
-    }
-    return ev_mk_null();
+    b->keys[b->n] = b->pending;
+    b->vals[b->n++] = v;
 }
+
+static void vb_null(void *c) { vb_push(c, ev_mk_null()); }
+static void vb_bool(void *c, bool v) { vb_push(c, ev_mk_bool(v)); }
+static void vb_int(void *c, int64_t v) { vb_push(c, ev_mk_int(v)); }
+static void vb_float(void *c, double v) { vb_push(c, ev_mk_float(v)); }
+static void vb_string(void *c, const char *s, size_t len)
+{
+    vb *b = c;
+    vb_push(b, ev_mk_string(b->S, s, len, NULL));
+}
+static void vb_begin(void *c) { vb_push(c, ev_mk_null()); }   /* placeholder for the container */
+static void vb_key(void *c, const char *s, size_t len)
+{
+    vb *b = c;
+    b->pending = ps_intern(ev_syms(b->S), s, len);
+}
+static void vb_end_array(void *c, size_t n)
+{
+    vb *b = c;
+    ev_list *l = ev_list_new(b->S, n);
+    memcpy(l->v, b->vals + b->n - n, n * sizeof *l->v);
+    b->n -= n;
+    b->vals[b->n - 1] = ev_mk_list(l);
+}
+static void vb_end_object(void *c, size_t n)
+{
+    vb *b = c;
+    ev_attrs *a = ev_attrs_new(b->S, n);
+    /* The builder keeps the first of equal names; JSON's last one wins. */
+    for (size_t i = b->n; i-- > b->n - n;)
+        ev_attrs_add(a, b->keys[i], b->vals[i], 0);
+    ev_attrs_finish(a);
+    b->n -= n;
+    b->vals[b->n - 1] = ev_mk_attrs(a);
+}
+
+static const ev_json_sax value_sax = {
+    vb_null, vb_bool, vb_int, vb_float, vb_string, vb_begin, vb_end_array, vb_begin, vb_key, vb_end_object,
+};
 
 static void prim_fromJSON(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
 {
     ev_string *s = ev_force_string_noctx(S, &a[0], pos, "while evaluating the first argument passed to builtins.fromJSON");
-    ut_arena *ar = ut_arena_new();
+    vb b = {.S = S};
     ut_err e = UT_ERR_INIT;
-    ev_json *j = ev_json_parse(s->s, s->len, ar, &e);
-    if (!j) {
-        ut_arena_free(ar);
+    bool ok = ev_json_sax_parse(s->s, s->len, &value_sax, &b, &e);
+    if (ok)
+        *out = b.vals[0];
+    free(b.vals);
+    free(b.keys);
+    if (!ok) {
         /* Syntax errors come from the JSON library, which Nix wraps with a
          * trace line; its own checks (integer range, NUL bytes) are bare. */
         if (strncmp(e.msg, "[json.exception.", 16) == 0)
@@ -52,8 +91,6 @@ static void prim_fromJSON(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
         ut_err_clear(&e);
         ev_error(S, EV_ERR_EVAL, pos, "%s", m);
     }
-    *out = json_value(S, j);
-    ut_arena_free(ar);
 }
 
 /* Finds the first date or time, if any: Nix refuses them unless the

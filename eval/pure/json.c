@@ -66,7 +66,8 @@ typedef struct jp {
     ut_buf strbuf;     /* decoded string of the last T_STRING */
     /* number token */
     bool num_is_int, num_neg;
-    ut_arena *arena;
+    const ev_json_sax *sax;
+    void *ctx;
     ut_err *e;
     int depth;
     char ctl_msg[128];
@@ -390,14 +391,11 @@ static enum tok scan(jp *p)
     }
 }
 
-static ev_json *node(jp *p, ev_json_type t)
-{
-    ev_json *n = ut_arena_alloc(p->arena, sizeof *n);
-    n->type = t;
-    return n;
-}
+/* ---- the parser: tokens to events ----------------------------------------- */
 
-static bool number_node(jp *p, ev_json *n)
+/* A number token as the library reads it: int64 when it fits, an error for
+ * a positive integer beyond int64 but within uint64, a double otherwise. */
+static bool number_event(jp *p)
 {
     size_t tl = p->pos - p->tok_start;
     char *z = ut_xstrndup(p->s + p->tok_start, tl);
@@ -407,8 +405,7 @@ static bool number_node(jp *p, ev_json *n)
         if (p->num_neg) {
             long long v = strtoll(z, NULL, 10);
             if (errno == 0) {
-                n->type = EV_JSON_INT;
-                n->u.i = v;
+                p->sax->integer(p->ctx, v);
                 goto done;
             }
         } else {
@@ -418,167 +415,238 @@ static bool number_node(jp *p, ev_json *n)
                     ok = ut_err_set(p->e, "unsigned json number %llu outside of Nix integer range", v);
                     goto done;
                 }
-                n->type = EV_JSON_INT;
-                n->u.i = (int64_t)v;
+                p->sax->integer(p->ctx, (int64_t)v);
                 goto done;
             }
         }
     }
-    n->type = EV_JSON_FLOAT;
-    n->u.f = strtod(z, NULL);
-    if (!isfinite(n->u.f))
+    double f = strtod(z, NULL);
+    if (!isfinite(f))
         ok = ut_err_set(p->e, "[json.exception.out_of_range.406] number overflow parsing '%s'", z);
+    else
+        p->sax->number(p->ctx, f);
 done:
     free(z);
     return ok;
 }
 
-static bool string_node(jp *p, const char **s, size_t *len)
+static const char *strbuf(jp *p) { return p->strbuf.data ? p->strbuf.data : ""; }
+
+static bool parse_value(jp *p, enum tok t);
+
+static bool parse_array(jp *p)
 {
-    if (!ev_check_no_nul(p->strbuf.data ? p->strbuf.data : "", p->strbuf.len, p->e))
-        return false;
-    *s = ut_arena_strndup(p->arena, p->strbuf.data ? p->strbuf.data : "", p->strbuf.len);
-    *len = p->strbuf.len;
+    size_t n = 0;
+    p->sax->begin_array(p->ctx);
+    enum tok t = scan(p);
+    if (t != T_END_ARRAY) {
+        for (;;) {
+            if (!parse_value(p, t))
+                return false;
+            n++;
+            t = scan(p);
+            if (t == T_END_ARRAY)
+                break;
+            if (t != T_VALUE_SEP)
+                return syntax_error(p, t, T_END_ARRAY, "array");
+            t = scan(p);
+        }
+    }
+    p->sax->end_array(p->ctx, n);
     return true;
 }
 
-static ev_json *parse_value(jp *p, enum tok t);
-
-static ev_json *parse_array(jp *p)
+static bool parse_object(jp *p)
 {
-    ev_json *n = node(p, EV_JSON_ARRAY);
-    size_t cap = 0;
+    size_t n = 0;
+    p->sax->begin_object(p->ctx);
     enum tok t = scan(p);
-    if (t == T_END_ARRAY)
-        return n;
-    for (;;) {
-        ev_json *v = parse_value(p, t);
-        if (!v)
-            return NULL;
-        if (n->u.arr.n == cap) {
-            size_t ncap = cap ? cap * 2 : 4;
-            ev_json **items = ut_arena_alloc(p->arena, ncap * sizeof *items);
-            if (cap)
-                memcpy(items, n->u.arr.items, cap * sizeof *items);
-            n->u.arr.items = items;
-            cap = ncap;
+    if (t != T_END_OBJECT) {
+        for (;;) {
+            if (t != T_STRING)
+                return syntax_error(p, t, T_STRING, "object key");
+            if (!ev_check_no_nul(strbuf(p), p->strbuf.len, p->e))
+                return false;
+            p->sax->key(p->ctx, strbuf(p), p->strbuf.len);
+            t = scan(p);
+            if (t != T_NAME_SEP)
+                return syntax_error(p, t, T_NAME_SEP, "object separator");
+            if (!parse_value(p, scan(p)))
+                return false;
+            n++;
+            t = scan(p);
+            if (t == T_END_OBJECT)
+                break;
+            if (t != T_VALUE_SEP)
+                return syntax_error(p, t, T_END_OBJECT, "object");
+            t = scan(p);
         }
-        n->u.arr.items[n->u.arr.n++] = v;
-        t = scan(p);
-        if (t == T_END_ARRAY)
-            return n;
-        if (t != T_VALUE_SEP)
-            return syntax_error(p, t, T_END_ARRAY, "array"), NULL;
-        t = scan(p);
     }
+    p->sax->end_object(p->ctx, n);
+    return true;
 }
 
-static ev_json *parse_object(jp *p)
+static bool parse_value(jp *p, enum tok t)
 {
-    ev_json *n = node(p, EV_JSON_OBJECT);
-    size_t cap = 0;
-    ut_hmap *index = NULL;   /* key -> 1 + member index, for duplicates */
-    enum tok t = scan(p);
-    if (t == T_END_OBJECT)
-        return n;
-    for (;;) {
-        if (t != T_STRING) {
-            syntax_error(p, t, T_STRING, "object key");
-            goto fail;
-        }
-        const char *key;
-        size_t klen;
-        if (!string_node(p, &key, &klen))
-            goto fail;
-        t = scan(p);
-        if (t != T_NAME_SEP) {
-            syntax_error(p, t, T_NAME_SEP, "object separator");
-            goto fail;
-        }
-        ev_json *v = parse_value(p, scan(p));
-        if (!v)
-            goto fail;
-        if (!index)
-            index = ut_hmap_new();
-        uintptr_t at = (uintptr_t)ut_hmap_get(index, key, klen);
-        if (at) {
-            n->u.obj.m[at - 1].val = v;   /* the later value wins */
-        } else {
-            if (n->u.obj.n == cap) {
-                size_t ncap = cap ? cap * 2 : 4;
-                ev_json_member *m = ut_arena_alloc(p->arena, ncap * sizeof *m);
-                if (cap)
-                    memcpy(m, n->u.obj.m, cap * sizeof *m);
-                n->u.obj.m = m;
-                cap = ncap;
-            }
-            n->u.obj.m[n->u.obj.n] = (ev_json_member){key, klen, v};
-            n->u.obj.n++;
-            ut_hmap_put(index, key, klen, (void *)(uintptr_t)n->u.obj.n);
-        }
-        t = scan(p);
-        if (t == T_END_OBJECT)
-            break;
-        if (t != T_VALUE_SEP) {
-            syntax_error(p, t, T_END_OBJECT, "object");
-            goto fail;
-        }
-        t = scan(p);
-    }
-    ut_hmap_free(index);
-    return n;
-fail:
-    ut_hmap_free(index);
-    return NULL;
-}
-
-static ev_json *parse_value(jp *p, enum tok t)
-{
-    ev_json *n;
     switch (t) {
-    case T_NULL: return node(p, EV_JSON_NULL);
+    case T_NULL: p->sax->null(p->ctx); return true;
     case T_TRUE:
-    case T_FALSE:
-        n = node(p, EV_JSON_BOOL);
-        n->u.b = t == T_TRUE;
-        return n;
-    case T_NUMBER:
-        n = node(p, EV_JSON_NULL);
-        return number_node(p, n) ? n : NULL;
+    case T_FALSE: p->sax->boolean(p->ctx, t == T_TRUE); return true;
+    case T_NUMBER: return number_event(p);
     case T_STRING:
-        n = node(p, EV_JSON_STRING);
-        return string_node(p, &n->u.str.s, &n->u.str.len) ? n : NULL;
+        if (!ev_check_no_nul(strbuf(p), p->strbuf.len, p->e))
+            return false;
+        p->sax->string(p->ctx, strbuf(p), p->strbuf.len);
+        return true;
     case T_BEGIN_ARRAY:
-    case T_BEGIN_OBJECT:
-        if (++p->depth > MAX_DEPTH) {
-            ut_err_set(p->e, "JSON value nested more than %d levels deep", MAX_DEPTH);
-            return NULL;
-        }
-        n = t == T_BEGIN_ARRAY ? parse_array(p) : parse_object(p);
+    case T_BEGIN_OBJECT: {
+        if (++p->depth > MAX_DEPTH)
+            return ut_err_set(p->e, "JSON value nested more than %d levels deep", MAX_DEPTH);
+        bool ok = t == T_BEGIN_ARRAY ? parse_array(p) : parse_object(p);
         p->depth--;
-        return n;
+        return ok;
+    }
     case T_PARSE_ERROR:
-        return syntax_error(p, t, T_NONE, "value"), NULL;
+        return syntax_error(p, t, T_NONE, "value");
     default:
-        return syntax_error(p, t, T_LITERAL_OR_VALUE, "value"), NULL;
+        return syntax_error(p, t, T_LITERAL_OR_VALUE, "value");
     }
 }
 
-ev_json *ev_json_parse(const char *text, size_t len, ut_arena *arena, ut_err *e)
+bool ev_json_sax_parse(const char *text, size_t len, const ev_json_sax *sax, void *ctx, ut_err *e)
 {
-    jp p = {.s = text, .len = len, .arena = arena, .e = e};
+    jp p = {.s = text, .len = len, .sax = sax, .ctx = ctx, .e = e};
     ut_buf_init(&p.strbuf);
     /* A UTF-8 byte order mark is skipped, as the library does. */
     if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
         p.pos = p.consumed = 3;
-    ev_json *v = parse_value(&p, scan(&p));
-    if (v) {
+    bool ok = parse_value(&p, scan(&p));
+    if (ok) {
         enum tok t = scan(&p);
-        if (t != T_EOF) {
-            syntax_error(&p, t, T_EOF, "value");
-            v = NULL;
-        }
+        if (t != T_EOF)
+            ok = syntax_error(&p, t, T_EOF, "value");
     }
     ut_buf_free(&p.strbuf);
-    return v;
+    return ok;
+}
+
+/* ---- the tree builder ----------------------------------------------------- */
+
+/* Open containers keep their children on one stack; a container's children
+ * are moved into arena arrays when it closes. */
+typedef struct tb {
+    ut_arena *a;
+    ev_json **vals;
+    const char **keys;   /* parallel to vals; the key of an object member */
+    size_t *klens;
+    size_t n, cap;
+    const char *pending_key;
+    size_t pending_klen;
+} tb;
+
+static void tb_push(tb *b, ev_json *v)
+{
+    if (b->n == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 64;
+        b->vals = ut_xrealloc(b->vals, b->cap * sizeof *b->vals);
+        b->keys = ut_xrealloc(b->keys, b->cap * sizeof *b->keys);
+        b->klens = ut_xrealloc(b->klens, b->cap * sizeof *b->klens);
+    }
+    b->keys[b->n] = b->pending_key;
+    b->klens[b->n] = b->pending_klen;
+    b->pending_key = NULL;
+    b->vals[b->n++] = v;
+}
+
+static ev_json *tb_node(tb *b, ev_json_type t)
+{
+    ev_json *n = ut_arena_alloc(b->a, sizeof *n);
+    n->type = t;
+    return n;
+}
+
+static void tb_null(void *c) { tb_push(c, tb_node(c, EV_JSON_NULL)); }
+static void tb_bool(void *c, bool v)
+{
+    ev_json *n = tb_node(c, EV_JSON_BOOL);
+    n->u.b = v;
+    tb_push(c, n);
+}
+static void tb_int(void *c, int64_t v)
+{
+    ev_json *n = tb_node(c, EV_JSON_INT);
+    n->u.i = v;
+    tb_push(c, n);
+}
+static void tb_float(void *c, double v)
+{
+    ev_json *n = tb_node(c, EV_JSON_FLOAT);
+    n->u.f = v;
+    tb_push(c, n);
+}
+static void tb_string(void *c, const char *s, size_t len)
+{
+    tb *b = c;
+    ev_json *n = tb_node(b, EV_JSON_STRING);
+    n->u.str.s = ut_arena_strndup(b->a, s, len);
+    n->u.str.len = len;
+    tb_push(b, n);
+}
+/* The container node is pushed when it opens (so it sits below its
+ * children) and filled when it closes. */
+static void tb_begin(void *c) { tb_push(c, tb_node(c, EV_JSON_ARRAY)); }
+static void tb_key(void *c, const char *s, size_t len)
+{
+    tb *b = c;
+    b->pending_key = ut_arena_strndup(b->a, s, len);
+    b->pending_klen = len;
+}
+static void tb_end_array(void *c, size_t n)
+{
+    tb *b = c;
+    ev_json *arr = b->vals[b->n - n - 1];
+    arr->type = EV_JSON_ARRAY;
+    arr->u.arr.n = n;
+    arr->u.arr.items = ut_arena_alloc(b->a, (n ? n : 1) * sizeof *arr->u.arr.items);
+    memcpy(arr->u.arr.items, b->vals + b->n - n, n * sizeof *arr->u.arr.items);
+    b->n -= n;
+}
+static void tb_end_object(void *c, size_t n)
+{
+    tb *b = c;
+    ev_json *obj = b->vals[b->n - n - 1];
+    obj->type = EV_JSON_OBJECT;
+    obj->u.obj.m = ut_arena_alloc(b->a, (n ? n : 1) * sizeof *obj->u.obj.m);
+    /* Later duplicates replace the value but keep the first place. */
+    ut_hmap *seen = n > 1 ? ut_hmap_new() : NULL;
+    size_t k = 0;
+    for (size_t i = b->n - n; i < b->n; i++) {
+        uintptr_t at = seen ? (uintptr_t)ut_hmap_get(seen, b->keys[i], b->klens[i]) : 0;
+        if (at) {
+            obj->u.obj.m[at - 1].val = b->vals[i];
+            continue;
+        }
+        obj->u.obj.m[k++] = (ev_json_member){b->keys[i], b->klens[i], b->vals[i]};
+        if (seen)
+            ut_hmap_put(seen, b->keys[i], b->klens[i], (void *)(uintptr_t)k);
+    }
+    ut_hmap_free(seen);
+    obj->u.obj.n = k;
+    b->n -= n;
+}
+
+static const ev_json_sax tree_sax = {
+    tb_null, tb_bool, tb_int, tb_float, tb_string, tb_begin, tb_end_array, tb_begin, tb_key, tb_end_object,
+};
+
+ev_json *ev_json_parse(const char *text, size_t len, ut_arena *arena, ut_err *e)
+{
+    tb b = {.a = arena};
+    ev_json *root = NULL;
+    if (ev_json_sax_parse(text, len, &tree_sax, &b, e))
+        root = b.vals[0];
+    free(b.vals);
+    free(b.keys);
+    free(b.klens);
+    return root;
 }

@@ -57,6 +57,26 @@ struct ev_json {
  * error. */
 ev_json *ev_json_parse(const char *text, size_t len, ut_arena *arena, ut_err *e);
 
+/* The same parser as a stream of events, for building values without an
+ * intermediate tree. Containers report their child count when they close;
+ * an object's members come as key then value. Events stop at the first
+ * error (the handlers cannot fail). Strings passed to handlers are only
+ * valid during the call. Duplicate keys are passed on as they come. */
+typedef struct ev_json_sax {
+    void (*null)(void *ctx);
+    void (*boolean)(void *ctx, bool b);
+    void (*integer)(void *ctx, int64_t i);
+    void (*number)(void *ctx, double f);
+    void (*string)(void *ctx, const char *s, size_t len);
+    void (*begin_array)(void *ctx);
+    void (*end_array)(void *ctx, size_t n);
+    void (*begin_object)(void *ctx);
+    void (*key)(void *ctx, const char *s, size_t len);
+    void (*end_object)(void *ctx, size_t n);
+} ev_json_sax;
+
+bool ev_json_sax_parse(const char *text, size_t len, const ev_json_sax *sax, void *ctx, ut_err *e);
+
 /* The error Nix gives for a string it cannot hold: "input string 'a␀b'
  * cannot be represented as Nix string because it contains null bytes".
  * Returns true when s has no NUL byte. */
