@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 #include "cli/store/store_cli.h"
 #include "compat/nar.h"
+#include "store/attest.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -23,7 +24,10 @@ static void usage(FILE *f)
             "  copy (--to URL | --from URL) PATH... copy paths and their closures between stores\n"
             "  verify [--trusted-public-keys K] [PATH...]  check blobs, references, signatures\n"
             "  sign --secret-key-file F PATH...     add a signature to each path's info\n"
-            "  gc [--roots DIR] [--dry-run] [--grace SECONDS]  delete what the roots do not reach\n\n"
+            "  gc [--roots DIR] [--dry-run] [--grace SECONDS]  delete what the roots do not reach\n"
+            "  attest --secret-key-file F [--repo R] [--drv D] [--action-digest X] [--grade JSON]\n"
+            "         [--discharge JSON] [--executor JSON] OUTPUT...  sign and record an attestation\n"
+            "  attest-push [--repo R] REMOTE        push refs/attestations/ to a git remote\n\n"
             "URLs: local:DIR, file://DIR (Nix binary cache), s3://BUCKET?endpoint=..&region=.., http(s)://..,\n"
             "dry:. Default: $STRAYLIGHT_STORE, store.conf, $XDG_DATA_HOME/straylight.\n");
 }
@@ -559,6 +563,72 @@ static int cmd_gc(int argc, char **argv, cli_store_opts *o)
     return rc;
 }
 
+/* ---- attestations ---- */
+static int cmd_attest(int argc, char **argv, cli_store_opts *o)
+{
+    const char *repo = NULL;
+    st_attest_input in = {0};
+    const char **outs = ut_xcalloc((size_t)argc + 1, sizeof *outs);
+    for (int i = 1; i < argc; i++) {
+        int c = cli_store_opt(argc, argv, &i, o);
+        if (c < 0) return 2;
+        if (c) continue;
+        const char *a = argv[i];
+        bool has = i + 1 < argc;
+        if (!strcmp(a, "--repo") && has) repo = argv[++i];
+        else if (!strcmp(a, "--drv") && has) in.drv_path = argv[++i];
+        else if (!strcmp(a, "--action-digest") && has) in.action_digest = argv[++i];
+        else if (!strcmp(a, "--grade") && has) in.grade_json = argv[++i];
+        else if (!strcmp(a, "--discharge") && has) in.discharge_json = argv[++i];
+        else if (!strcmp(a, "--executor") && has) in.executor_json = argv[++i];
+        else outs[in.noutputs++] = a;
+    }
+    in.outputs = outs;
+    if (!o->secret_key_file || !in.noutputs) {
+        fprintf(stderr, "error: store attest: needs --secret-key-file FILE and OUTPUT paths\n");
+        free(outs);
+        return 2;
+    }
+    ut_err e = UT_ERR_INIT;
+    st_secret_key sk;
+    int rc = 0;
+    char *dflt = repo ? NULL : st_attest_default_repo(), *ref = NULL;
+    cli_store_opts o2 = *o;
+    o2.secret_key_file = NULL;
+    st_store *st = NULL;
+    if (!st_secret_key_load(o->secret_key_file, &sk, &e)) rc = fail("attest", &e);
+    else if (!(st = cli_store_open(&o2, NULL, "store attest"))) rc = 1;
+    else if (!st_attest_record(st, repo ? repo : dflt, &in, &sk, &ref, &e)) rc = fail("attest", &e);
+    else printf("%s\n", ref);
+    st_secret_key_wipe(&sk);
+    free(ref);
+    free(dflt);
+    st_store_close(st);
+    free(outs);
+    return rc;
+}
+
+static int cmd_attest_push(int argc, char **argv, cli_store_opts *o)
+{
+    const char *repo = NULL, *remote = NULL;
+    for (int i = 1; i < argc; i++) {
+        int c = cli_store_opt(argc, argv, &i, o);
+        if (c < 0) return 2;
+        if (c) continue;
+        if (!strcmp(argv[i], "--repo") && i + 1 < argc) repo = argv[++i];
+        else remote = argv[i];
+    }
+    if (!remote) {
+        fprintf(stderr, "error: store attest-push: no REMOTE given\n");
+        return 2;
+    }
+    char *dflt = repo ? NULL : st_attest_default_repo();
+    ut_err e = UT_ERR_INIT;
+    int rc = st_attest_push(repo ? repo : dflt, remote, &e) ? 0 : fail("attest-push", &e);
+    free(dflt);
+    return rc;
+}
+
 static int run(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -594,6 +664,8 @@ static int run(int argc, char **argv)
     if (!strcmp(sub, "verify")) return cmd_verify(argc, argv, &o);
     if (!strcmp(sub, "sign")) return cmd_sign(argc, argv, &o);
     if (!strcmp(sub, "gc")) return cmd_gc(argc, argv, &o);
+    if (!strcmp(sub, "attest")) return cmd_attest(argc, argv, &o);
+    if (!strcmp(sub, "attest-push")) return cmd_attest_push(argc, argv, &o);
     fprintf(stderr, "error: store: unknown subcommand '%s'\n", sub);
     usage(stderr);
     return 2;
