@@ -28,6 +28,10 @@
 enum {
     EV_PRIM_GLOBAL = 1,     /* also bound at top level (map, toString, import...) */
     EV_PRIM_INTERNAL = 2,   /* only as __name at top level, not in `builtins` */
+    EV_PRIM_STRICT = 4,     /* forces every argument, first to last, before
+                               anything else can fail or be observed: a
+                               saturated call is then compiled to evaluate the
+                               arguments directly, without thunks */
 };
 
 typedef struct ev_primop_def {

@@ -119,6 +119,7 @@ static ev_code *comp_var(cctx *C, ps_sym name, ps_pos pos, scope *sc)
         c->u.var.level = level;
         c->u.var.index = (uint32_t)((uintptr_t)bi - 1);
         c->u.var.name = name;
+        c->u.var.base = true;
         return c;
     }
     if (first_with >= 0) {
@@ -314,6 +315,19 @@ static ev_code *comp(cctx *C, const ps_expr *e, scope *sc)
     case PS_CALL:
         c = mk(C, C_CALL, e->pos);
         c->u.call.fn = comp(C, e->u.call.fn, sc);
+        if (c->u.call.fn->op == C_VAR && c->u.call.fn->u.var.base) {
+            /* base-env bindings are fixed once evaluation starts */
+            ev_value *bv = &C->S->base_env->v[c->u.call.fn->u.var.index];
+            if (bv->type == EV_PRIMOP && (bv->u.op->flags & EV_PRIM_STRICT) &&
+                bv->u.op->arity == e->u.call.nargs) {
+                c->op = C_PRIM;
+                c->u.prim.op = bv->u.op;
+                c->u.prim.args = ut_arena_alloc(C->A, (e->u.call.nargs + 1) * sizeof(ev_code *));
+                for (uint32_t i = 0; i < e->u.call.nargs; i++)
+                    c->u.prim.args[i] = comp(C, e->u.call.args[i], sc);
+                return c;
+            }
+        }
         c->u.call.nargs = e->u.call.nargs;
         c->u.call.args = ut_arena_alloc(C->A, (e->u.call.nargs + 1) * sizeof(ev_code *));
         for (uint32_t i = 0; i < e->u.call.nargs; i++)

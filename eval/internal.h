@@ -33,7 +33,7 @@ typedef enum ev_op {
     C_CONCAT_LISTS,
     C_CONCAT_STRINGS,
     C_CURPOS,
-    C_BUILTIN_ADD,  /* not emitted by the parser; reserved */
+    C_PRIM,         /* saturated call of a strict primop from the base env */
 } ev_op;
 
 typedef struct ev_code ev_code;
@@ -87,7 +87,7 @@ struct ev_code {
     ps_pos pos;
     union {
         ev_value k;                                             /* C_CONST */
-        struct { uint32_t level, index; ps_sym name; } var;     /* C_VAR */
+        struct { uint32_t level, index; ps_sym name; bool base; } var;  /* C_VAR */
         struct { uint32_t level; ps_sym name; } wvar;           /* C_WITHVAR: level of the innermost with */
         struct { ev_code *e; ev_cpath *path; uint32_t n; ev_code *def; } sel;
         struct {
@@ -100,6 +100,7 @@ struct ev_code {
         struct { ev_code **e; uint32_t n; } list;
         ev_clambda *lambda;
         struct { ev_code *fn; ev_code **args; uint32_t nargs; } call;
+        struct { ev_primop *op; ev_code **args; } prim;
         struct { ev_code *attrs; ev_code *body; uint32_t prev_with; } with;
         struct { ev_code *a, *b, *c; } ops;
         struct { ev_code **parts; ps_pos *ppos; uint32_t n; bool force_string; } concat;

@@ -948,6 +948,22 @@ top:
         ev_call(S, &slots[0], n, &slots[1], out, c->pos);
         break;
     }
+    case C_PRIM: {
+        ev_primop *op = c->u.prim.op;
+        uint32_t n = op->arity;
+        ev_value *slots = ev_stack_push(S, n + 1);
+        ev_check_depth(S, c->pos);
+        S->call_depth++;
+        ev_trace_push_fast(S, c->pos, "while calling the '%s' builtin", op->name);
+        for (uint32_t i = 0; i < n; i++)
+            ev_eval(S, c->u.prim.args[i], env, &slots[i]);
+        ev_gc_safepoint(S);
+        op->fn(S, slots, &slots[n], c->pos);
+        S->ntraces--;
+        S->call_depth--;
+        *out = slots[n];
+        break;
+    }
     case C_LET: {
         ev_env *ne;
         build_attrs(S, c, env, out, &ne);

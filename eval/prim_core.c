@@ -41,14 +41,24 @@ IS_PRIM(isFunction, ev_is_function(v))
 
 /* ---- arithmetic ------------------------------------------------------ */
 
+/* Nix forces both operands first; if either is a float both must be
+ * numbers ("expected a float"), otherwise both integers. */
 static void num_args(ev_state *S, ev_value *a, ps_pos pos, const char *c1, const char *c2)
 {
     ev_force(S, &a[0], pos);
-    if (a[0].type != EV_INT && a[0].type != EV_FLOAT)
-        ev_error_type(S, pos, a[1].type == EV_FLOAT ? "a float" : "an integer", &a[0], c1);
     ev_force(S, &a[1], pos);
-    if (a[1].type != EV_INT && a[1].type != EV_FLOAT)
-        ev_error_type(S, pos, "an integer", &a[1], c2);
+    bool fl = a[0].type == EV_FLOAT || a[1].type == EV_FLOAT;
+    if (fl) {
+        if (a[0].type != EV_INT && a[0].type != EV_FLOAT)
+            ev_error_type(S, pos, "a float", &a[0], c1);
+        if (a[1].type != EV_INT && a[1].type != EV_FLOAT)
+            ev_error_type(S, pos, "a float", &a[1], c2);
+    } else {
+        if (a[0].type != EV_INT)
+            ev_error_type(S, pos, "an integer", &a[0], c1);
+        if (a[1].type != EV_INT)
+            ev_error_type(S, pos, "an integer", &a[1], c2);
+    }
 }
 
 static double fl(const ev_value *v) { return v->type == EV_INT ? (double)v->u.i : v->u.f; }
@@ -760,11 +770,11 @@ const ev_primop_def ev_builtins_core[] = {
     {"isList", 1, prim_isList, 0},
     {"isAttrs", 1, prim_isAttrs, 0},
     {"isFunction", 1, prim_isFunction, 0},
-    {"add", 2, prim_add, 0},
-    {"sub", 2, prim_sub, 0},
-    {"mul", 2, prim_mul, 0},
-    {"div", 2, prim_div, 0},
-    {"lessThan", 2, prim_lessThan, 0},
+    {"add", 2, prim_add, EV_PRIM_STRICT},
+    {"sub", 2, prim_sub, EV_PRIM_STRICT},
+    {"mul", 2, prim_mul, EV_PRIM_STRICT},
+    {"div", 2, prim_div, EV_PRIM_STRICT},
+    {"lessThan", 2, prim_lessThan, EV_PRIM_STRICT},
     {"getAttr", 2, prim_getAttr, 0},
     {"hasAttr", 2, prim_hasAttr, 0},
     {"attrNames", 1, prim_attrNames, 0},

@@ -106,10 +106,11 @@ void ev_register_primop(ev_state *S, const char *name, unsigned arity, ev_primop
     op->name = ut_arena_strdup(S->code_arena, name);
     op->arity = arity;
     op->fn = fn;
+    op->flags = flags;
     ev_value v = {0};
     v.type = EV_PRIMOP;
     v.u.op = op;
-    ev_register_value(S, name, v, flags);
+    ev_register_value(S, name, v, flags & (EV_PRIM_GLOBAL | EV_PRIM_INTERNAL));
 }
 
 void ev_register_primops(ev_state *S, const ev_primop_def *defs)

@@ -154,6 +154,7 @@ struct ev_primop {
     const char *name;   /* without "__" */
     uint32_t arity;
     ev_primop_fn fn;
+    unsigned flags;     /* EV_PRIM_* */
 };
 
 /* A primop applied to fewer arguments than its arity. */

@@ -195,10 +195,11 @@ static int evaluate(ev_state *S, const eval_opts *eo, ut_buf *out)
                 abs = ev_canon_path(b.data, b.len);
                 ut_buf_free(&b);
             }
-            ev_value tmp;
-            (void)tmp;
-            ev_eval_file(S, abs, &v[0], (ps_pos){0});
+            /* the path lives in a GC string: evaluation may unwind */
+            ev_value *pv = ev_stack_push(S, 1);
+            *pv = ev_mk_string(S, abs, strlen(abs), NULL);
             free(abs);
+            ev_eval_file(S, pv->u.s->s, &v[0], (ps_pos){0});
         }
         if (eo->attrpath && *eo->attrpath)
             select_attr_path(S, &v[0], eo->attrpath, eo->args, eo->nargs);

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Evaluator benchmarks: straylight eval against nix-instantiate --eval on the
+# same expressions, in one run (CPU time and peak RSS from /usr/bin/time).
+# usage: bench/eval.sh [STRAYLIGHT] [NIX_INSTANTIATE]
+set -u
+sl=${1:-build/straylight}
+nix=${2:-nix-instantiate}
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+cat >"$tmp/foldl.nix" <<'N'
+builtins.foldl' (a: b: a + b) 0 (builtins.genList (x: x) 10000000)
+N
+cat >"$tmp/calls.nix" <<'N'
+let fib = n: if n < 2 then n else fib (n - 1) + fib (n - 2); in fib 27
+N
+cat >"$tmp/attrs.nix" <<'N'
+let
+  step = acc: i: acc // { "k${toString (i - i / 1024 * 1024)}" = i; last = i; };
+  sets = builtins.genList (i: { a = i; b = i + 1; c = { d = i; }; }) 300000;
+in (builtins.foldl' step { } (builtins.genList (x: x) 200000)).last
+   + builtins.length (builtins.filter (s: s.c.d > 5) sets)
+N
+cat >"$tmp/lists.nix" <<'N'
+let
+  l = builtins.genList (x: x * 2) 2000000;
+  m = map (x: x + 1) l;
+  c = builtins.concatLists (builtins.genList (i: [ i i ]) 500000);
+in builtins.length (builtins.filter (x: x > 100) m) + builtins.length c + builtins.elemAt m 12345
+N
+cat >"$tmp/strings.nix" <<'N'
+let
+  s = builtins.foldl' (acc: i: acc + "x") "" (builtins.genList (x: x) 20000);
+  t = map (i: "item-${toString i}-${s}") (builtins.genList (x: x) 2000);
+in builtins.stringLength (builtins.concatStringsSep "," t)
+N
+measure() { # label cmd...
+  # CPU seconds (user + system) rather than wall time: shared machines
+  # make wall time mostly a measure of the neighbours
+  /usr/bin/time -o "$tmp/time" -f "%U %S %M" "$@" >/dev/null 2>&1
+  awk '{ printf "%.2f %d\n", $1 + $2, $3 }' "$tmp/time"
+}
+printf "%-10s %22s %22s %8s %8s\n" bench "straylight s / MB" "nix-instantiate s / MB" "time" "memory"
+for b in foldl calls attrs lists strings; do
+  a=$(measure "$sl" eval "$tmp/$b.nix"); n=$(measure "$nix" --eval "$tmp/$b.nix")
+  r1=$("$sl" eval "$tmp/$b.nix" 2>&1); r2=$("$nix" --eval "$tmp/$b.nix" 2>&1)
+  [ "$r1" = "$r2" ] || echo "RESULT MISMATCH in $b: straylight '$r1' vs nix '$r2'"
+  read -r at am <<<"$a"; read -r nt nm <<<"$n"
+  printf "%-10s %12s / %6d %14s / %6d %7.2fx %7.2fx\n" "$b" "$at" $((am/1024)) "$nt" $((nm/1024)) \
+    "$(echo "$nt / $at" | bc -l)" "$(echo "$nm / $am" | bc -l)"
+done
+echo "(time and memory columns: how many times faster / smaller straylight is)"
