@@ -10,6 +10,7 @@ extern const ev_primop_def ev_builtins_attrs[];
 extern const ev_primop_def ev_builtins_numbers[];
 extern const ev_primop_def ev_builtins_files[];
 extern const ev_primop_def ev_builtins_files_store[];
+extern const ev_primop_def ev_builtins_files_add[];
 extern const ev_primop_def ev_builtins_hash[];
 extern const ev_primop_def ev_builtins_context[];
 extern const ev_primop_def ev_builtins_control[];
@@ -24,6 +25,7 @@ void ev_builtins_register_all(ev_state *S)
     ev_register_primops(S, ev_builtins_numbers);
     ev_register_primops(S, ev_builtins_files);
     ev_register_primops(S, ev_builtins_files_store);
+    ev_register_primops(S, ev_builtins_files_add);
     ev_register_primops(S, ev_builtins_hash);
     ev_register_primops(S, ev_builtins_context);
     ev_register_primops(S, ev_builtins_control);
