@@ -172,7 +172,9 @@ struct ps_expr {
         struct { ps_expr *e; } not_;                        /* PS_NOT */
         struct { ps_expr *l, *r; } bin;                     /* EQ NEQ AND OR IMPL UPDATE CONCAT_LISTS */
         struct {
-            bool force_string;      /* true for "..${}.." and paths; false for + */
+            bool force_string;      /* true for "..${}.." and indented strings;
+                                       false for + and for ./a/${b} (as in
+                                       CppNix: the first part decides) */
             ps_expr **parts;
             ps_pos *part_pos;
             uint32_t n;
