@@ -4,7 +4,8 @@
 #   nix-store -q --tree DRV          (walks the same .drv closure)
 #   nix show-derivation -r DRV       (parses every .drv of it, prints JSON)
 # Needs the closure in the store (the corpus copy is used for straylight when
-# it is not). Prints mean wall time over N runs and peak RSS.
+# it is not). Prints mean wall and CPU time over N runs and peak RSS; CPU
+# time is the steadier figure on a shared machine.
 # usage: bench/drv.sh [BUILD_DIR] [N]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,22 +18,27 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 if [ -e "$root" ]; then drv=$root; else drv="$corpus/store/$(basename "$root")"; fi
 
-run() {   # run LABEL CMD...: mean wall ms over n runs, peak RSS of one run
+run() {   # run LABEL CMD...: mean wall and CPU (user+sys) ms over n runs, peak RSS of one run
   local label=$1; shift
   "$@" > /dev/null 2>&1 || { printf '%-34s failed\n' "$label"; return; }
-  local t0 t1
-  t0=$(date +%s%N)
-  for _ in $(seq "$n"); do "$@" > /dev/null 2>&1; done
-  t1=$(date +%s%N)
+  local TIMEFORMAT='%R %U %S' t
+  t=$( { time (for _ in $(seq "$n"); do "$@" > /dev/null 2>&1; done) ; } 2>&1 )
   local rss=""
-  if [ -x /usr/bin/time ]; then rss=$(/usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n1); rss="${rss} KiB"; fi
-  printf '%-34s %8.1f ms   %s\n' "$label" "$(echo "($t1 - $t0) / $n / 1000000" | bc -l)" "$rss"
+  if [ -x /usr/bin/time ] && [ "$(type -t "$1")" = file ]; then rss=$(/usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n1); rss="${rss} KiB"; fi
+  read -r real user sys <<< "$t"
+  printf '%-34s wall %7.1f ms  cpu %7.1f ms  %s\n' "$label" "$(echo "$real * 1000 / $n" | bc -l)" \
+    "$(echo "($user + $sys) * 1000 / $n" | bc -l)" "$rss"
 }
 
 echo "hello closure: $(ls "$corpus"/store/*.drv | wc -l) derivations, $n runs each"
 run "straylight graph --format json" "$sl" graph "$drv"
 run "straylight graph --format dot" "$sl" graph "$drv" --format dot
-run "straylight graph --format rev2" sh -c "rm -rf '$work/cas' && '$sl' graph '$drv' --format rev2 --out '$work/cas'"
+# rev2 into a fresh CAS directory each run (the first export writes every
+# blob; later ones into the same directory only check they exist).
+i=0
+rev2_fresh() { i=$((i + 1)); "$sl" graph "$drv" --format rev2 --out "$work/cas.$i"; }
+run "straylight graph --format rev2" rev2_fresh
+run "  (rev2, CAS already filled)" "$sl" graph "$drv" --format rev2 --out "$work/cas.1"
 run "straylight sbom (cyclonedx)" "$sl" sbom "$drv"
 run "straylight sbom --format spdx" "$sl" sbom "$drv" --format spdx
 if command -v nix-store > /dev/null && [ -e "$root" ]; then

@@ -471,7 +471,16 @@ bool dv_action_lower(const nc_derivation *d, const char *drv_path, const dv_lowe
     json_object_set_new(act, "outputs", outs);
     if (ok) json_object_set_new(act, "grade", dv_grade_to_json(&out->grade));
     out->json = act;
-    if (ok && !dv_cjson_digest(act, out->digest, e)) ok = ut_err_wrap(e, "%s", drv_path);
+    if (ok) {
+        ut_buf cj = UT_BUF_INIT;
+        if (dv_cjson_write(act, &cj, e)) {
+            dv_sha256_hex(cj.data, cj.len, out->digest);
+            out->canonical = ut_buf_steal(&cj, &out->canonical_len);
+        } else {
+            ut_buf_free(&cj);
+            ok = ut_err_wrap(e, "%s", drv_path);
+        }
+    }
     if (!ok) {
         if (!ut_err_isset(e)) ut_err_set(e, "%s: cannot lower", drv_path);
         dv_action_free(out);
@@ -483,6 +492,8 @@ void dv_action_free(dv_action *a)
 {
     json_decref(a->json);
     a->json = NULL;
+    free(a->canonical);
+    a->canonical = NULL;
     dv_grade_free(&a->grade);
 }
 

@@ -34,6 +34,8 @@ typedef struct dv_lower_ctx {
 typedef struct dv_action {
     json_t *json;                 /* the canonical action object (owned) */
     char digest[65];              /* sha256 hex of its canonical JSON */
+    char *canonical;              /* that canonical JSON (owned) */
+    size_t canonical_len;
     dv_grade grade;
     nc_drv_type type;
     bool fixed;                   /* fixed-output: hash-checked, seals taint */

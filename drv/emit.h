@@ -13,6 +13,9 @@
 
 /* The JSON document (a new reference). */
 json_t *dv_graph_to_json(const dv_graph *g);
+/* The same document as text, one action per line, each action object in its
+ * canonical form (the bytes its digest is the sha256 of). */
+bool dv_graph_write_json(const dv_graph *g, ut_buf *out, ut_err *e);
 void dv_graph_to_dot(const dv_graph *g, ut_buf *out);
 
 typedef struct dv_rev2_stats {

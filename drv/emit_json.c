@@ -1,8 +1,9 @@
 #include <string.h>
 
+#include "drv/cjson.h"
 #include "drv/emit.h"
 
-static json_t *node_json(const dv_graph *g, const dv_node *n)
+static json_t *node_json(const dv_graph *g, const dv_node *n, bool with_action)
 {
     json_t *o = json_object();
     json_object_set_new(o, "digest", json_string(n->action.digest));
@@ -24,16 +25,16 @@ static json_t *node_json(const dv_graph *g, const dv_node *n)
     json_t *inputs = json_object_get(n->action.json, "inputs");
     json_object_set_new(o, "inputs", json_pack("{s:o,s:O}", "actions", ins, "sources", json_object_get(inputs, "sources")));
     json_object_set(o, "outputs", json_object_get(n->action.json, "outputs"));
-    json_object_set(o, "action", n->action.json);
+    if (with_action) json_object_set(o, "action", n->action.json);
     return o;
 }
 
-json_t *dv_graph_to_json(const dv_graph *g)
+static json_t *graph_json(const dv_graph *g, bool with_actions)
 {
     json_t *doc = json_object(), *acts = json_array(), *roots = json_array(), *taint = json_object();
     size_t counts[3] = {0, 0, 0};
     for (size_t i = 0; i < g->n; i++) {
-        json_array_append_new(acts, node_json(g, &g->nodes[i]));
+        if (with_actions) json_array_append_new(acts, node_json(g, &g->nodes[i], true));
         counts[dv_grade_class(&g->nodes[i].action.grade)]++;
     }
     for (size_t i = 0; i < g->nroots; i++) {
@@ -50,4 +51,50 @@ json_t *dv_graph_to_json(const dv_graph *g)
                                   "pinned", (json_int_t)counts[DV_CLASS_PINNED], "impure",
                                   (json_int_t)counts[DV_CLASS_IMPURE]));
     return doc;
+}
+
+json_t *dv_graph_to_json(const dv_graph *g)
+{
+    return graph_json(g, true);
+}
+
+static json_t *dv_graph_to_json_shell(const dv_graph *g)
+{
+    return graph_json(g, false);
+}
+
+static bool put(ut_buf *out, const json_t *v, ut_err *e)
+{
+    return dv_cjson_write(v, out, e);
+}
+
+bool dv_graph_write_json(const dv_graph *g, ut_buf *out, ut_err *e)
+{
+    /* The document of dv_graph_to_json, written piecewise so the large
+     * action objects are copied from their canonical bytes, not re-encoded. */
+    json_t *doc = dv_graph_to_json_shell(g);
+    bool ok = true;
+    ut_buf_puts(out, "{\"version\":1,\"roots\":");
+    ok = put(out, json_object_get(doc, "roots"), e);
+    ut_buf_puts(out, ",\"closure\":");
+    ok = ok && put(out, json_object_get(doc, "closure"), e);
+    ut_buf_puts(out, ",\"actions\":[\n");
+    for (size_t i = 0; ok && i < g->n; i++) {
+        json_t *o = node_json(g, &g->nodes[i], false);
+        ut_buf part = UT_BUF_INIT;
+        ok = put(&part, o, e);
+        json_decref(o);
+        if (ok) {
+            /* replace the closing brace with the action member */
+            part.len--;
+            ut_buf_append(out, part.data, part.len);
+            ut_buf_puts(out, ",\"action\":");
+            ut_buf_append(out, g->nodes[i].action.canonical, g->nodes[i].action.canonical_len);
+            ut_buf_puts(out, i + 1 < g->n ? "},\n" : "}\n");
+        }
+        ut_buf_free(&part);
+    }
+    ut_buf_puts(out, "]}\n");
+    json_decref(doc);
+    return ok;
 }

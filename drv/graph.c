@@ -3,7 +3,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-nc_derivation *dv_load_drv(dv_source *src, const char *drv_path, ut_err *e)
+/* Whether the bytes are what the path names: a .drv's store path is the
+ * text path of its exact bytes, referring to its sources and input .drvs. */
+static bool check_drv_path(const char *sd, const char *drv_path, nc_str name, const ut_buf *bytes,
+                           const nc_derivation *d, ut_err *e)
+{
+    nc_hash h;
+    nc_hash_bytes(NC_HASH_SHA256, bytes->data ? bytes->data : "", bytes->len, &h);
+    size_t n = d->nsrcs + d->ninputs;
+    nc_str *refs = ut_xmalloc((n ? n : 1) * sizeof *refs);
+    for (size_t i = 0; i < d->nsrcs; i++) refs[i] = d->srcs[i];
+    for (size_t i = 0; i < d->ninputs; i++) refs[d->nsrcs + i] = d->inputs[i].path;
+    nc_refs r = {refs, n, false};
+    ut_buf p = UT_BUF_INIT;
+    bool ok = nc_make_text_path(&p, sd, name, &h, &r, e);
+    if (ok && strcmp(p.data, drv_path))
+        ok = ut_err_set(e, "%s: the file's contents belong to %s; the derivation source is corrupt or was tampered with",
+                        drv_path, p.data);
+    ut_buf_free(&p);
+    free(refs);
+    return ok;
+}
+
+nc_derivation *dv_load_drv(dv_source *src, const char *drv_path, bool verify, ut_err *e)
 {
     const char *sd = dv_source_store_dir(src);
     nc_store_path_parts parts;
@@ -15,8 +37,12 @@ nc_derivation *dv_load_drv(dv_source *src, const char *drv_path, ut_err *e)
     ut_buf b = UT_BUF_INIT;
     if (!dv_source_read(src, drv_path, &b, e)) return NULL;
     nc_derivation *d = nc_drv_parse(b.data ? b.data : "", b.len, sd, nc_str_n(parts.name.s, parts.name.len - 4), e);
-    ut_buf_free(&b);
     if (!d) ut_err_wrap(e, "%s", drv_path);
+    else if (verify && !check_drv_path(sd, drv_path, parts.name, &b, d, e)) {
+        nc_drv_free(d);
+        d = NULL;
+    }
+    ut_buf_free(&b);
     return d;
 }
 
@@ -66,19 +92,13 @@ typedef struct {
 /* Paths on the DFS stack are marked with this in `visiting`. */
 #define ON_STACK ((void *)1)
 
-/* The .drv is what its path says: the path is the text path of its bytes,
- * and the outputs follow from its hashes. Inputs are checked already. */
+/* The outputs follow from the derivation's hashes (its inputs are checked
+ * already, and its path was checked against its bytes when loaded). */
 static bool verify_drv(dv_graph *g, frame *f, ut_err *e)
 {
-    const char *sd = dv_source_store_dir(g->src);
-    ut_buf p = UT_BUF_INIT;
-    bool ok = nc_drv_store_path(f->drv, sd, &p, e);
-    if (ok && strcmp(p.data, f->path))
-        ok = ut_err_set(e, "%s: the file's contents belong to %s; the derivation source is corrupt or was tampered with",
-                        f->path, p.data);
-    ut_buf_free(&p);
-    if (ok && !nc_drv_check_invariants(f->drv, sd, modulo_lookup, g, e)) ok = ut_err_wrap(e, "%s", f->path);
-    return ok;
+    if (!nc_drv_check_invariants(f->drv, dv_source_store_dir(g->src), modulo_lookup, g, e))
+        return ut_err_wrap(e, "%s", f->path);
+    return true;
 }
 
 static bool finish_node(dv_graph *g, frame *f, ut_err *e)
@@ -138,7 +158,7 @@ static bool visit(dv_graph *g, ut_hmap *visiting, const char *root, ut_err *e)
     while (ok && depth) {
         frame *f = &st[depth - 1];
         if (!f->drv) {
-            f->drv = dv_load_drv(g->src, f->path, e);
+            f->drv = dv_load_drv(g->src, f->path, !(g->flags & DV_GRAPH_NO_VERIFY), e);
             if (!f->drv) {
                 if (depth > 1) ut_err_wrap(e, "input of %s", st[depth - 2].path);
                 ok = false;

@@ -46,7 +46,8 @@ void dv_graph_free(dv_graph *g);
 /* NULL if drv_path is not in the graph. */
 const dv_node *dv_graph_find(const dv_graph *g, const char *drv_path);
 
-/* Reads and parses one .drv from src (name taken from the path). */
-nc_derivation *dv_load_drv(dv_source *src, const char *drv_path, ut_err *e);
+/* Reads and parses one .drv from src (name taken from the path); with
+ * verify, also checks the path is the text store path of the bytes. */
+nc_derivation *dv_load_drv(dv_source *src, const char *drv_path, bool verify, ut_err *e);
 
 #endif

@@ -64,14 +64,8 @@ static int cli_graph(int argc, char **argv)
     if (!dv_graph_load(&g, src, paths, nargs, o.flags, &e)) goto fail;
     bool ok = true;
     if (!strcmp(format, "json")) {
-        json_t *doc = dv_graph_to_json(&g);
-        char *text = json_dumps(doc, JSON_INDENT(1));
-        json_decref(doc);
         ut_buf b = UT_BUF_INIT;
-        ut_buf_puts(&b, text);
-        ut_buf_putc(&b, '\n');
-        free(text);
-        ok = cli_drv_write_out(out, b.data, b.len, &e);
+        ok = dv_graph_write_json(&g, &b, &e) && cli_drv_write_out(out, b.data, b.len, &e);
         ut_buf_free(&b);
     } else if (!strcmp(format, "dot")) {
         ut_buf b = UT_BUF_INIT;

@@ -46,7 +46,7 @@ expect "cannot process __json attribute" "$sl" graph --no-verify "$work/json/$C-
 printf 'Derive([("out","/nix/store/%s-k","","")],[],[],"x86_64-linux","/bin/sh",[],[("__json","{\\"requiredSystemFeatures\\":\\"kvm\\"}"),("out","/nix/store/%s-k")])' $D $D > "$work/json/$D-k.drv"
 expect "must be a list of strings" "$sl" graph --no-verify "$work/json/$D-k.drv"
 printf 'Derive([("out","/nix/store/%s-b","","")],[],[],"x86_64-linux","/bin/sh",[],[("latin1","caf\xe9"),("out","/nix/store/%s-b")])' $C $C > "$work/bytes/$C-b.drv"
-if "$sl" graph --no-verify "$work/bytes/$C-b.drv" > "$work/bytes.json" 2> "$work/err" && grep -q '"base64": "Y2Fm6Q=="' "$work/bytes.json"; then
+if "$sl" graph --no-verify "$work/bytes/$C-b.drv" > "$work/bytes.json" 2> "$work/err" && grep -Eq '"base64": ?"Y2Fm6Q=="' "$work/bytes.json"; then
   echo "ok: non-UTF-8 value kept as base64 in the JSON action"
 else
   echo "FAIL: non-UTF-8 value: $(head -c 300 "$work/err")"; fails=$((fails + 1))
@@ -73,8 +73,9 @@ sed "s#${out}#${out%?}0#g" "$plain" > "$work/tamper/$pbase"
 real=$("$sl" graph "$work/tamper/$pbase" 2>&1 | sed -n 's/.*belong to \([^;]*\);.*/\1/p')
 mv "$work/tamper/$pbase" "$work/tamper/$(basename "$real")"
 expect "has incorrect output" "$sl" graph "$work/tamper/$(basename "$real")"
-# a cycle is reported before anything is verified
-expect "dependency cycle" "$sl" graph "$work/cycle/$A-a.drv"
+# Verified .drv files cannot form a cycle (each path hashes its inputs'
+# paths); the hand-made cycle is refused for its names first.
+expect "the file's contents belong to" "$sl" graph "$work/cycle/$A-a.drv"
 
 # A failing run writes nothing.
 expect "dependency cycle" "$sl" graph --no-verify "$work/cycle/$A-a.drv" --out "$work/emptyout/g.json"
