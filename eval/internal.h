@@ -154,7 +154,8 @@ typedef struct ev_box {
 typedef struct ev_trace {
     ps_pos pos;
     const char *fmt;
-    const char *arg;
+    const char *arg;    /* for "%s"; when NULL, iarg fills a "%ld" */
+    long iarg;
 } ev_trace;
 
 typedef struct ev_frame_msg {   /* a formatted trace line of a raised error */
@@ -206,6 +207,7 @@ struct ev_state {
     ev_try *try_top;
     ev_errkind err_kind;
     char *err_msg;
+    bool err_preformatted;      /* parse errors arrive with their position */
     ps_pos err_pos;
     ev_frame_msg *err_frames;
     size_t nerr_frames, caperr_frames;
@@ -255,6 +257,7 @@ static inline void ev_trace_push_fast(ev_state *S, ps_pos pos, const char *fmt, 
     t->pos = pos;
     t->fmt = fmt;
     t->arg = arg;
+    t->iarg = 0;
 }
 
 /* interp.c */

@@ -112,6 +112,7 @@ UT_NORETURN void ev_error_owned(ev_state *S, ev_errkind kind, ps_pos pos, char *
     clear_error(S);
     S->err_kind = kind;
     S->err_msg = msg;
+    S->err_preformatted = false;
     S->err_pos = pos;
     /* Frames are formatted now only up to the catcher's depth: a caught
      * error (tryEval) never needs its frames. */
@@ -122,10 +123,24 @@ UT_NORETURN void ev_error_owned(ev_state *S, ev_errkind kind, ps_pos pos, char *
         for (size_t i = from; i < S->ntraces; i++) {
             ev_trace *t = &S->traces[i];
             ut_buf b = UT_BUF_INIT;
-            ut_buf_printf(&b, t->fmt, t->arg ? t->arg : "");
+            if (t->arg)
+                ut_buf_printf(&b, t->fmt, t->arg);
+            else
+                ut_buf_printf(&b, t->fmt, t->iarg);
             add_frame(S, t->pos, ut_buf_steal(&b, NULL));
         }
     }
+    ev_rethrow(S);
+}
+
+UT_NORETURN void ev_error_preformatted(ev_state *S, char *msg);
+UT_NORETURN void ev_error_preformatted(ev_state *S, char *msg)
+{
+    clear_error(S);
+    S->err_kind = EV_ERR_EVAL;
+    S->err_msg = msg;
+    S->err_preformatted = true;
+    S->err_pos = (ps_pos){0};
     ev_rethrow(S);
 }
 
@@ -188,6 +203,13 @@ void ev_error_format(ev_state *S, ut_buf *out, bool show_trace)
     char *m = ut_xstrndup(msg, mlen);
     size_t nframes = show_trace ? S->nerr_frames : 0;
     ps_pos last = {0};
+    if (S->err_preformatted) {
+        ut_buf_puts(out, "error: ");
+        ut_buf_puts(out, m);
+        ut_buf_putc(out, '\n');
+        free(m);
+        return;
+    }
     if (nframes == 0) {
         ut_buf_puts(out, "error: ");
         indent_lines(out, m, "       ");
@@ -799,10 +821,10 @@ static void concat_strings(ev_state *S, const ev_code *c, ev_env *env, ev_value 
             ev_value *keep = ev_push1(S);   /* part buffer lives until the end */
             (void)keep;
             size_t before = b.len;
+            ev_trace_push_fast(S, c->u.concat.ppos[i], "while evaluating a path segment", NULL);
             ev_coerce_to_string(S, v, c->u.concat.ppos[i],
-                                first == EV_STRING ? EV_COERCE_COPY_TO_STORE : 0, &b, &ctx,
-                                first == EV_PATH ? "while evaluating a path segment"
-                                                 : "while evaluating a value of the string interpolation");
+                                first == EV_STRING ? EV_COERCE_COPY_TO_STORE : 0, &b, &ctx, NULL);
+            S->ntraces--;
             (void)before;
             ut_buf_free(&part);
             S->sp--;
@@ -1002,7 +1024,7 @@ top:
     }
     case C_NOT: {
         ev_eval(S, c->u.ops.a, env, out);
-        bool b = ev_force_bool(S, out, c->pos, "in the argument of the not operator");
+        bool b = ev_force_bool(S, out, c->pos, "in the argument of '!'");
         *out = ev_mk_bool(!b);
         break;
     }

@@ -104,8 +104,12 @@ static void force_deep(ev_state *S, ev_value *v, ps_pos pos, ptrset *seen)
         ev_check_depth(S, pos);
         S->call_depth++;
         ev_list *l = v->u.l;
-        for (uint32_t i = 0; i < l->h.n; i++)
+        for (uint32_t i = 0; i < l->h.n; i++) {
+            ev_trace_push_fast(S, (ps_pos){0}, "while evaluating list element at index %ld", NULL);
+            S->traces[S->ntraces - 1].iarg = (long)i;
             force_deep(S, &l->v[i], pos, seen);
+            S->ntraces--;
+        }
         S->call_depth--;
         S->sp = hold;
     }

@@ -466,8 +466,8 @@ ev_code *ev_parse_compile(ev_state *S, const char *text, size_t len, ps_origin o
         while (ml && msg[ml - 1] == '\n')
             msg[--ml] = 0;
         ut_err_clear(&err);
-        extern UT_NORETURN void ev_error_owned(ev_state * S, ev_errkind kind, ps_pos pos, char *msg);
-        ev_error_owned(S, EV_ERR_EVAL, (ps_pos){0}, msg);
+        extern UT_NORETURN void ev_error_preformatted(ev_state * S, char *msg);
+        ev_error_preformatted(S, msg);
     }
     return c;
 }
