@@ -9,14 +9,16 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: straylight graph DRV... [--format json|dot|rev2] [--out PATH]\n"
-               "                        [--drv-source DIR] [--path-info TSV] [--store-dir DIR]\n"
+               "                        [--drv-source DIR] [--path-info TSV] [--store-dir DIR] [--no-verify]\n"
                "\n"
                "Lowers the closure of each DRV (a .drv store path, or a .drv file in a\n"
                "directory that mirrors the store) to graded coeffect actions and exports them.\n"
                "  json  every action with its digest, grade, taint, inputs and outputs\n"
                "  dot   Graphviz, coloured pure / pinned network / impure\n"
                "  rev2  Bazel REv2 Action/Command/Directory blobs under --out DIR\n"
-               "--out names the output file for json and dot (default: standard output).\n");
+               "--out names the output file for json and dot (default: standard output).\n"
+               "Each .drv is checked to be what its path says (bytes and outputs) unless\n"
+               "--no-verify is given. --path-info TSV: recorded NAR hashes, sizes, references.\n");
 }
 
 static int cli_graph(int argc, char **argv)

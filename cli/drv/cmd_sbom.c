@@ -16,6 +16,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: straylight sbom DRV [--format cyclonedx|spdx] [--buildtime|--runtime] [--out FILE]\n"
                "                       [--meta-dir DIR] [--drv-source DIR] [--path-info TSV] [--store-dir DIR]\n"
+               "                       [--no-verify]\n"
                "\n"
                "Writes a CycloneDX 1.6 (default) or SPDX 2.3 JSON SBOM of DRV's closure: every\n"
                "derivation (and, build-time, every source) with name, version, PURL, hashes,\n"
