@@ -1,0 +1,924 @@
+/* eval/builtins/derivation.c: derivationStrict, the `derivation` wrapper and
+ * the bookkeeping that lets derivations refer to each other.
+ *
+ * derivationStrict works in two phases. The first evaluates every attribute
+ * (coercion can run arbitrary Nix code and therefore fail or collect
+ * garbage) and keeps the results as rooted heap strings. The second runs no
+ * Nix code: it builds the compat derivation, computes the output paths and
+ * the .drv path, and writes the .drv. Keeping malloc'd structures out of the
+ * first phase means an evaluation error unwinding through it leaks nothing.
+ *
+ * Input derivations are hashed modulo their outputs (Nix's
+ * hashDerivationModulo); every derivation made here records that hash, its
+ * output names and its references in a process-wide table keyed by the .drv
+ * path. A .drv path names its contents, so the table is valid for every
+ * evaluator state in the process, and with a dry store (which keeps nothing)
+ * it is the only place such a derivation can be found again. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compat/derivation.h"
+#include "compat/hash.h"
+#include "compat/storepath.h"
+#include "eval/builtins.h"
+#include "eval/internal.h"
+#ifdef STRAYLIGHT_HAVE_STORE
+#include "store/store.h"
+#endif
+
+/* ---- the table of known derivations -------------------------------------- */
+
+typedef struct drv_rec {
+    nc_drv_hash hash;       /* modulo, outputs not masked */
+    char **outputs;         /* output names, sorted */
+    size_t noutputs;
+    char **refs;            /* input .drv paths and input sources */
+    size_t nrefs;
+} drv_rec;
+
+static pthread_mutex_t drv_mu = PTHREAD_MUTEX_INITIALIZER;
+static ut_hmap *drv_table;
+
+static drv_rec *table_get(const char *path, size_t len)
+{
+    pthread_mutex_lock(&drv_mu);
+    drv_rec *r = drv_table ? ut_hmap_get(drv_table, path, len) : NULL;
+    pthread_mutex_unlock(&drv_mu);
+    return r;
+}
+
+static drv_rec *rec_from_drv(const nc_derivation *d, const nc_drv_hash *h)
+{
+    drv_rec *r = ut_xcalloc(1, sizeof *r);
+    r->hash = *h;
+    r->noutputs = d->noutputs;
+    r->outputs = ut_xcalloc(d->noutputs + 1, sizeof *r->outputs);
+    for (size_t i = 0; i < d->noutputs; i++)
+        r->outputs[i] = ut_xstrndup(d->outputs[i].name.s, d->outputs[i].name.len);
+    r->nrefs = d->ninputs + d->nsrcs;
+    r->refs = ut_xcalloc(r->nrefs + 1, sizeof *r->refs);
+    for (size_t i = 0; i < d->ninputs; i++)
+        r->refs[i] = ut_xstrndup(d->inputs[i].path.s, d->inputs[i].path.len);
+    for (size_t i = 0; i < d->nsrcs; i++)
+        r->refs[d->ninputs + i] = ut_xstrndup(d->srcs[i].s, d->srcs[i].len);
+    return r;
+}
+
+static void rec_free(drv_rec *r)
+{
+    for (size_t i = 0; i < r->noutputs; i++)
+        free(r->outputs[i]);
+    for (size_t i = 0; i < r->nrefs; i++)
+        free(r->refs[i]);
+    free(r->outputs);
+    free(r->refs);
+    free(r);
+}
+
+/* Keeps the first record for a path (they are equal by construction). */
+static drv_rec *table_put(const char *path, size_t len, drv_rec *r)
+{
+    pthread_mutex_lock(&drv_mu);
+    if (!drv_table)
+        drv_table = ut_hmap_new();
+    drv_rec *old = ut_hmap_get(drv_table, path, len);
+    if (old) {
+        pthread_mutex_unlock(&drv_mu);
+        rec_free(r);
+        return old;
+    }
+    ut_hmap_put(drv_table, path, len, r);
+    pthread_mutex_unlock(&drv_mu);
+    return r;
+}
+
+typedef struct lookup_ctx {
+    ev_state *S;
+    const char *store_dir;
+    unsigned depth;
+} lookup_ctx;
+
+static drv_rec *load_drv(lookup_ctx *lc, nc_str path, ut_err *e);
+
+static bool hash_lookup(void *ctx, nc_str drv_path, nc_drv_hash *out, ut_err *e)
+{
+    drv_rec *r = load_drv(ctx, drv_path, e);
+    if (!r)
+        return false;
+    *out = r->hash;
+    return true;
+}
+
+/* A derivation this process did not make: read it from the store (or, with
+ * no store holding it, from the file system under the store directory, as a
+ * local Nix store would) and hash it. */
+static drv_rec *load_drv(lookup_ctx *lc, nc_str path, ut_err *e)
+{
+    drv_rec *r = table_get(path.s, path.len);
+    if (r)
+        return r;
+    if (lc->depth > 10000) {
+        ut_err_set(e, "derivation '%.*s' is nested too deeply", (int)path.len, path.s);
+        return NULL;
+    }
+    char *p = ut_xstrndup(path.s, path.len);
+    ut_buf text = UT_BUF_INIT;
+    bool ok = false;
+#ifdef STRAYLIGHT_HAVE_STORE
+    st_store *st = ev_store(lc->S);
+    if (st && !st_store_is_dry(st)) {
+        ut_err se = UT_ERR_INIT;
+        ok = st_store_read_file(st, p, &text, &se);
+        ut_err_clear(&se);
+    }
+#endif
+    if (!ok) {
+        ut_buf_clear(&text);
+        ok = ut_read_file(p, &text, e);
+        if (!ok)
+            ut_err_wrap(e, "cannot read derivation '%s'", p);
+    }
+    nc_derivation *d = NULL;
+    if (ok) {
+        const char *base = strrchr(p, '/');
+        base = base ? base + 1 : p;
+        const char *dash = strchr(base, '-');
+        size_t blen = strlen(base);
+        nc_str name = {dash ? dash + 1 : base, 0};
+        size_t nlen = (size_t)(base + blen - name.s);
+        name.len = nlen >= 4 ? nlen - 4 : nlen;
+        d = nc_drv_parse(text.data ? text.data : "", text.len, lc->store_dir, name, e);
+        ok = d != NULL;
+    }
+    ut_buf_free(&text);
+    if (ok) {
+        nc_drv_hash h;
+        lc->depth++;
+        ok = nc_drv_hash_modulo(d, lc->store_dir, false, hash_lookup, lc, &h, e);
+        lc->depth--;
+        if (ok)
+            r = table_put(p, strlen(p), rec_from_drv(d, &h));
+    }
+    nc_drv_free(d);
+    free(p);
+    return ok ? r : NULL;
+}
+
+/* References of a non-derivation store path, as the store records them. */
+static void src_refs(ev_state *S, const char *path, char ***refs, size_t *n)
+{
+    *refs = NULL;
+    *n = 0;
+#ifdef STRAYLIGHT_HAVE_STORE
+    st_store *st = ev_store(S);
+    if (!st)
+        return;
+    st_path_info *pi = NULL;
+    ut_err e = UT_ERR_INIT;
+    if (st_store_query(st, path, &pi, &e) == 1) {
+        *refs = pi->refs;
+        *n = pi->nrefs;
+        pi->refs = NULL;
+        pi->nrefs = 0;
+        st_path_info_free(pi);
+    }
+    ut_err_clear(&e);
+#else
+    (void)S;
+    (void)path;
+#endif
+}
+
+static bool has_suffix(const char *s, size_t n, const char *suf)
+{
+    size_t m = strlen(suf);
+    return n >= m && memcmp(s + n - m, suf, m) == 0;
+}
+
+/* Nix's computeFSClosure of a derivation, for a `=drv` context element:
+ * every path goes into inputSrcs, and every derivation in it also into
+ * inputDrvs with all of its outputs. */
+static bool add_drv_closure(lookup_ctx *lc, nc_derivation *d, const char *root, ut_err *e)
+{
+    ut_hmap *seen = ut_hmap_new();
+    size_t cap = 16, n = 0;
+    char **todo = ut_xcalloc(cap, sizeof *todo);
+    todo[n++] = ut_xstrdup(root);
+    bool ok = true;
+    while (n && ok) {
+        char *p = todo[--n];
+        size_t plen = strlen(p);
+        if (ut_hmap_has(seen, p, plen)) {
+            free(p);
+            continue;
+        }
+        ut_hmap_put(seen, p, plen, NULL);
+        nc_drv_add_src(d, (nc_str){p, plen});
+        char **refs = NULL;
+        size_t nrefs = 0;
+        bool own = false;
+        if (has_suffix(p, plen, ".drv")) {
+            drv_rec *r = load_drv(lc, (nc_str){p, plen}, e);
+            if (!r) {
+                ok = false;
+                free(p);
+                break;
+            }
+            for (size_t i = 0; i < r->noutputs; i++)
+                nc_drv_add_input(d, (nc_str){p, plen}, (nc_str){r->outputs[i], strlen(r->outputs[i])});
+            refs = r->refs;
+            nrefs = r->nrefs;
+        } else {
+            src_refs(lc->S, p, &refs, &nrefs);
+            own = true;
+        }
+        for (size_t i = 0; i < nrefs; i++) {
+            if (n == cap) {
+                cap *= 2;
+                todo = ut_xrealloc(todo, cap * sizeof *todo);
+            }
+            todo[n++] = ut_xstrdup(refs[i]);
+        }
+        if (own) {
+            for (size_t i = 0; i < nrefs; i++)
+                free(refs[i]);
+            free(refs);
+        }
+        free(p);
+    }
+    while (n)
+        free(todo[--n]);
+    free(todo);
+    ut_hmap_free(seen);
+    return ok;
+}
+
+/* ---- derivationStrict ---------------------------------------------------- */
+
+enum { A_SKIP = 0, A_ENV, A_ARGS, A_JSON };
+
+typedef struct attr_job {
+    ps_sym name;
+    uint8_t kind;
+    ev_value *src;      /* the attribute's (forced) value in the argument set */
+} attr_job;
+
+static const char *sdir(ev_state *S)
+{
+    return S->store_dir ? S->store_dir : NC_STORE_DIR_DEFAULT;
+}
+
+/* coerceToString(coerceMore, copyToStore) into a rooted heap string. */
+static void coerce_into(ev_state *S, ev_value *v, ps_pos pos, const char *errctx, ev_value *slot)
+{
+    ut_buf b = UT_BUF_INIT;
+    ev_ctxset c = {0};
+    ev_coerce_to_string(S, v, pos, EV_COERCE_MORE | EV_COERCE_COPY_TO_STORE, &b, &c, errctx);
+    *slot = ev_mk_string(S, b.data ? b.data : "", b.len, ev_ctxset_finish(S, &c));
+    ut_buf_free(&b);
+}
+
+static bool is_ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The output names as Nix's handleOutputs takes them: a list of strings
+ * (structured attrs) or the whitespace-separated words of a string. Fills
+ * names/lens (scratch arrays of capacity cap) and returns the count. */
+static size_t output_names(const ev_value *v, const char **names, size_t *lens, size_t cap)
+{
+    size_t n = 0;
+    if (v->type == EV_LIST) {
+        for (uint32_t i = 0; i < v->u.l->h.n && n < cap; i++) {
+            const ev_value *e = &v->u.l->v[i];
+            names[n] = e->u.s->s;
+            lens[n++] = e->u.s->len;
+        }
+        return n;
+    }
+    const char *s = v->u.s->s, *end = s + v->u.s->len;
+    while (s < end && n < cap) {
+        while (s < end && is_ws(*s))
+            s++;
+        if (s == end)
+            break;
+        const char *w = s;
+        while (s < end && !is_ws(*s))
+            s++;
+        names[n] = w;
+        lens[n++] = (size_t)(s - w);
+    }
+    return n;
+}
+
+static size_t count_words(const ev_value *v)
+{
+    if (v->type == EV_LIST)
+        return v->u.l->h.n;
+    return v->u.s->len / 2 + 1;
+}
+
+static void check_outputs(ev_state *S, const ev_value *v)
+{
+    size_t cap = count_words(v);
+    const char **names = ev_scratch_alloc(S, cap * sizeof *names);
+    size_t *lens = ev_scratch_alloc(S, cap * sizeof *lens);
+    size_t n = output_names(v, names, lens, cap);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < i; j++)
+            if (lens[j] == lens[i] && memcmp(names[j], names[i], lens[i]) == 0)
+                ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "duplicate derivation output '%.*s'", (int)lens[i], names[i]);
+        if ((lens[i] == 3 && memcmp(names[i], "drv", 3) == 0) || (lens[i] == 7 && memcmp(names[i], "drvPath", 7) == 0))
+            ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "invalid derivation output name '%.*s'", (int)lens[i], names[i]);
+    }
+    if (n == 0)
+        ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "derivation cannot have an empty set of outputs");
+}
+
+static bool parse_hash_mode(const char *s, nc_ca_method *m)
+{
+    if (strcmp(s, "recursive") == 0)
+        *m = NC_CA_NAR;
+    else if (strcmp(s, "flat") == 0)
+        *m = NC_CA_FLAT;
+    else if (strcmp(s, "text") == 0)
+        *m = NC_CA_TEXT;
+    else
+        return false;
+    return true;
+}
+
+static void check_drv_name(ev_state *S, const ev_string *name)
+{
+    const char *bad = NULL;
+    for (size_t i = 0; i < name->len && !bad; i++) {
+        unsigned char c = (unsigned char)name->s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("+-._?=", c)) || !c)
+            bad = &name->s[i];
+    }
+    if (bad)
+        ev_error(S, EV_ERR_EVAL, (ps_pos){0},
+                 "invalid derivation name: name '%s' contains illegal character '%c'. Please pass a different 'name'.",
+                 name->s, *bad);
+    if (name->len == 0)
+        ev_error(S, EV_ERR_EVAL, (ps_pos){0},
+                 "invalid derivation name: name '' must not be empty. Please pass a different 'name'.");
+    if (name->len > NC_STORE_NAME_MAX)
+        ev_error(S, EV_ERR_EVAL, (ps_pos){0},
+                 "invalid derivation name: name '%s' must be no longer than %d characters. Please pass a different 'name'.",
+                 name->s, NC_STORE_NAME_MAX);
+}
+
+/* Escapes '%' so text can be part of a trace format. */
+static char *fmt_escape(ev_state *S, const char *prefix, const char *s, const char *suffix)
+{
+    size_t n = strlen(prefix) + strlen(suffix) + 2 * strlen(s) + 1;
+    char *out = ev_scratch_alloc(S, n), *o = out;
+    o = stpcpy(o, prefix);
+    for (; *s; s++) {
+        if (*s == '%')
+            *o++ = '%';
+        *o++ = *s;
+    }
+    strcpy(o, suffix);
+    return out;
+}
+
+/* Everything after evaluation. Runs no Nix code; frees what it allocates
+ * before raising an error. */
+static void build_derivation(ev_state *S, const ev_string *drv_name, const attr_job *jobs, size_t njobs,
+                             ev_value *vals, bool structured, ev_value *out);
+
+static void prim_derivationStrict(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
+{
+    ev_attrs *attrs = ev_force_attrs(S, &a[0], pos, "while evaluating the argument passed to builtins.derivationStrict");
+    ev_attr *na = ev_attrs_find(attrs, S->s_name);
+    if (!na) {
+        ev_trace_push(S, (ps_pos){0}, "in the attrset passed as argument to builtins.derivationStrict", NULL);
+        ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "attribute 'name' missing");
+    }
+    size_t trace_mark = S->ntraces;
+    ev_trace_push(S, ev_pos_get(S, na->pos), "while evaluating the derivation attribute 'name'", NULL);
+    ev_string *drv_name = ev_force_string_noctx(S, &na->value, pos,
+                                                "while evaluating the `name` attribute passed to builtins.derivationStrict");
+    S->ntraces = trace_mark;
+
+    /* From here on every error names the derivation. */
+    {
+        ut_buf m = UT_BUF_INIT;
+        ut_buf_printf(&m, "while evaluating derivation '%s'\n  whose name attribute is located at ", drv_name->s);
+        ps_format_pos(&m, ev_pos_get(S, na->pos));
+        char *msg = ev_scratch_alloc(S, m.len + 1);
+        memcpy(msg, m.data, m.len + 1);
+        ut_buf_free(&m);
+        ev_trace_push(S, (ps_pos){0}, "%s", msg);
+    }
+
+    ps_sym s_structured = ev_sym(S, "__structuredAttrs"), s_ignore = ev_sym(S, "__ignoreNulls");
+    bool structured = false, ignore_nulls = false;
+    ev_attr *x = ev_attrs_find(attrs, s_structured);
+    if (x)
+        structured = ev_force_bool(S, &x->value, pos,
+                                   "while evaluating the `__structuredAttrs` attribute passed to builtins.derivationStrict");
+    x = ev_attrs_find(attrs, s_ignore);
+    if (x)
+        ignore_nulls = ev_force_bool(S, &x->value, pos,
+                                     "while evaluating the `__ignoreNulls` attribute passed to builtins.derivationStrict");
+    check_drv_name(S, drv_name);
+
+    ps_sym s_ca = ev_sym(S, "__contentAddressed"), s_impure = ev_sym(S, "__impure"), s_args = ev_sym(S, "args"),
+           s_builder = ev_sym(S, "builder"), s_system = ev_sym(S, "system"), s_ohash = ev_sym(S, "outputHash"),
+           s_oalgo = ev_sym(S, "outputHashAlgo"), s_omode = ev_sym(S, "outputHashMode"),
+           s_outputs = ev_sym(S, "outputs");
+
+    size_t n = attrs->h.n;
+    uint32_t *order = ev_scratch_alloc(S, (n + 1) * sizeof *order);
+    ev_attrs_sorted_by_name(S, attrs, order);
+    attr_job *jobs = ev_scratch_alloc(S, (n + 1) * sizeof *jobs);
+    /* vals[i]: the evaluated form of attribute i (a string for the env or
+     * __json, a list of strings for args); then the boolean flags */
+    ev_value *vals = ev_stack_push(S, n + 1);
+    const char *attr_fmt = fmt_escape(S, "while evaluating attribute '%s' of derivation '", drv_name->s, "'");
+    bool ca = false, impure = false;
+
+    for (size_t k = 0; k < n; k++) {
+        ev_attr *at = &attrs->a[order[k]];
+        attr_job *j = &jobs[k];
+        j->name = at->name;
+        j->src = &at->value;
+        j->kind = A_SKIP;
+        if (at->name == s_ignore)
+            continue;
+        const char *key = ev_sym_str(S, at->name);
+        size_t tm = S->ntraces;
+        ev_trace_push(S, ev_pos_get(S, at->pos), attr_fmt, key);
+        if (ignore_nulls) {
+            ev_force(S, &at->value, pos);
+            if (at->value.type == EV_NULL) {
+                S->ntraces = tm;
+                continue;
+            }
+        }
+        if (at->name == s_ca && ev_force_bool(S, &at->value, pos, NULL)) {
+            ca = true;
+        } else if (at->name == s_impure && ev_force_bool(S, &at->value, pos, NULL)) {
+            impure = true;
+        } else if (at->name == s_args) {
+            ev_list *l = ev_force_list(S, &at->value, pos, NULL);
+            ev_list *sl = ev_list_new(S, l->h.n);
+            vals[k] = ev_mk_list(sl);
+            for (uint32_t i = 0; i < l->h.n; i++)
+                coerce_into(S, &l->v[i], pos, "while evaluating an element of the argument list", &sl->v[i]);
+            j->kind = A_ARGS;
+        } else if (structured) {
+            if (at->name == s_structured) {
+                S->ntraces = tm;
+                continue;
+            }
+            ut_buf b = UT_BUF_INIT;
+            ev_ctxset c = {0};
+            ev_to_json(S, &b, &at->value, pos, true, &c);
+            vals[k] = ev_mk_string(S, b.data ? b.data : "", b.len, ev_ctxset_finish(S, &c));
+            ut_buf_free(&b);
+            j->kind = A_JSON;
+            if (at->name == s_builder)
+                ev_force_string(S, &at->value, pos, NULL);
+            else if (at->name == s_system || at->name == s_ohash || at->name == s_oalgo)
+                ev_force_string_noctx(S, &at->value, pos, NULL);
+            else if (at->name == s_omode) {
+                ev_string *m = ev_force_string_noctx(S, &at->value, pos, NULL);
+                nc_ca_method cm;
+                if (!parse_hash_mode(m->s, &cm))
+                    ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "invalid value '%s' for 'outputHashMode' attribute", m->s);
+            } else if (at->name == s_outputs) {
+                ev_list *l = ev_force_list(S, &at->value, pos, NULL);
+                for (uint32_t i = 0; i < l->h.n; i++)
+                    ev_force_string_noctx(S, &l->v[i], pos, NULL);
+                check_outputs(S, &at->value);
+            }
+        } else {
+            coerce_into(S, &at->value, pos, NULL, &vals[k]);
+            j->kind = A_ENV;
+            if (at->name == s_omode) {
+                nc_ca_method cm;
+                if (!parse_hash_mode(vals[k].u.s->s, &cm))
+                    ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "invalid value '%s' for 'outputHashMode' attribute",
+                             vals[k].u.s->s);
+            } else if (at->name == s_outputs) {
+                check_outputs(S, &vals[k]);
+            }
+        }
+        S->ntraces = tm;
+    }
+    vals[n] = ev_mk_int((ca ? 1 : 0) | (impure ? 2 : 0));
+    build_derivation(S, drv_name, jobs, n, vals, structured, out);
+    S->ntraces = trace_mark;
+}
+
+UT_NORETURN static void fail_free(ev_state *S, nc_derivation *d, ut_err *e, const char *fallback)
+{
+    char *m = ev_scratch_alloc(S, strlen(e->msg ? e->msg : fallback) + 1);
+    strcpy(m, e->msg ? e->msg : fallback);
+    ut_err_clear(e);
+    nc_drv_free(d);
+    ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "%s", m);
+}
+
+static void add_context(lookup_ctx *lc, nc_derivation *d, const ev_context *c)
+{
+    if (!c)
+        return;
+    for (uint32_t i = 0; i < c->h.n; i++) {
+        const char *el = c->e[i];
+        if (el[0] == '=') {
+            ut_err e = UT_ERR_INIT;
+            if (!add_drv_closure(lc, d, el + 1, &e))
+                fail_free(lc->S, d, &e, "cannot compute a derivation's closure");
+        } else if (el[0] == '!') {
+            const char *bang = strchr(el + 1, '!');
+            if (!bang)
+                continue;
+            nc_drv_add_input(d, (nc_str){bang + 1, strlen(bang + 1)}, (nc_str){el + 1, (size_t)(bang - el - 1)});
+        } else {
+            nc_drv_add_src(d, (nc_str){el, strlen(el)});
+        }
+    }
+}
+
+static void json_key(ut_buf *b, const char *s)
+{
+    ut_buf_putc(b, '"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        switch (c) {
+        case '"': ut_buf_puts(b, "\\\""); break;
+        case '\\': ut_buf_puts(b, "\\\\"); break;
+        case '\n': ut_buf_puts(b, "\\n"); break;
+        case '\r': ut_buf_puts(b, "\\r"); break;
+        case '\t': ut_buf_puts(b, "\\t"); break;
+        case '\b': ut_buf_puts(b, "\\b"); break;
+        case '\f': ut_buf_puts(b, "\\f"); break;
+        default:
+            if (c < 0x20)
+                ut_buf_printf(b, "\\u%04x", c);
+            else
+                ut_buf_putc(b, (char)c);
+        }
+    }
+    ut_buf_putc(b, '"');
+}
+
+static void mk_result(ev_state *S, const nc_derivation *d, const char *drv_path, ev_value *out)
+{
+    ev_attrs *r = ev_attrs_new(S, d->noutputs + 1);
+    *out = ev_mk_attrs(r);
+    ut_buf b = UT_BUF_INIT;
+    ev_ctxset c = {0};
+    ut_buf_printf(&b, "=%s", drv_path);
+    ev_ctxset_add(S, &c, b.data, b.len);
+    ev_attrs_add(r, S->s_drvPath, ev_mk_string(S, drv_path, strlen(drv_path), ev_ctxset_finish(S, &c)), 0);
+    for (size_t i = 0; i < d->noutputs; i++) {
+        const nc_drv_output *o = &d->outputs[i];
+        ut_buf_clear(&b);
+        ut_buf_printf(&b, "!%.*s!%s", (int)o->name.len, o->name.s, drv_path);
+        ev_ctxset c2 = {0};
+        ev_ctxset_add(S, &c2, b.data, b.len);
+        ev_context *ctx = ev_ctxset_finish(S, &c2);
+        ev_value sv;
+        if (o->path.len) {
+            sv = ev_mk_string(S, o->path.s, o->path.len, ctx);
+        } else {
+            ut_buf ph = UT_BUF_INIT;
+            ut_err e = UT_ERR_INIT;
+            if (!nc_downstream_placeholder(&ph, sdir(S), (nc_str){drv_path, strlen(drv_path)}, o->name, &e))
+                ut_err_clear(&e);
+            sv = ev_mk_string(S, ph.data ? ph.data : "", ph.len, ctx);
+            ut_buf_free(&ph);
+        }
+        char *nm = ut_xstrndup(o->name.s, o->name.len);
+        ev_attrs_add(r, ev_sym(S, nm), sv, 0);
+        free(nm);
+    }
+    ut_buf_free(&b);
+    ev_attrs_finish(r);
+}
+
+/* Writes the .drv (unless the store is dry) and returns its path (heap). */
+static char *write_drv(ev_state *S, nc_derivation *d, const ut_buf *aterm, ut_err *e)
+{
+    ut_buf p = UT_BUF_INIT;
+    if (!nc_drv_store_path(d, sdir(S), &p, e)) {
+        ut_buf_free(&p);
+        return NULL;
+    }
+#ifdef STRAYLIGHT_HAVE_STORE
+    st_store *st = ev_store(S);
+    if (st && !st_store_is_dry(st)) {
+        size_t nrefs = d->ninputs + d->nsrcs;
+        const char **refs = ut_xcalloc(nrefs + 1, sizeof *refs);
+        char **owned = ut_xcalloc(nrefs + 1, sizeof *owned);
+        for (size_t i = 0; i < d->ninputs; i++)
+            refs[i] = owned[i] = ut_xstrndup(d->inputs[i].path.s, d->inputs[i].path.len);
+        for (size_t i = 0; i < d->nsrcs; i++)
+            refs[d->ninputs + i] = owned[d->ninputs + i] = ut_xstrndup(d->srcs[i].s, d->srcs[i].len);
+        ut_buf nm = UT_BUF_INIT;
+        ut_buf_printf(&nm, "%.*s.drv", (int)d->name.len, d->name.s);
+        char *sp = NULL;
+        bool ok = st_store_add_text(st, nm.data, aterm->data, aterm->len, refs, nrefs, &sp, e);
+        for (size_t i = 0; i < nrefs; i++)
+            free(owned[i]);
+        free(owned);
+        free(refs);
+        ut_buf_free(&nm);
+        if (!ok) {
+            ut_buf_free(&p);
+            return NULL;
+        }
+        if (strcmp(sp, p.data) != 0) {
+            ut_err_set(e, "the store named derivation '%s' as '%s'", p.data, sp);
+            free(sp);
+            ut_buf_free(&p);
+            return NULL;
+        }
+        free(sp);
+    }
+#endif
+    return ut_buf_steal(&p, NULL);
+}
+
+static void build_derivation(ev_state *S, const ev_string *drv_name, const attr_job *jobs, size_t n,
+                             ev_value *vals, bool structured, ev_value *out)
+{
+    bool ca = vals[n].u.i & 1, impure = vals[n].u.i & 2;
+    ps_sym s_builder = ev_sym(S, "builder"), s_system = ev_sym(S, "system"), s_ohash = ev_sym(S, "outputHash"),
+           s_oalgo = ev_sym(S, "outputHashAlgo"), s_omode = ev_sym(S, "outputHashMode"),
+           s_outputs = ev_sym(S, "outputs");
+    lookup_ctx lc = {S, sdir(S), 0};
+
+    const ev_string *builder = NULL, *system = NULL, *ohash = NULL, *oalgo = NULL, *omode = NULL;
+    const ev_value *outputs_v = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (jobs[i].kind != A_ENV && jobs[i].kind != A_JSON)
+            continue;
+        const ev_value *v = structured ? jobs[i].src : &vals[i];
+        ps_sym nm = jobs[i].name;
+        if (nm == s_builder)
+            builder = v->u.s;
+        else if (nm == s_system)
+            system = v->u.s;
+        else if (nm == s_ohash)
+            ohash = v->u.s;
+        else if (nm == s_oalgo)
+            oalgo = v->u.s;
+        else if (nm == s_omode)
+            omode = v->u.s;
+        else if (nm == s_outputs)
+            outputs_v = v;
+    }
+
+    nc_derivation *d = nc_drv_new((nc_str){drv_name->s, drv_name->len});
+    ut_err e = UT_ERR_INIT;
+    ut_buf json = UT_BUF_INIT;
+    if (structured)
+        ut_buf_putc(&json, '{');
+    bool first = true;
+    for (size_t i = 0; i < n; i++) {
+        const ev_value *v = &vals[i];
+        const char *key = ev_sym_str(S, jobs[i].name);
+        switch (jobs[i].kind) {
+        case A_ARGS:
+            for (uint32_t k = 0; k < v->u.l->h.n; k++) {
+                const ev_string *s = v->u.l->v[k].u.s;
+                nc_drv_add_arg(d, (nc_str){s->s, s->len});
+                add_context(&lc, d, s->ctx);
+            }
+            break;
+        case A_ENV:
+            nc_drv_add_env(d, (nc_str){key, strlen(key)}, (nc_str){v->u.s->s, v->u.s->len});
+            add_context(&lc, d, v->u.s->ctx);
+            break;
+        case A_JSON:
+            if (!first)
+                ut_buf_putc(&json, ',');
+            first = false;
+            json_key(&json, key);
+            ut_buf_putc(&json, ':');
+            ut_buf_append(&json, v->u.s->s, v->u.s->len);
+            add_context(&lc, d, v->u.s->ctx);
+            break;
+        default:
+            break;
+        }
+    }
+    if (structured) {
+        ut_buf_putc(&json, '}');
+        nc_drv_add_env(d, (nc_str){"__json", 6}, (nc_str){json.data, json.len});
+    }
+    ut_buf_free(&json);
+
+    if (!builder || builder->len == 0) {
+        nc_drv_free(d);
+        ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "required attribute 'builder' missing");
+    }
+    if (!system || system->len == 0) {
+        nc_drv_free(d);
+        ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "required attribute 'system' missing");
+    }
+    d->builder = nc_drv_strdup(d, (nc_str){builder->s, builder->len});
+    d->platform = nc_drv_strdup(d, (nc_str){system->s, system->len});
+
+    nc_ca_method method = NC_CA_NAR;
+    bool have_method = omode && parse_hash_mode(omode->s, &method);
+    size_t cap = outputs_v ? count_words(outputs_v) : 1;
+    const char **onames = ev_scratch_alloc(S, cap * sizeof *onames);
+    size_t *olens = ev_scratch_alloc(S, cap * sizeof *olens);
+    size_t nout;
+    if (outputs_v) {
+        nout = output_names(outputs_v, onames, olens, cap);
+    } else {
+        onames[0] = "out";
+        olens[0] = 3;
+        nout = 1;
+    }
+    bool single_out = nout == 1 && olens[0] == 3 && memcmp(onames[0], "out", 3) == 0;
+    if (drv_name->len >= 4 && memcmp(drv_name->s + drv_name->len - 4, ".drv", 4) == 0 &&
+        !(have_method && method == NC_CA_TEXT && single_out)) {
+        nc_drv_free(d);
+        ev_error(S, EV_ERR_EVAL, (ps_pos){0},
+                 "derivation names are allowed to end in '%s' only if they produce a single derivation file", ".drv");
+    }
+
+    if (ohash) {
+        if (!single_out) {
+            nc_drv_free(d);
+            ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "multiple outputs are not supported in fixed-output derivations");
+        }
+        nc_hash_algo algo;
+        bool have_algo = oalgo && oalgo->len;
+        if (have_algo && !nc_hash_algo_parse(oalgo->s, oalgo->len, &algo)) {
+            nc_drv_free(d);
+            ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "unknown hash algorithm '%s'", oalgo->s);
+        }
+        nc_hash h;
+        if (ohash->len == 0) {
+            /* Nix accepts an empty hash as the all-zero one, with a warning */
+            if (!have_algo) {
+                nc_drv_free(d);
+                ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "empty hash requires explicit hash algorithm");
+            }
+            memset(&h, 0, sizeof h);
+            h.algo = algo;
+            ut_buf w = UT_BUF_INIT;
+            nc_hash_append(&w, &h, NC_HASH_SRI, true);
+            fprintf(stderr, "warning: found empty hash, assuming '%s'\n", w.data);
+            ut_buf_free(&w);
+        } else if (!nc_hash_parse_any(ohash->s, ohash->len, have_algo ? &algo : NULL, &h, &e)) {
+            fail_free(S, d, &e, "invalid hash");
+        }
+        nc_drv_output *o = nc_drv_add_output(d, (nc_str){"out", 3});
+        o->kind = NC_OUT_CA_FIXED;
+        o->method = have_method ? method : NC_CA_FLAT;
+        o->hash_algo = h.algo;
+        o->hash = h;
+    } else if (ca || impure) {
+        if (ca && impure) {
+            nc_drv_free(d);
+            ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "derivation cannot be both content-addressed and impure");
+        }
+        nc_hash_algo algo = NC_HASH_SHA256;
+        if (oalgo && oalgo->len && !nc_hash_algo_parse(oalgo->s, oalgo->len, &algo)) {
+            nc_drv_free(d);
+            ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "unknown hash algorithm '%s'", oalgo->s);
+        }
+        for (size_t i = 0; i < nout; i++) {
+            nc_drv_output *o = nc_drv_add_output(d, (nc_str){onames[i], olens[i]});
+            o->kind = impure ? NC_OUT_IMPURE : NC_OUT_CA_FLOATING;
+            o->method = have_method ? method : NC_CA_NAR;
+            o->hash_algo = algo;
+        }
+    } else {
+        for (size_t i = 0; i < nout; i++)
+            nc_drv_add_output(d, (nc_str){onames[i], olens[i]});
+    }
+
+    if (!nc_drv_fill_outputs(d, lc.store_dir, hash_lookup, &lc, &e))
+        fail_free(S, d, &e, "cannot compute the derivation's outputs");
+    ut_buf aterm = UT_BUF_INIT;
+    nc_drv_print(d, &aterm);
+    char *drv_path = write_drv(S, d, &aterm, &e);
+    ut_buf_free(&aterm);
+    if (!drv_path)
+        fail_free(S, d, &e, "cannot write the derivation");
+    nc_drv_hash h;
+    if (!nc_drv_hash_modulo(d, lc.store_dir, false, hash_lookup, &lc, &h, &e)) {
+        free(drv_path);
+        fail_free(S, d, &e, "cannot hash the derivation");
+    }
+    table_put(drv_path, strlen(drv_path), rec_from_drv(d, &h));
+    char *dp = ev_scratch_alloc(S, strlen(drv_path) + 1);
+    strcpy(dp, drv_path);
+    free(drv_path);
+    /* mk_result allocates but never evaluates: d can be freed after */
+    mk_result(S, d, dp, out);
+    nc_drv_free(d);
+}
+
+/* ---- the `derivation` wrapper ---------------------------------------------
+ * Nix defines `derivation` in Nix over derivationStrict, and its errors show
+ * positions in that file («nix-internal»/derivation-internal.nix), so this
+ * text keeps the lines its expressions sit on in Nix's file: derivationStrict
+ * is called at line 36, column 12, and the output's outPath is selected at
+ * line 49. The result is the set of the first output, each output being the
+ * arguments plus every output plus its own outPath, drvPath, outputName and
+ * type = "derivation". */
+static const char derivation_nix[] =
+    "# The `derivation` builtin: a thin layer over derivationStrict.\n"
+    "#\n"
+    "# derivationStrict takes the attribute set that describes a build,\n"
+    "# writes the store derivation and returns its path and the paths of\n"
+    "# its outputs. This function turns that into what Nix code expects of a\n"
+    "# derivation value:\n"
+    "#\n"
+    "#   - the result is the first output's attribute set;\n"
+    "#   - every output's set holds all the arguments, every output (by\n"
+    "#     name), `all` (the list of outputs), `drvAttrs` (the arguments),\n"
+    "#     and its own `outPath`, `drvPath`, `outputName` and\n"
+    "#     `type = \"derivation\"`;\n"
+    "#   - nothing is computed until an attribute that needs\n"
+    "#     derivationStrict (outPath, drvPath) is used.\n"
+    "#\n"
+    "# The line numbers of the expressions below are part of the error\n"
+    "# messages users see, so keep them where they are.\n"
+    "#\n"
+    "#\n"
+    "#\n"
+    "#\n"
+    "#\n"
+    "#\n"
+    "#\n"
+    "#\n"
+    "#\n"
+    "#\n"
+    "#\n"
+    "#\n"
+    "\n"
+    "drvAttrs @ { outputs ? [ \"out\" ], ... }:\n"                     /* 31 */
+    "\n"
+    "let\n"
+    "  # all the work happens here, once, shared by every output\n"
+    "\n"
+    "  strict = derivationStrict drvAttrs;\n"                          /* 36 */
+    "\n"
+    "  commonAttrs = drvAttrs // (__listToAttrs outputsList) //\n"
+    "    { all = map (x: x.value) outputsList;\n"
+    "      inherit drvAttrs;\n"
+    "    };\n"
+    "\n"
+    "  outputsList = map outputToAttrListElement outputs;\n"
+    "\n"
+    "  outputToAttrListElement = outputName:\n"
+    "    { name = outputName;\n"
+    "      # one output: the common attributes seen through it\n"
+    "    value = commonAttrs // {\n"                                   /* 48 */
+    "      outPath = strict.${outputName};\n"                          /* 49 */
+    "      drvPath = strict.drvPath;\n"
+    "      type = \"derivation\";\n"
+    "      inherit outputName;\n"
+    "    };\n"
+    "    };\n"
+    "\n"
+    "in (__head outputsList).value\n";
+
+/* `placeholder` is a global name in Nix (nixpkgs calls it unqualified); the
+ * files family registers it only under builtins, so it is bound here too. */
+static void prim_placeholder_global(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
+{
+    ev_string *s = ev_force_string_noctx(S, &a[0], pos, "while evaluating the first argument passed to builtins.placeholder");
+    ut_buf b = UT_BUF_INIT;
+    nc_hash_placeholder(&b, (nc_str){s->s, s->len});
+    *out = ev_mk_string(S, b.data, b.len, NULL);
+    ut_buf_free(&b);
+}
+
+static const ev_primop_def derivation_prims[] = {
+    {"derivationStrict", 1, prim_derivationStrict, EV_PRIM_GLOBAL},
+    {"placeholder", 1, prim_placeholder_global, EV_PRIM_GLOBAL},
+    {NULL, 0, NULL, 0},
+};
+
+void ev_builtins_derivation_register(ev_state *S);
+void ev_builtins_derivation_register(ev_state *S)
+{
+    ev_register_primops(S, derivation_prims);
+    ev_code *c = ev_parse_compile(S, derivation_nix, sizeof derivation_nix - 1, PS_ORIGIN_FILE,
+                                  "\xc2\xabnix-internal\xc2\xbb/derivation-internal.nix", "/", NULL, (ps_pos){0});
+    if (!c)
+        ut_die("internal error: the derivation builtin does not compile");
+    ev_value v = {0};
+    v.type = EV_THUNK;
+    v.u.t = ev_thunk_new(S, c, NULL);   /* given the base environment when it is complete */
+    ev_register_value(S, "derivation", v, EV_PRIM_GLOBAL);
+}
