@@ -1306,15 +1306,42 @@ bool st_store_gc(st_store *st, const char *roots_dir, int64_t grace_s, bool dry_
 
 /* ---------- copy ---------- */
 
+/* Depth-first, references before referrers: a copy cut short never leaves
+ * a path whose references are missing in the target. */
+static bool topo_visit(st_store *src, const char *path, ut_hmap *state, char ***order, size_t *n, size_t *cap,
+                       int depth, ut_err *e)
+{
+    void *s = ut_hmap_get(state, path, strlen(path));
+    if (s == (void *)2) return true;
+    if (s == (void *)1) return true;   /* a cycle (self references): order is free */
+    if (depth > 100000) return ut_err_set(e, "reference chain too deep at '%s'", path);
+    ut_hmap_put(state, path, strlen(path), (void *)1);
+    st_path_info *pi = NULL;
+    int r = st_store_query(src, path, &pi, e);
+    if (r == 0) return ut_err_set(e, "'%s' is not in %s", path, src->be->url);
+    if (r < 0) return false;
+    bool ok = true;
+    for (size_t i = 0; ok && i < pi->nrefs; i++)
+        if (strcmp(pi->refs[i], path)) ok = topo_visit(src, pi->refs[i], state, order, n, cap, depth + 1, e);
+    st_path_info_free(pi);
+    if (!ok) return false;
+    ut_hmap_put(state, path, strlen(path), (void *)2);
+    if (*n == *cap) *order = ut_xrealloc(*order, (*cap = *cap ? *cap * 2 : 16) * sizeof **order);
+    (*order)[(*n)++] = ut_xstrdup(path);
+    return true;
+}
+
 bool st_store_copy(st_store *src, st_store *dst, const char *const *paths, size_t n, size_t *copied, ut_err *e)
 {
     if (copied) *copied = 0;
     if (strcmp(src->store_dir, dst->store_dir))
         return ut_err_set(e, "cannot copy between store directories '%s' and '%s'", src->store_dir, dst->store_dir);
     char **all = NULL;
-    size_t na = 0;
-    if (!st_store_closure(src, paths, n, &all, &na, e)) return false;
+    size_t na = 0, cap = 0;
+    ut_hmap *state = ut_hmap_new();
     bool ok = true;
+    for (size_t i = 0; ok && i < n; i++) ok = topo_visit(src, paths[i], state, &all, &na, &cap, 0, e);
+    ut_hmap_free(state);
     for (size_t i = 0; ok && i < na; i++) {
         if (already_valid(dst, all[i])) continue;
         st_path_info *pi = NULL;
