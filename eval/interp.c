@@ -67,6 +67,13 @@ void ev_trace_push(ev_state *S, ps_pos pos, const char *fmt, const char *arg)
     ev_trace_push_fast(S, pos, fmt, arg);
 }
 
+void ev_trace_set_iarg(ev_state *S, long v);
+void ev_trace_set_iarg(ev_state *S, long v)
+{
+    if (S->ntraces)
+        S->traces[S->ntraces - 1].iarg = v;
+}
+
 void ev_trace_pop(ev_state *S)
 {
     if (S->ntraces)
@@ -1016,6 +1023,17 @@ top:
         ev_value *v = ev_push1(S);
         ev_eval(S, c->u.ops.a, env, v);
         bool b = ev_force_bool(S, v, c->pos, "while evaluating the condition of the assertion");
+        if (!b && c->u.ops.a->op == C_EQ) {
+            /* explain which part differs, as Nix does */
+            ev_trace_push_fast(S, c->pos, "while evaluating the condition of the assertion '%s'",
+                               c->u.ops.c->u.k.u.s->s);
+            ev_value *lr = ev_stack_push(S, 2);
+            ev_eval(S, c->u.ops.a->u.ops.a, env, &lr[0]);
+            ev_eval(S, c->u.ops.a->u.ops.b, env, &lr[1]);
+            extern void ev_assert_equal(ev_state * S, ev_value * a, ev_value * b, ps_pos pos);
+            ev_assert_equal(S, &lr[0], &lr[1], c->u.ops.a->pos);
+            S->ntraces--;
+        }
         if (!b)
             ev_error(S, EV_ERR_ASSERT, c->pos, "assertion '%s' failed", c->u.ops.c->u.k.u.s->s);
         S->sp--;

@@ -616,3 +616,139 @@ int ev_compare(ev_state *S, ev_value *a, ev_value *b, ps_pos pos, const char *er
                  ev_type_name(a), ev_type_name(b));
     ev_error(S, EV_ERR_EVAL, pos, "cannot compare %s with %s", ev_type_name(a), ev_type_name(b));
 }
+
+/* ---- assertion explanations ------------------------------------------- */
+
+/* When `assert a == b` fails, Nix compares again and reports the first
+ * difference with a trail of frames (assertEqValues); same here. */
+static char *show_for_assert(ev_state *S, ev_value *v)
+{
+    ut_buf b = UT_BUF_INIT;
+    extern void ev_print_for_error(ev_state * S, ut_buf * out, ev_value * v);
+    ev_print_for_error(S, &b, v);
+    return ut_buf_steal(&b, NULL);
+}
+
+UT_NORETURN void ev_error_owned(ev_state *S, ev_errkind kind, ps_pos pos, char *msg);
+
+UT_NORETURN static void neq(ev_state *S, ps_pos pos, const char *fmt, ev_value *a, ev_value *b)
+{
+    char *x = show_for_assert(S, a), *y = show_for_assert(S, b);
+    ut_buf m = UT_BUF_INIT;
+    ut_buf_printf(&m, fmt, x, y);
+    free(x);
+    free(y);
+    ev_error_owned(S, EV_ERR_ASSERT, pos, ut_buf_steal(&m, NULL));
+}
+
+void ev_assert_equal(ev_state *S, ev_value *a, ev_value *b, ps_pos pos);
+void ev_assert_equal(ev_state *S, ev_value *a, ev_value *b, ps_pos pos)
+{
+    (void)pos;
+    ps_pos nopos = {0};
+    ev_force(S, a, pos);
+    ev_force(S, b, pos);
+    if (a->type == EV_INT && b->type == EV_FLOAT) {
+        if ((double)a->u.i != b->u.f)
+            neq(S, nopos, "an integer with value '%s' is not equal to a float with value '%s'", a, b);
+        return;
+    }
+    if (a->type == EV_FLOAT && b->type == EV_INT) {
+        if (a->u.f != (double)b->u.i)
+            neq(S, nopos, "a float with value '%s' is not equal to an integer with value '%s'", a, b);
+        return;
+    }
+    if (a->type != b->type) {
+        char *x = show_for_assert(S, a), *y = show_for_assert(S, b);
+        ut_buf m = UT_BUF_INIT;
+        ut_buf_printf(&m, "%s of value '%s' is not equal to %s of value '%s'", ev_type_name(a), x,
+                      ev_type_name(b), y);
+        free(x);
+        free(y);
+        ev_error_owned(S, EV_ERR_ASSERT, nopos, ut_buf_steal(&m, NULL));
+    }
+    switch (a->type) {
+    case EV_INT:
+        if (a->u.i != b->u.i)
+            neq(S, nopos, "an integer with value '%s' is not equal to an integer with value '%s'", a, b);
+        return;
+    case EV_FLOAT:
+        if (a->u.f != b->u.f)
+            neq(S, nopos, "a float with value '%s' is not equal to a float with value '%s'", a, b);
+        return;
+    case EV_BOOL:
+        if (a->u.b != b->u.b)
+            neq(S, nopos, "boolean '%s' is not equal to boolean '%s'", a, b);
+        return;
+    case EV_STRING:
+        if (!ev_equal(S, a, b, pos, NULL))
+            neq(S, nopos, "string '%s' is not equal to string '%s'", a, b);
+        return;
+    case EV_PATH:
+        if (!ev_equal(S, a, b, pos, NULL)) {
+            ut_buf m = UT_BUF_INIT;
+            ut_buf_printf(&m, "path '%s' is not equal to path '%s'", a->u.s->s, b->u.s->s);
+            ev_error_owned(S, EV_ERR_ASSERT, nopos, ut_buf_steal(&m, NULL));
+        }
+        return;
+    case EV_NULL:
+        return;
+    case EV_LIST: {
+        ev_list *x = a->u.l, *y = b->u.l;
+        if (x->h.n != y->h.n) {
+            char *l = show_for_assert(S, a), *r = show_for_assert(S, b);
+            ut_buf m = UT_BUF_INIT;
+            ut_buf_printf(&m, "list of size '%u' is not equal to list of size '%u', left hand side is '%s', right hand side is '%s'",
+                          x->h.n, y->h.n, l, r);
+            free(l);
+            free(r);
+            ev_error_owned(S, EV_ERR_ASSERT, nopos, ut_buf_steal(&m, NULL));
+        }
+        for (uint32_t i = 0; i < x->h.n; i++) {
+            ev_trace_push(S, pos, "while comparing list element %ld", NULL);
+            extern void ev_trace_set_iarg(ev_state * S, long v);
+            ev_trace_set_iarg(S, (long)i);
+            ev_assert_equal(S, &x->v[i], &y->v[i], pos);
+            ev_trace_pop(S);
+        }
+        return;
+    }
+    case EV_ATTRS: {
+        ev_attrs *x = a->u.a, *y = b->u.a;
+        if (is_derivation(S, x) && is_derivation(S, y)) {
+            ev_attr *ox = ev_attrs_find(x, S->s_outPath), *oy = ev_attrs_find(y, S->s_outPath);
+            if (ox && oy) {
+                ev_trace_push(S, pos, "while comparing a derivation by its '%s' attribute", "outPath");
+                ev_assert_equal(S, &ox->value, &oy->value, pos);
+                ev_trace_pop(S);
+                return;
+            }
+        }
+        bool same = x->h.n == y->h.n;
+        for (uint32_t i = 0; same && i < x->h.n; i++)
+            same = x->a[i].name == y->a[i].name;
+        if (!same)
+            neq(S, nopos, "attribute names of attribute set '%s' differs from attribute set '%s'", a, b);
+        uint32_t *idx = ev_scratch_alloc(S, (x->h.n + 1) * sizeof *idx);
+        ev_attrs_sorted_by_name(S, x, idx);
+        for (uint32_t k = 0; k < x->h.n; k++) {
+            uint32_t i = idx[k];
+            const char *nm = ps_sym_str(S->syms, x->a[i].name);
+            ev_trace_push(S, pos, "while comparing attribute '%s'", nm);
+            ev_trace_push(S, ev_pos_get(S, x->a[i].pos), "where left hand side is", NULL);
+            ev_trace_push(S, ev_pos_get(S, y->a[i].pos), "where right hand side is", NULL);
+            ev_assert_equal(S, &x->a[i].value, &y->a[i].value, pos);
+            ev_trace_pop(S);
+            ev_trace_pop(S);
+            ev_trace_pop(S);
+        }
+        return;
+    }
+    case EV_LAMBDA:
+    case EV_PRIMOP:
+    case EV_PRIMOP_APP:
+        ev_error(S, EV_ERR_ASSERT, nopos, "distinct functions and immediate comparisons of identical functions compare as unequal");
+    default:
+        return;
+    }
+}
