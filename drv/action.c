@@ -103,7 +103,7 @@ static bool get_strings(const attrs *a, const char *name, dv_strset *set, ut_err
 
 
 /* The grade, from the attributes Nix's build reads (docs/coeffects.md). */
-static bool grade_of(const attrs *a, nc_drv_type type, dv_grade *g, ut_err *e)
+static bool grade_of_inner(const attrs *a, nc_drv_type type, dv_grade *g, ut_err *e)
 {
     const nc_derivation *d = a->d;
     dv_grade_init(g);
@@ -127,7 +127,10 @@ static bool grade_of(const attrs *a, nc_drv_type type, dv_grade *g, ut_err *e)
     if (fixed || impure || type == NC_DRV_IMPURE)
         if (!get_strings(a, "impureEnvVars", &g->env, e)) return false;
     dv_strset hostdeps = {0};
-    if (!get_strings(a, "__impureHostDeps", &hostdeps, e)) return false;
+    if (!get_strings(a, "__impureHostDeps", &hostdeps, e)) {
+        dv_strset_free(&hostdeps);
+        return false;
+    }
     for (size_t i = 0; i < hostdeps.n; i++) dv_grade_add_host(g, hostdeps.v[i], false);
     dv_strset_free(&hostdeps);
     if (!get_strings(a, "requiredSystemFeatures", &g->feature, e)) return false;
@@ -165,6 +168,14 @@ static bool grade_of(const attrs *a, nc_drv_type type, dv_grade *g, ut_err *e)
         if (!*end && !errno && n >= 0) dv_grade_set_epoch(g, n);
     }
     return true;
+}
+
+/* On failure g is left pure (nothing to free). */
+static bool grade_of(const attrs *a, nc_drv_type type, dv_grade *g, ut_err *e)
+{
+    if (grade_of_inner(a, type, g, e)) return true;
+    dv_grade_free(g);
+    return false;
 }
 
 bool dv_drv_grade(const nc_derivation *d, dv_grade *g, ut_err *e)
@@ -316,8 +327,10 @@ static bool build_env(const attrs *a, nc_drv_type type, const char *store_dir, j
         dv_strset paf = {0};
         if (!get_strings(a, "passAsFile", &paf, e)) return false;
         for (size_t i = 0; i < d->nenv; i++) {
-            if (!dv_utf8_valid(d->env[i].key.s, d->env[i].key.len) || memchr(d->env[i].key.s, 0, d->env[i].key.len))
+            if (!dv_utf8_valid(d->env[i].key.s, d->env[i].key.len) || memchr(d->env[i].key.s, 0, d->env[i].key.len)) {
+                dv_strset_free(&paf);
                 return ut_err_set(e, "%s: an environment variable name is not valid UTF-8 text", a->drv_path);
+            }
             char *k = ut_xstrndup(d->env[i].key.s, d->env[i].key.len);
             if (!dv_strset_has(&paf, k)) {
                 json_object_set_new(env, k, jstr(d->env[i].value));

@@ -41,7 +41,8 @@ typedef struct dv_action {
     bool fixed;                   /* fixed-output: hash-checked, seals taint */
 } dv_action;
 
-/* The grade of a derivation alone (docs/coeffects.md has the table). */
+/* The grade of a derivation alone (docs/coeffects.md has the table). On
+ * failure g holds nothing to free. */
 bool dv_drv_grade(const nc_derivation *d, dv_grade *g, ut_err *e);
 
 /* Lowers d (whose .drv is at drv_path, used in messages only). */
