@@ -398,6 +398,7 @@ typedef struct spool {
     size_t len;
     int err;             /* errno of the first failed write */
     uint64_t total;
+    st_refscan *scan;    /* references to look for in the bytes, or NULL */
     bool in_backend;     /* in the backend's tmp_dir: can be renamed into place */
 } spool;
 
@@ -443,6 +444,8 @@ static void spool_sink(void *ctx, const void *p, size_t n)
 {
     spool *sp = ctx;
     sp->total += n;
+    if (sp->scan) st_refscan_feed(sp->scan, p, n);
+    if (sp->fd < 0) return;   /* scanning only (dry store) */
     if (sp->err) return;
     if (n >= (1 << 18)) {
         spool_flush(sp);
@@ -659,13 +662,16 @@ static st_path_info *dup_info(const st_path_info *src)
 static bool nar_spool(st_store *st, const char *fs_path, st_path_filter filter, void *fctx, nc_hasher *flat,
                       spool *sp, nc_hash *nar_hash, uint64_t *nar_size, ut_err *e)
 {
+    st_refscan *scan = sp->scan;
     if (!st->dry && !spool_open(st, sp, e)) return false;
+    sp->scan = scan;
     nc_hash_algo sha = NC_HASH_SHA256;
-    nc_nar_writer *w = nc_nar_writer_new(st->dry ? NULL : spool_sink, sp, &sha);
+    nc_nar_writer *w = nc_nar_writer_new(st->dry && !scan ? NULL : spool_sink, sp, &sha);
     bool ok = st_nar_dump(fs_path, filter, fctx, w, flat, e) && nc_nar_writer_finish(w, nar_hash, nar_size, e);
     nc_nar_writer_free(w);
     if (ok && !st->dry) ok = spool_finish(sp, e);
     if (!ok) spool_discard(sp);
+    sp->scan = scan;
     return ok;
 }
 
@@ -731,19 +737,24 @@ bool st_store_add_path(st_store *st, const char *fs_path, const char *name, st_p
     return ok;
 }
 
-bool st_store_import_path(st_store *st, const char *store_path, const char *fs_path, const char *const *refs,
-                          size_t nrefs, const char *deriver, const char *ca, st_path_info **out_info, ut_err *e)
+static bool import_path(st_store *st, const char *store_path, const char *fs_path, const char *const *refs,
+                        size_t nrefs, st_refscan *scan, const char *deriver, const char *ca, st_path_info **out_info,
+                        ut_err *e)
 {
     char hash[NC_STORE_HASH_LEN + 1];
     if (!path_hash(st, store_path, hash, e)) return false;
     for (size_t i = 0; i < nrefs; i++)
         if (!path_hash(st, refs[i], hash, e)) return ut_err_wrap(e, "reference of '%s'", store_path);
     if (deriver && !path_hash(st, deriver, hash, e)) return ut_err_wrap(e, "deriver of '%s'", store_path);
-    spool sp = {.fd = -1};
+    spool sp = {.fd = -1, .scan = scan};
     st_path_info pi = {0};
     if (!nar_spool(st, fs_path, NULL, NULL, NULL, &sp, &pi.nar_hash, &pi.nar_size, e)) return false;
     pi.path = ut_xstrdup(store_path);
-    pi.refs = sorted_unique(refs, nrefs, &pi.nrefs);
+    if (scan) {
+        pi.refs = st_refscan_result(scan, &pi.nrefs);
+    } else {
+        pi.refs = sorted_unique(refs, nrefs, &pi.nrefs);
+    }
     pi.deriver = deriver ? ut_xstrdup(deriver) : NULL;
     pi.ca = ca ? ut_xstrdup(ca) : NULL;
     bool ok = store_spooled(st, &sp, &pi, true, e);
@@ -755,6 +766,22 @@ bool st_store_import_path(st_store *st, const char *store_path, const char *fs_p
     st_strv_free(pi.sigs, pi.nsigs);
     free(pi.url);
     free(pi.compression);
+    return ok;
+}
+
+bool st_store_import_path(st_store *st, const char *store_path, const char *fs_path, const char *const *refs,
+                          size_t nrefs, const char *deriver, const char *ca, st_path_info **out_info, ut_err *e)
+{
+    return import_path(st, store_path, fs_path, refs, nrefs, NULL, deriver, ca, out_info, e);
+}
+
+bool st_store_import_path_scan(st_store *st, const char *store_path, const char *fs_path,
+                               const char *const *candidates, size_t ncand, const char *deriver, const char *ca,
+                               st_path_info **out_info, ut_err *e)
+{
+    st_refscan *scan = st_refscan_new(st->store_dir, candidates, ncand);
+    bool ok = import_path(st, store_path, fs_path, NULL, 0, scan, deriver, ca, out_info, e);
+    st_refscan_free(scan);
     return ok;
 }
 

@@ -110,6 +110,22 @@ bool st_store_add_path(st_store *st, const char *fs_path, const char *name, st_p
 bool st_store_import_path(st_store *st, const char *store_path, const char *fs_path, const char *const *refs,
                           size_t nrefs, const char *deriver, const char *ca, st_path_info **out_info, ut_err *e);
 
+/* Reference scanning, as Nix's: which candidates' hash parts occur in a byte
+ * stream (a NAR). Candidates that are not store paths are ignored. */
+typedef struct st_refscan st_refscan;
+st_refscan *st_refscan_new(const char *store_dir, const char *const *candidates, size_t n);
+void st_refscan_feed(st_refscan *s, const void *p, size_t n);
+/* The candidates found, sorted; free with st_strv_free. */
+char **st_refscan_result(const st_refscan *s, size_t *n);
+void st_refscan_free(st_refscan *s);
+
+/* st_store_import_path, but the references are found by scanning the NAR
+ * for the candidates (the build's inputs and its own outputs, which may
+ * include store_path itself). */
+bool st_store_import_path_scan(st_store *st, const char *store_path, const char *fs_path,
+                               const char *const *candidates, size_t ncand, const char *deriver, const char *ca,
+                               st_path_info **out_info, ut_err *e);
+
 /* Adds a NAR (read from fd, size bytes, or fd -1 and mem) with the given
  * info (path, refs, deriver, ca, sigs; hash and size are checked against the
  * bytes). Used by copy and substitution. */

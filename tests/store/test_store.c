@@ -535,6 +535,62 @@ static void concurrent_writers(void **state)
     free(dir);
 }
 
+/* References are found wherever a candidate's hash part occurs, however the
+ * bytes are chunked; self references count; other hashes do not. */
+static void reference_scanning(void **state)
+{
+    (void)state;
+    const char *cands[] = {"/nix/store/0123456789abcdfghijklmnpqrsvwxyz-a", "/nix/store/1123456789abcdfghijklmnpqrsvwxyz-b",
+                           "/nix/store/2123456789abcdfghijklmnpqrsvwxyz-self", "not a store path"};
+    const char *text = "xx/nix/store/0123456789abcdfghijklmnpqrsvwxyz-a/bin/sh zz 2123456789abcdfghijklmnpqrsvwxy"
+                       "z and 9123456789abcdfghijklmnpqrsvwxyz and 112345678";
+    size_t len = strlen(text);
+    for (size_t split = 0; split <= len; split++) {
+        st_refscan *s = st_refscan_new("/nix/store", cands, 4);
+        st_refscan_feed(s, text, split);
+        st_refscan_feed(s, text + split, len - split);
+        size_t n = 0;
+        char **r = st_refscan_result(s, &n);
+        assert_int_equal(n, 2);
+        assert_string_equal(r[0], cands[0]);
+        assert_string_equal(r[1], cands[2]);
+        st_strv_free(r, n);
+        st_refscan_free(s);
+    }
+    /* Byte by byte. */
+    st_refscan *s = st_refscan_new("/nix/store", cands, 4);
+    for (size_t i = 0; i < len; i++) st_refscan_feed(s, text + i, 1);
+    size_t n = 0;
+    char **r = st_refscan_result(s, &n);
+    assert_int_equal(n, 2);
+    st_strv_free(r, n);
+    st_refscan_free(s);
+
+    /* Through the store, in a file larger than one read chunk, with the hash
+     * across the 256 KiB boundary. */
+    char *dir = mktmp("st"), *src = mktmp("out");
+    ut_err e = UT_ERR_INIT;
+    assert_true(ut_mkdirs(src, 0755, &e));
+    ut_buf big = UT_BUF_INIT, p = UT_BUF_INIT;
+    for (size_t i = 0; i < (1u << 18) - 10; i++) ut_buf_putc(&big, '.');
+    ut_buf_puts(&big, "1123456789abcdfghijklmnpqrsvwxyz-b then self: ");
+    ut_buf_puts(&big, cands[2]);
+    ut_buf_printf(&p, "%s/file", src);
+    assert_true(ut_write_file_atomic(p.data, big.data, big.len, 0644, &e));
+    st_store *st = open_store(dir);
+    st_path_info *pi = NULL;
+    if (!st_store_import_path_scan(st, cands[2], src, cands, 4, NULL, NULL, &pi, &e)) fail_msg("%s", e.msg);
+    assert_int_equal(pi->nrefs, 2);
+    assert_string_equal(pi->refs[0], cands[1]);
+    assert_string_equal(pi->refs[1], cands[2]);
+    st_path_info_free(pi);
+    st_store_close(st);
+    ut_buf_free(&big);
+    ut_buf_free(&p);
+    free(dir);
+    free(src);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -548,7 +604,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hello_closure),   cmocka_unit_test(tree_roundtrip), cmocka_unit_test(filters),
         cmocka_unit_test(corruption),      cmocka_unit_test(dry_store),      cmocka_unit_test(gc),
-        cmocka_unit_test(concurrent_writers),
+        cmocka_unit_test(concurrent_writers), cmocka_unit_test(reference_scanning),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     nftw(tmp_root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
