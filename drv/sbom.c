@@ -159,8 +159,9 @@ static bool read_meta(const dv_graph *g, const dv_sbom_opts *o, const char *drv_
     if (found) {
         json_error_t je;
         *out = json_loadb(b.data ? b.data : "", b.len, 0, &je);
-        if (!*out || !json_is_object(*out)) {
-            ok = ut_err_set(e, "%s:%d:%d: %s", p.data, je.line, je.column, *out ? "meta must be a JSON object" : je.text);
+        if (!*out) ok = ut_err_set(e, "%s:%d:%d: %s", p.data, je.line, je.column, je.text);
+        else if (!json_is_object(*out)) {
+            ok = ut_err_set(e, "%s: meta must be a JSON object", p.data);
             json_decref(*out);
             *out = NULL;
         }

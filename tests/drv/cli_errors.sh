@@ -77,6 +77,13 @@ expect "has incorrect output" "$sl" graph "$work/tamper/$(basename "$real")"
 # paths); the hand-made cycle is refused for its names first.
 expect "the file's contents belong to" "$sl" graph "$work/cycle/$A-a.drv"
 
+# Recorded meta that is not a JSON object is an error with its position.
+mkdir -p "$work/meta"
+printf '{"description": "x",\n "license": }' > "$work/meta/$base.meta.json"
+expect "$base.meta.json:2:" "$sl" sbom "$corpus/store/$base" --meta-dir "$work/meta"
+printf '[1]' > "$work/meta/$base.meta.json"
+expect "meta must be a JSON object" "$sl" sbom "$corpus/store/$base" --meta-dir "$work/meta"
+
 # A failing run writes nothing.
 expect "dependency cycle" "$sl" graph --no-verify "$work/cycle/$A-a.drv" --out "$work/emptyout/g.json"
 [ -e "$work/emptyout/g.json" ] && { echo "FAIL: output written on error"; fails=$((fails + 1)); }
