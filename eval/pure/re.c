@@ -37,11 +37,61 @@ void ev_regex_cache_free(ev_regex_cache *c)
     free(c);
 }
 
+/* Patterns the C library accepts but Nix's engine (libstdc++'s std::regex,
+ * built in strict ISO mode) refuses, so they must fail here too:
+ *   - a backslash before anything but . [ \ ( ) * + ? { | ^ $ outside a
+ *     bracket expression ("\/", "\s", "\]", "\1" ...); the C library
+ *     would read GNU extensions (\s, \w, \b, back-references) into them;
+ *   - an interval "{" not followed by a count ("x{,2}").
+ * Inside brackets a backslash is an ordinary character for both. */
+static bool nix_accepts(const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        char c = p[i];
+        if (c == '\\') {
+            if (i + 1 >= n || !strchr(".[\\()*+?{|^$", p[i + 1]))
+                return false;
+            i += 2;
+        } else if (c == '{') {
+            if (i + 1 >= n || p[i + 1] < '0' || p[i + 1] > '9')
+                return false;
+            i++;
+        } else if (c == '[') {
+            /* Skip the bracket expression: an initial ^ and ], classes
+             * like [:alpha:], then up to the closing ]. An unclosed one is
+             * left for regcomp to refuse. */
+            i++;
+            if (i < n && p[i] == '^')
+                i++;
+            if (i < n && p[i] == ']')
+                i++;
+            while (i < n && p[i] != ']') {
+                if (p[i] == '[' && i + 1 < n && (p[i + 1] == ':' || p[i + 1] == '=' || p[i + 1] == '.')) {
+                    char k = p[i + 1];
+                    size_t j = i + 2;
+                    while (j + 1 < n && !(p[j] == k && p[j + 1] == ']'))
+                        j++;
+                    i = j + 2;
+                } else {
+                    i++;
+                }
+            }
+            i++;
+        } else {
+            i++;
+        }
+    }
+    return true;
+}
+
 const ev_regex *ev_regex_get(ev_regex_cache *c, const char *pat, size_t len, ut_err *e)
 {
     ev_regex *r = ut_hmap_get(c->map, pat, len);
     if (r)
         return r;
+    if (!nix_accepts(pat, len))
+        return ut_err_set(e, "invalid regular expression '%.*s'", (int)len, pat), NULL;
     /* regcomp wants a C string; a pattern with a NUL in it cannot come from
      * a Nix string, but refuse it rather than silently cut it short. */
     if (memchr(pat, '\0', len))

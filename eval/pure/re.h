@@ -5,6 +5,11 @@
  * compiled pattern for the life of the evaluation (Nix does the same: the
  * same few patterns are used thousands of times in nixpkgs).
  *
+ * Patterns are first checked the way Nix's engine checks them: escaping an
+ * ordinary character (\s, \/, \1) and an interval without a count
+ * ("x{,2}") are errors there, where the C library would accept them (and
+ * give \s, \w, \b and back-references GNU meanings).
+ *
  * Known difference: Nix's engine is libstdc++'s std::regex, whose
  * backtracking reports submatches of nested repeated groups differently
  * from POSIX (and from this C library) in some cases: for "a([ab]*)+"

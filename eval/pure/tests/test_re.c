@@ -246,6 +246,31 @@ static void invalid_patterns(void **state)
     }
 }
 
+/* Which patterns Nix refuses, as nix-instantiate reports them: its engine
+ * runs in strict ISO mode, so escaping an ordinary character is an error
+ * (the C library would read \\s, \\w or \\1 as GNU extensions instead). */
+static void validity_as_nix(void **state)
+{
+    (void)state;
+    const char *bad[] = {"a\\/b", "a\\sb", "a\\]", "a\\}", "(a)\\1", "a{", "a{1", "*a", "[a", "^*a",
+                         "a{2,1}", "[[:foo:]]", "[b-a]", "a\\", "x{,2}", "\\w", "\\b", "a\\{1\\}"};
+    const char *good[] = {"a\\.b", "a**", "a]", "()", "a||b", "(|a)", "[\\d]", "a\\{1", "[]a]", "[^]a]",
+                          "[[:alpha:]\\]", "\\(\\)\\*\\+\\?\\|\\^\\$\\[\\\\"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ut_err e = UT_ERR_INIT;
+        if (ev_regex_get(cache, bad[i], strlen(bad[i]), &e))
+            fail_msg("accepted %s", bad[i]);
+        ut_err_clear(&e);
+    }
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        re(good[i]);
+    MATCH("a\\.b", "a.b", "[ ]");
+    MATCH("[\\d]+", "d\\", "[ ]");
+    MATCH("a\\{1", "a{1", "[ ]");
+    MATCH("[]a]", "a", "[ ]");
+    MATCH("[^]a]", "a", "null");
+}
+
 static void cache_reuses(void **state)
 {
     (void)state;
@@ -261,6 +286,7 @@ int main(void)
         cmocka_unit_test(empty_matches),
         cmocka_unit_test(conformance_regex_match2),
         cmocka_unit_test(invalid_patterns),
+        cmocka_unit_test(validity_as_nix),
         cmocka_unit_test(cache_reuses),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
