@@ -202,6 +202,7 @@ struct ev_state {
     /* trace frames */
     ev_trace *traces;
     size_t ntraces, captraces;
+    ps_pos errctx_pos;          /* where an errctx frame points (usually none) */
 
     /* the pending error */
     ev_try *try_top;

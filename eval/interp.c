@@ -257,6 +257,7 @@ void ev_try_enter(ev_state *S, ev_try *t)
     t->call_depth = S->call_depth;
     t->nblackholes = S->nforcing;
     t->nforcing_slots = S->nforcing_slots;
+    t->errctx_pos = S->errctx_pos;
     t->saved_blackholes = NULL;
     S->try_top = t;
 }
@@ -274,6 +275,7 @@ void ev_try_end(ev_state *S, ev_try *t)
         else if (S->forcing_slots[i]->type == EV_THUNK)
             S->forcing_slots[i]->u.t->h.flags &= (uint16_t)~EV_TH_BH;
     S->nforcing_slots = t->nforcing_slots;
+    S->errctx_pos = t->errctx_pos;
     S->try_top = t->prev;
     ev_stack_reset(S, t->stack_mark);
     S->ntraces = t->trace_depth;
@@ -528,7 +530,7 @@ static void build_attrs(ev_state *S, const ev_code *c, ev_env *env, ev_value *ou
     if (ov) {
         /* `__overrides` in a rec set replaces bindings, in the set and in
          * the recursive scope (an old Nix feature, kept for compatibility) */
-        ev_attrs *o = ev_force_attrs(S, &ov->value, c->pos, NULL);
+        ev_attrs *o = ev_force_attrs(S, &ov->value, c->pos, "while evaluating the `__overrides` attribute");
         ev_attrs *ns = ev_attrs_new(S, set->h.n + o->h.n + c->u.attrs.ndyn);
         memcpy(ns->a, set->a, set->h.n * sizeof(ev_attr));
         ns->h.n = set->h.n;
@@ -828,10 +830,12 @@ static void concat_strings(ev_state *S, const ev_code *c, ev_env *env, ev_value 
             ev_value *keep = ev_push1(S);   /* part buffer lives until the end */
             (void)keep;
             size_t before = b.len;
-            ev_trace_push_fast(S, c->u.concat.ppos[i], "while evaluating a path segment", NULL);
+            ps_pos saved = S->errctx_pos;
+            S->errctx_pos = c->u.concat.ppos[i];
             ev_coerce_to_string(S, v, c->u.concat.ppos[i],
-                                first == EV_STRING ? EV_COERCE_COPY_TO_STORE : 0, &b, &ctx, NULL);
-            S->ntraces--;
+                                first == EV_STRING ? EV_COERCE_COPY_TO_STORE : 0, &b, &ctx,
+                                "while evaluating a path segment");
+            S->errctx_pos = saved;
             (void)before;
             ut_buf_free(&part);
             S->sp--;
@@ -1119,8 +1123,11 @@ top:
         ev_value *v = ev_stack_push(S, 2);
         ev_eval(S, c->u.ops.a, env, &v[0]);
         ev_eval(S, c->u.ops.b, env, &v[1]);
-        ev_list *x = ev_force_list(S, &v[0], c->pos, "in the left operand of the list concatenation (++) operator");
-        ev_list *y = ev_force_list(S, &v[1], c->pos, "in the right operand of the list concatenation (++) operator");
+        ps_pos saved = S->errctx_pos;
+        S->errctx_pos = c->pos;
+        ev_list *x = ev_force_list(S, &v[0], c->pos, "while evaluating one of the elements to concatenate");
+        ev_list *y = ev_force_list(S, &v[1], c->pos, "while evaluating one of the elements to concatenate");
+        S->errctx_pos = saved;
         if (x->h.n == 0) {
             *out = v[1];
             break;

@@ -109,10 +109,13 @@ static void prim_mul(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
 
 static void prim_div(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
 {
+    ev_force(S, &a[0], pos);
+    /* Nix reads the divisor as a float first, to test for zero */
+    double d = ev_force_float(S, &a[1], pos, "while evaluating the second operand of the division");
+    if (d == 0)
+        ev_error(S, EV_ERR_EVAL, pos, "division by zero");
     num_args(S, a, pos, "while evaluating the first operand of the division",
              "while evaluating the second operand of the division");
-    if (fl(&a[1]) == 0)
-        ev_error(S, EV_ERR_EVAL, pos, "division by zero");
     if (a[0].type == EV_INT && a[1].type == EV_INT) {
         if (a[0].u.i == INT64_MIN && a[1].u.i == -1)
             ev_error(S, EV_ERR_EVAL, pos, "integer overflow in dividing %" PRId64 " / %" PRId64, a[0].u.i, a[1].u.i);
@@ -346,13 +349,13 @@ static void prim_filter(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
 
 static void prim_foldlStrict(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
 {
+    ev_force_function(S, &a[0], pos, "while evaluating the first argument passed to builtins.foldlStrict");
     ev_list *l = ev_force_list(S, &a[2], pos, "while evaluating the third argument passed to builtins.foldlStrict");
     if (l->h.n == 0) {
         ev_force(S, &a[1], pos);
         *out = a[1];
         return;
     }
-    ev_force_function(S, &a[0], pos, "while evaluating the first argument passed to builtins.foldlStrict");
     ev_value *acc = ev_stack_push(S, 3);
     acc[0] = a[1];
     for (uint32_t i = 0; i < l->h.n; i++) {

@@ -280,7 +280,7 @@ void ev_error_type(ev_state *S, ps_pos pos, const char *what, ev_value *v, const
     extern void ev_print_for_error(ev_state * S, ut_buf * out, ev_value * v);
     ev_print_for_error(S, &b, v);
     if (errctx)
-        ev_trace_push(S, (ps_pos){0}, errctx, NULL);
+        ev_trace_push(S, S->errctx_pos, errctx, NULL);
     char *msg = ut_buf_steal(&b, NULL);
     /* the message must outlive the longjmp: copy into the error directly */
     ut_buf m = UT_BUF_INIT;
@@ -363,7 +363,7 @@ ev_string *ev_force_string_noctx(ev_state *S, ev_value *v, ps_pos pos, const cha
             e = p ? p + 1 : e;
         }
         if (errctx)
-            ev_trace_push(S, (ps_pos){0}, errctx, NULL);
+            ev_trace_push(S, S->errctx_pos, errctx, NULL);
         ev_error(S, EV_ERR_EVAL, pos, "the string '%s' is not allowed to refer to a store path (such as '%s')",
                  s->s, e);
     }
@@ -458,7 +458,7 @@ void ev_coerce_to_string(ev_state *S, ev_value *v, ps_pos pos, unsigned flags,
         }
     }
     if (errctx)
-        ev_trace_push(S, (ps_pos){0}, errctx, NULL);
+        ev_trace_push(S, S->errctx_pos, errctx, NULL);
     ut_buf b = UT_BUF_INIT;
     extern void ev_print_for_error(ev_state * S, ut_buf * out, ev_value * v);
     ev_print_for_error(S, &b, v);
@@ -484,7 +484,7 @@ void ev_coerce_to_path(ev_state *S, ev_value *v, ps_pos pos, ut_buf *out, const 
         char *s = ut_xstrdup(out->data + start);
         out->len = start;
         if (errctx)
-            ev_trace_push(S, (ps_pos){0}, errctx, NULL);
+            ev_trace_push(S, S->errctx_pos, errctx, NULL);
         ut_buf m = UT_BUF_INIT;
         ut_buf_printf(&m, "string '%s' doesn't represent an absolute path", s);
         free(s);
@@ -492,6 +492,8 @@ void ev_coerce_to_path(ev_state *S, ev_value *v, ps_pos pos, ut_buf *out, const 
         ev_error_owned(S, EV_ERR_EVAL, pos, ut_buf_steal(&m, NULL));
     }
 }
+
+UT_NORETURN void ev_error_owned(ev_state *S, ev_errkind kind, ps_pos pos, char *msg);
 
 /* ---- equality ----------------------------------------------------------- */
 
@@ -610,11 +612,22 @@ int ev_compare(ev_state *S, ev_value *a, ev_value *b, ps_pos pos, const char *er
         }
     }
     if (errctx)
-        ev_trace_push(S, (ps_pos){0}, errctx, NULL);
-    if (a->type == b->type)
-        ev_error(S, EV_ERR_EVAL, pos, "cannot compare %s with %s; values of that type are incomparable",
-                 ev_type_name(a), ev_type_name(b));
-    ev_error(S, EV_ERR_EVAL, pos, "cannot compare %s with %s", ev_type_name(a), ev_type_name(b));
+        ev_trace_push(S, S->errctx_pos, errctx, NULL);
+    {
+        extern void ev_print_for_error(ev_state * S, ut_buf * out, ev_value * v);
+        ut_buf x = UT_BUF_INIT, y = UT_BUF_INIT, m = UT_BUF_INIT;
+        ev_print_for_error(S, &x, a);
+        ev_print_for_error(S, &y, b);
+        if (a->type == b->type)
+            ut_buf_printf(&m, "cannot compare %s with %s; values of that type are incomparable (values are %s and %s)",
+                          ev_type_name(a), ev_type_name(b), x.data, y.data);
+        else
+            ut_buf_printf(&m, "cannot compare %s with %s; values are %s and %s", ev_type_name(a), ev_type_name(b),
+                          x.data, y.data);
+        ut_buf_free(&x);
+        ut_buf_free(&y);
+        ev_error_owned(S, EV_ERR_EVAL, pos, ut_buf_steal(&m, NULL));
+    }
 }
 
 /* ---- assertion explanations ------------------------------------------- */

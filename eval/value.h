@@ -348,6 +348,7 @@ typedef struct ev_try {
     void *saved_blackholes;
     size_t nblackholes;
     size_t nforcing_slots;
+    ps_pos errctx_pos;
     ev_errkind kind;
 } ev_try;
 #define ev_try_begin(S, t) (ev_try_enter((S), (t)), setjmp((t)->jb))
