@@ -2,6 +2,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -232,10 +234,14 @@ static bool sh_simple(ut_buf *b, const json_t *v)
     case JSON_INTEGER: ut_buf_printf(b, "%d", (int)json_integer_value(v)); return true;
     case JSON_REAL: {
         /* Nix reads the number as a float and prints it as an int only when
-         * the float is integral; other numbers are not representable. */
-        float f = (float)json_real_value(v);
-        if ((float)(long long)f != f) return false;
-        ut_buf_printf(b, "%d", (int)json_real_value(v));
+         * the float is integral; other numbers are not representable. Its
+         * int conversion of an out-of-range value gives INT_MIN on x86-64
+         * (cvttsd2si); do the same without the undefined cast. */
+        double dv = json_real_value(v);
+        float f = (float)dv;
+        if (ceilf(f) != f) return false;
+        if (dv >= -2147483648.0 && dv < 2147483648.0) ut_buf_printf(b, "%d", (int)dv);
+        else ut_buf_printf(b, "%d", INT_MIN);
         return true;
     }
     case JSON_NULL: ut_buf_puts(b, "''"); return true;
