@@ -1,8 +1,33 @@
 #include "eval/pure/re.h"
 
+#include <locale.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Nix's regexes work on bytes. The C library's follow the locale (in a
+ * UTF-8 locale "." would match a whole character), so compiling and
+ * matching always happen in the C locale, whatever the process uses. */
+static locale_t c_locale;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+
+static void make_c_locale(void)
+{
+    c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
+static locale_t enter_c_locale(void)
+{
+    pthread_once(&c_locale_once, make_c_locale);
+    return c_locale ? uselocale(c_locale) : (locale_t)0;
+}
+
+static void leave_c_locale(locale_t old)
+{
+    if (old)
+        uselocale(old);
+}
 
 struct ev_regex {
     regex_t re;
@@ -98,7 +123,9 @@ const ev_regex *ev_regex_get(ev_regex_cache *c, const char *pat, size_t len, ut_
         return ut_err_set(e, "invalid regular expression '%.*s'", (int)len, pat), NULL;
     char *z = ut_xstrndup(pat, len);
     r = ut_xcalloc(1, sizeof *r);
+    locale_t old = enter_c_locale();
     int rc = regcomp(&r->re, z, REG_EXTENDED);
+    leave_c_locale(old);
     if (rc != 0) {
         if (rc == REG_ESPACE)
             ut_err_set(e, "memory limit exceeded by regular expression '%s'", z);
@@ -128,7 +155,9 @@ static int search(const ev_regex *re, const char *s, size_t len, size_t start, e
     regmatch_t *pm = n <= 16 ? stackm : ut_xmalloc(n * sizeof *pm);
     pm[0].rm_so = (regoff_t)start;
     pm[0].rm_eo = (regoff_t)len;
+    locale_t old = enter_c_locale();
     int rc = regexec(&re->re, s ? s : "", n, pm, REG_STARTEND);
+    leave_c_locale(old);
     int res;
     if (rc == 0) {
         for (size_t i = 0; i < n; i++) {

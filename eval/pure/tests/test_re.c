@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include <locale.h>
+
 #include "eval/pure/re.h"
 #include "testutil.h"
 
@@ -271,6 +273,24 @@ static void validity_as_nix(void **state)
     MATCH("[^]a]", "a", "null");
 }
 
+/* Bytes, not characters, whatever the process locale is. */
+static void bytes_in_any_locale(void **state)
+{
+    (void)state;
+    ev_regex_cache *own = ev_regex_cache_new();
+    bool utf8 = setlocale(LC_ALL, "C.UTF-8") != NULL;
+    ut_err e = UT_ERR_INIT;
+    const ev_regex *r = ev_regex_get(own, "(.)(.*)", 7, &e);
+    assert_non_null(r);
+    ev_regmatch g[3];
+    assert_int_equal(ev_regex_match(r, "\xc3\xa9", 2, g, &e), 1);
+    assert_int_equal(g[1].eo - g[1].so, 1);   /* one byte, as nix-instantiate gives */
+    setlocale(LC_ALL, "C");
+    ev_regex_cache_free(own);
+    if (!utf8)
+        print_message("note: no C.UTF-8 locale here; checked in the C locale only\n");
+}
+
 static void cache_reuses(void **state)
 {
     (void)state;
@@ -287,6 +307,7 @@ int main(void)
         cmocka_unit_test(conformance_regex_match2),
         cmocka_unit_test(invalid_patterns),
         cmocka_unit_test(validity_as_nix),
+        cmocka_unit_test(bytes_in_any_locale),
         cmocka_unit_test(cache_reuses),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
