@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <ctype.h>
+#include <pthread.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,7 @@ static int64_t iso8601(const char *s)
 
 typedef struct xfer {
     s3_be *s3;
+    CURL *curl;          /* the handle this transfer runs on (NULL: s3->curl) */
     /* request body */
     const st_src *src;
     uint64_t body_off, body_len, body_pos;
@@ -159,7 +161,7 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
     xfer *x = ud;
     size_t n = size * nmemb;
     long code = 0;
-    curl_easy_getinfo(x->s3->curl, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &code);
     if (code < 200 || code >= 300) {
         if (x->errbody.len < 65536) ut_buf_append(&x->errbody, p, n);
         return n;
@@ -338,7 +340,8 @@ static bool perform(s3_be *s3, const req *r, xfer *x, long *status, ut_err *e)
         hl = curl_slist_append(hl, "Accept:");
         if (r->mem_body || (!strcmp(r->method, "POST"))) hl = curl_slist_append(hl, "Content-Type: application/xml");
 #undef ADDH
-        CURL *c = s3->curl;
+        if (!x->curl) x->curl = s3->curl;
+        CURL *c = x->curl;
         curl_easy_reset(c);
         curl_easy_setopt(c, CURLOPT_URL, url.data);
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
@@ -409,7 +412,8 @@ static bool perform(s3_be *s3, const req *r, xfer *x, long *status, ut_err *e)
             break;
         }
         /* Back off with jitter so concurrent clients spread out. */
-        long ms = delay + (delay > 1 ? rand() % (delay / 2 + 1) : 0);
+        unsigned seed = (unsigned)(uintptr_t)x ^ (unsigned)attempt ^ (unsigned)time(NULL);
+        long ms = delay + (delay > 1 ? rand_r(&seed) % (delay / 2 + 1) : 0);
         struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
         delay *= 2;
@@ -555,6 +559,71 @@ static void abort_upload(s3_be *s3, const char *key, const char *upload_id)
     free_xfer(&x);
 }
 
+typedef struct part_job {
+    s3_be *s3;
+    const char *key;
+    const st_src *src;
+    const char *upload_id;
+    uint64_t part, nparts;
+    char **etags;
+    pthread_mutex_t mu;
+    uint64_t next;
+    bool failed;
+    ut_err err;          /* the first failure */
+} part_job;
+
+static void *part_worker(void *arg)
+{
+    part_job *j = arg;
+    s3_be *s3 = j->s3;
+    CURL *curl = curl_easy_init();
+    for (;;) {
+        pthread_mutex_lock(&j->mu);
+        uint64_t i = j->next++;
+        bool stop = j->failed || i >= j->nparts || !curl;
+        if (!curl && !j->failed) {
+            j->failed = true;
+            ut_err_set(&j->err, "s3://%s: cannot initialise libcurl", s3->cfg.bucket);
+        }
+        pthread_mutex_unlock(&j->mu);
+        if (stop) break;
+        char num[24];
+        snprintf(num, sizeof num, "%llu", (unsigned long long)(i + 1));
+        st_kv q[2] = {{"partNumber", num}, {"uploadId", j->upload_id}};
+        xfer px = {0};
+        px.s3 = s3;
+        px.curl = curl;
+        req pr = {0};
+        pr.method = "PUT";
+        pr.key = j->key;
+        pr.query = q;
+        pr.nquery = 2;
+        pr.src = j->src;
+        pr.off = i * j->part;
+        pr.len = (i + 1 == j->nparts) ? j->src->len - i * j->part : j->part;
+        long code = 0;
+        ut_err e = UT_ERR_INIT;
+        bool ok = true;
+        if (!perform(s3, &pr, &px, &code, &e)) ok = false;
+        else if (code != 200) ok = http_error(s3, "uploading a part of", j->key, code, &px, &e);
+        else if (!px.etag) ok = ut_err_set(&e, "s3://%s: uploading part %s of '%s': no ETag in the answer", s3->cfg.bucket, num, j->key);
+        pthread_mutex_lock(&j->mu);
+        if (ok) {
+            j->etags[i] = px.etag;
+            px.etag = NULL;
+        } else if (!j->failed) {
+            j->failed = true;
+            j->err.msg = e.msg;
+            e.msg = NULL;
+        }
+        pthread_mutex_unlock(&j->mu);
+        ut_err_clear(&e);
+        free_xfer(&px);
+    }
+    if (curl) curl_easy_cleanup(curl);
+    return NULL;
+}
+
 /* Equal parts of part_size (the last may be shorter), at most 10000 of them:
  * grow the part size when the object would need more. */
 static st_put_result put_multipart(s3_be *s3, const char *key, const st_src *src, int flags, ut_err *e)
@@ -591,33 +660,25 @@ static st_put_result put_multipart(s3_be *s3, const char *key, const st_src *src
     }
 
     char **etags = ut_xcalloc(nparts, sizeof *etags);
-    bool ok = true;
-    for (uint64_t i = 0; ok && i < nparts; i++) {
-        char num[24];
-        snprintf(num, sizeof num, "%llu", (unsigned long long)(i + 1));
-        st_kv q[2] = {{"partNumber", num}, {"uploadId", upload_id}};
-        xfer px = {0};
-        px.s3 = s3;
-        req pr = {0};
-        pr.method = "PUT";
-        pr.key = key;
-        pr.query = q;
-        pr.nquery = 2;
-        pr.src = src;
-        pr.off = i * part;
-        pr.len = (i + 1 == nparts) ? src->len - i * part : part;
-        if (!perform(s3, &pr, &px, &code, e)) {
-            ok = false;
-        } else if (code != 200) {
-            ok = http_error(s3, "uploading a part of", key, code, &px, e);
-        } else if (!px.etag) {
-            ok = ut_err_set(e, "s3://%s: uploading part %s of '%s': no ETag in the answer", s3->cfg.bucket, num, key);
-        } else {
-            etags[i] = px.etag;
-            px.etag = NULL;
-        }
-        free_xfer(&px);
+    part_job job = {s3, key, src, upload_id, part, nparts, etags, PTHREAD_MUTEX_INITIALIZER, 0, false, UT_ERR_INIT};
+    /* Parts go up in parallel, each worker on its own connection. */
+    size_t nw = s3->cfg.parallel < 1 ? 1 : (size_t)s3->cfg.parallel;
+    if (nw > nparts) nw = (size_t)nparts;
+    pthread_t *tids = ut_xcalloc(nw, sizeof *tids);
+    bool *started = ut_xcalloc(nw, sizeof *started);
+    for (size_t w = 1; w < nw; w++) started[w] = pthread_create(&tids[w], NULL, part_worker, &job) == 0;
+    part_worker(&job);
+    for (size_t w = 1; w < nw; w++)
+        if (started[w]) pthread_join(tids[w], NULL);
+    free(tids);
+    free(started);
+    pthread_mutex_destroy(&job.mu);
+    bool ok = !job.failed;
+    if (!ok && e) {
+        e->msg = job.err.msg;
+        job.err.msg = NULL;
     }
+    ut_err_clear(&job.err);
     st_put_result res = ST_PUT_ERROR;
     if (ok) {
         ut_buf body = UT_BUF_INIT;
@@ -863,6 +924,7 @@ bool st_s3_config_parse(const char *url, st_s3_config *cfg, ut_err *e)
     cfg->retries = 5;
     cfg->backoff_ms = 200;
     cfg->timeout_s = 60;
+    cfg->parallel = 4;
     char *profile = NULL;
     bool path_style_set = false;
     while (q && *q) {
@@ -898,6 +960,8 @@ bool st_s3_config_parse(const char *url, st_s3_config *cfg, ut_err *e)
         } else if (!strcmp(k, "addressing")) {
             cfg->path_style = !strcmp(v, "path");
             path_style_set = true;
+        } else if (!strcmp(k, "parallel")) {
+            cfg->parallel = atoi(v);
         } else if (!strcmp(k, "max-keys")) {
             cfg->max_keys = atoi(v);
         } else if (!strcmp(k, "payload")) {

@@ -21,6 +21,7 @@ struct st_s3_config {
     long backoff_ms;         /* first retry delay, doubled each time */
     long timeout_s;          /* a transfer making no progress this long fails */
     bool unsigned_payload;   /* sign UNSIGNED-PAYLOAD instead of hashing bodies */
+    int parallel;            /* multipart parts in flight at once (default 4) */
     int max_keys;            /* ListObjectsV2 page size (0: the server's default) */
 };
 
