@@ -83,6 +83,23 @@ if "$S" store --store "local:$work/sub2" --trusted-public-keys "someone:$(head -
 fi
 grep -q "not trusted" "$work/err" || { cat "$work/err"; fail "unclear message for an unknown signer"; }
 
+echo "== substitution over HTTP from a Nix-written xz cache"
+hport=$(start "$here/s3/http_static.js" "$ref/cache-xz")
+timeout 120 "$S" store --store "local:$work/http" --trusted-public-keys "$(cat "$ref/key.pub")" \
+  copy --from "http://127.0.0.1:$hport" "$tree_path" 2>/dev/null
+"$S" store --store "local:$work/http" materialize "$tree_path" "$work/http-tree"
+diff -r "$ref/tree" "$work/http-tree" || fail "tree substituted over HTTP differs"
+expect404=$("$S" store --store "http://127.0.0.1:$hport" path-info /nix/store/00000000000000000000000000000000-x 2>&1 || true)
+grep -q "is not in" <<<"$expect404" || fail "missing path over HTTP: $expect404"
+
+echo "== gc on S3"
+timeout 60 "$S" store --store "$(s3 straylight/gcs)" add-text keep.txt "$work/tree/a.txt" > "$work/keep"
+timeout 60 "$S" store --store "$(s3 straylight/gcs)" add "$work/tree/sub/big.bin" > /dev/null
+mkdir "$work/roots" && ln -s "$(cat "$work/keep")" "$work/roots/keep"
+timeout 60 "$S" store --store "$(s3 straylight/gcs)" gc --roots "$work/roots" --grace 0 2>/dev/null
+[ "$("$S" store --store "$(s3 straylight/gcs)" ls)" = "$(cat "$work/keep")" ] || fail "gc on S3 kept the wrong paths"
+[ "$(timeout 60 node "$here/s3/sdk.js" "$ep" list straylight gcs/cas/ | wc -l)" = 1 ] || fail "gc on S3 left blobs"
+
 echo "== fault: truncated downloads"
 timeout 120 "$S" store --store "$(s3 straylight/f)" add "$work/tree" >/dev/null
 tport=$(start "$here/s3/proxy.js" "$port" truncate)
