@@ -23,6 +23,8 @@ typedef struct tp {
     ut_arena *a;
     ut_err *e;
     int depth;
+    ev_toml **indexed;   /* tables given a lookup table, freed at the end */
+    size_t nindexed, capindexed;
 } tp;
 
 /* ---- errors ------------------------------------------------------------ */
@@ -64,9 +66,17 @@ static ev_toml *node(tp *p, ev_toml_type t)
     return n;
 }
 
+/* Tables look keys up linearly until they grow past this; then a hash
+ * table (mapping to 1 + member index) keeps big documents linear. */
+#define INDEX_FROM 16
+
 static ev_toml *tbl_get(tp *p, ev_toml *t, const char *k, size_t kl)
 {
     (void)p;
+    if (t->u.tbl.idx) {
+        uintptr_t i = (uintptr_t)ut_hmap_get(t->u.tbl.idx, k, kl);
+        return i ? t->u.tbl.m[i - 1].val : NULL;
+    }
     for (size_t i = 0; i < t->u.tbl.n; i++)
         if (t->u.tbl.m[i].klen == kl && memcmp(t->u.tbl.m[i].key, k, kl) == 0)
             return t->u.tbl.m[i].val;
@@ -84,6 +94,18 @@ static void tbl_put(tp *p, ev_toml *t, const char *k, size_t kl, ev_toml *v)
         t->u.tbl.cap = nc;
     }
     t->u.tbl.m[t->u.tbl.n++] = (ev_toml_member){ut_arena_strndup(p->a, k, kl), kl, v};
+    if (t->u.tbl.idx) {
+        ut_hmap_put(t->u.tbl.idx, k, kl, (void *)(uintptr_t)t->u.tbl.n);
+    } else if (t->u.tbl.n == INDEX_FROM) {
+        t->u.tbl.idx = ut_hmap_new();
+        for (size_t i = 0; i < t->u.tbl.n; i++)
+            ut_hmap_put(t->u.tbl.idx, t->u.tbl.m[i].key, t->u.tbl.m[i].klen, (void *)(uintptr_t)(i + 1));
+        if (p->nindexed == p->capindexed) {
+            p->capindexed = p->capindexed ? p->capindexed * 2 : 16;
+            p->indexed = ut_xrealloc(p->indexed, p->capindexed * sizeof *p->indexed);
+        }
+        p->indexed[p->nindexed++] = t;
+    }
 }
 
 static void arr_push(tp *p, ev_toml *a, ev_toml *v)
@@ -868,35 +890,48 @@ static bool header(tp *p, ev_toml *root, ev_toml **cur)
     return true;
 }
 
+static ev_toml *parse_document(tp *p);
+
 ev_toml *ev_toml_parse(const char *text, size_t len, ut_arena *arena, ut_err *e)
 {
     tp p = {.s = text, .len = len, .a = arena, .e = e};
+    ev_toml *root = parse_document(&p);
+    for (size_t i = 0; i < p.nindexed; i++) {
+        ut_hmap_free(p.indexed[i]->u.tbl.idx);
+        p.indexed[i]->u.tbl.idx = NULL;
+    }
+    free(p.indexed);
+    return root;
+}
+
+static ev_toml *parse_document(tp *p)
+{
     size_t bad;
-    if (!ev_utf8_valid(text, len, &bad)) {
-        fail_at(&p, bad, "toml::parse: invalid UTF-8", "not a valid UTF-8 sequence");
+    if (!ev_utf8_valid(p->s, p->len, &bad)) {
+        fail_at(p, bad, "toml::parse: invalid UTF-8", "not a valid UTF-8 sequence");
         return NULL;
     }
-    ev_toml *root = node(&p, EV_TOML_TABLE);
+    ev_toml *root = node(p, EV_TOML_TABLE);
     root->flags = F_DEFINED;
     ev_toml *cur = root;
-    while (p.pos < p.len) {
-        skip_ws(&p);
-        if (!skip_comment(&p))
+    while (p->pos < p->len) {
+        skip_ws(p);
+        if (!skip_comment(p))
             return NULL;
-        if (p.pos >= p.len)
+        if (p->pos >= p->len)
             break;
-        size_t nl = newline_at(&p);
+        size_t nl = newline_at(p);
         if (nl) {
-            p.pos += nl;
+            p->pos += nl;
             continue;
         }
-        if (peek(&p, 0) == '[') {
-            if (!header(&p, root, &cur))
+        if (peek(p, 0) == '[') {
+            if (!header(p, root, &cur))
                 return NULL;
-        } else if (!keyval(&p, cur)) {
+        } else if (!keyval(p, cur)) {
             return NULL;
         }
-        if (!end_of_line(&p))
+        if (!end_of_line(p))
             return NULL;
     }
     return root;

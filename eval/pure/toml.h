@@ -67,6 +67,7 @@ struct ev_toml {
         struct {
             ev_toml_member *m;   /* in definition order, keys unique */
             size_t n, cap;
+            void *idx;           /* the parser's lookup table; NULL afterwards */
         } tbl;
     } u;
 };

@@ -330,6 +330,48 @@ static void invalid_documents(void **state)
     }
 }
 
+/* Big tables switch to a hash lookup; duplicates must still be found. */
+static void big_tables(void **state)
+{
+    (void)state;
+    ut_buf root = UT_BUF_INIT, doc = UT_BUF_INIT;
+    for (int i = 0; i < 100; i++)
+        ut_buf_printf(&root, "k%d = %d\n", i, i);
+    ut_buf_append(&doc, root.data, root.len);
+    ut_buf_puts(&doc, "[t]\n");
+    for (int i = 0; i < 40; i++)
+        ut_buf_printf(&doc, "d%d.x = %d\n", i, i);
+    ut_buf_puts(&doc, "d7.y = 1\n");
+    ut_arena *a = ut_arena_new();
+    ut_err e = UT_ERR_INIT;
+    ev_toml *t = ev_toml_parse(doc.data, doc.len, a, &e);
+    assert_non_null(t);
+    assert_int_equal(t->u.tbl.n, 101);
+    assert_null(t->u.tbl.idx);
+    ut_arena_free(a);
+    /* The first two go into the root table, the others after [t]. */
+    const char *dups[] = {"k5 = 0\n", "k99.z = 1\n", "d3 = 1\n", "d39.x = 2\n", "[t]\n", "[t.d30]\n"};
+    for (size_t i = 0; i < sizeof dups / sizeof dups[0]; i++) {
+        ut_buf d2 = UT_BUF_INIT;
+        if (i < 2) {
+            ut_buf_append(&d2, root.data, root.len);
+            ut_buf_puts(&d2, dups[i]);
+            ut_buf_append(&d2, doc.data + root.len, doc.len - root.len);
+        } else {
+            ut_buf_append(&d2, doc.data, doc.len);
+            ut_buf_puts(&d2, dups[i]);
+        }
+        a = ut_arena_new();
+        if (ev_toml_parse(d2.data, d2.len, a, &e))
+            fail_msg("no error for a duplicate: %s", dups[i]);
+        ut_err_clear(&e);
+        ut_arena_free(a);
+        ut_buf_free(&d2);
+    }
+    ut_buf_free(&doc);
+    ut_buf_free(&root);
+}
+
 static void error_location(void **state)
 {
     (void)state;
@@ -351,6 +393,7 @@ int main(void)
         cmocka_unit_test(spec_tables),
         cmocka_unit_test(spec_dates),
         cmocka_unit_test(invalid_documents),
+        cmocka_unit_test(big_tables),
         cmocka_unit_test(error_location),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
