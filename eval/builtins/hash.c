@@ -1,9 +1,12 @@
 /* Hashing builtins: hashString, hashFile, convertHash. The hash formats
  * and parsing are compat/'s (Nix's own rules); this file adds Nix's
  * argument handling and messages. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "compat/hash.h"
 #include "eval/builtins.h"
@@ -41,11 +44,30 @@ static void prim_hashFile(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
     ev_string *an = ev_force_string_noctx(S, &a[0], pos, "while evaluating the first argument passed to builtins.hashFile");
     nc_hash_algo algo = parse_algo(S, an, pos);
     char *path = ev_bi_realise_path(S, &a[1], pos, EV_BI_RESOLVE_FULL);
-    size_t len;
-    char *data = ev_bi_read_file(S, path, pos, &len);
+    /* Streamed: a large file never sits in memory whole. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            ev_error(S, EV_ERR_EVAL, pos, "path '%s' does not exist", path);
+        ev_error(S, EV_ERR_EVAL, pos, "opening file '%s': %s", path, strerror(errno));
+    }
+    nc_hasher *hs = nc_hasher_new(algo);
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) != 0) {
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            int err = errno;
+            nc_hasher_free(hs);
+            close(fd);
+            ev_error(S, EV_ERR_EVAL, pos, "reading file '%s': %s", path, strerror(err));
+        }
+        nc_hasher_update(hs, buf, (size_t)n);
+    }
+    close(fd);
     nc_hash h;
-    nc_hash_bytes(algo, data, len, &h);
-    free(data);
+    nc_hasher_finish(hs, &h);
     *out = base16(S, &h);
 }
 
