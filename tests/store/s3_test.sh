@@ -100,6 +100,14 @@ timeout 60 "$S" store --store "$(s3 straylight/gcs)" gc --roots "$work/roots" --
 [ "$("$S" store --store "$(s3 straylight/gcs)" ls)" = "$(cat "$work/keep")" ] || fail "gc on S3 kept the wrong paths"
 [ "$(timeout 60 node "$here/s3/sdk.js" "$ep" list straylight gcs/cas/ | wc -l)" = 1 ] || fail "gc on S3 left blobs"
 
+echo "== fault: a server answering 503 SlowDown every other request"
+fport=$(start "$here/s3/proxy.js" "$port" flaky 12)
+fl="s3://straylight/flaky?endpoint=http://127.0.0.1:$fport&region=us-east-1&retries=4&backoff-ms=10"
+fp=$(timeout 120 "$S" store --store "$fl$mp" add "$work/tree")
+[ "$fp" = "$P" ] || fail "add through a flaky server gave $fp"
+timeout 120 "$S" store --store "$fl" cat "$fp/sub/big.bin" | cmp - "$work/tree/sub/big.bin" || fail "read through a flaky server differs"
+"$S" store --store "$(s3 straylight/flaky)" verify "$fp" 2>/dev/null || fail "what the flaky server stored does not verify"
+
 echo "== fault: truncated downloads"
 timeout 120 "$S" store --store "$(s3 straylight/f)" add "$work/tree" >/dev/null
 tport=$(start "$here/s3/proxy.js" "$port" truncate)

@@ -3,12 +3,23 @@
 //                connection is dropped (a truncated download).
 //   stop AFTER : after AFTER request-body bytes have passed, the proxy dies
 //                (the server stops in the middle of an upload).
+//   flaky N    : every other request, N times in all, is answered 503 SlowDown
+//                (a throttling or failing server: the client must retry).
 'use strict';
 const http = require('http');
 const [target, mode, arg] = [Number(process.argv[2]), process.argv[3], Number(process.argv[4] || 0)];
 let passed = 0;
+let requests = 0;
+let refused = 0;
 const sockets = new Set();
 const server = http.createServer((req, res) => {
+  requests++;
+  if (mode === 'flaky' && refused < arg && requests % 2 === 1) {
+    refused++;
+    req.resume();
+    res.writeHead(503, { 'content-type': 'application/xml' });
+    return res.end('<?xml version="1.0"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
+  }
   const up = http.request({ host: '127.0.0.1', port: target, path: req.url, method: req.method, headers: req.headers },
     (ur) => {
       res.writeHead(ur.statusCode, ur.headers);
