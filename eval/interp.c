@@ -114,8 +114,21 @@ UT_NORETURN void ev_rethrow(ev_state *S)
 }
 
 UT_NORETURN void ev_error_owned(ev_state *S, ev_errkind kind, ps_pos pos, char *msg);
+static const char builtin_frame[] = "while calling the '%s' builtin";
+
 UT_NORETURN void ev_error_owned(ev_state *S, ev_errkind kind, ps_pos pos, char *msg)
 {
+    /* Errors a builtin raises itself carry no position in Nix: the
+     * "while calling the 'f' builtin" frame shows where. */
+    for (size_t i = S->ntraces; i > 0; i--) {
+        const ev_trace *t = &S->traces[i - 1];
+        if (t->fmt == builtin_frame) {
+            pos = (ps_pos){0};
+            break;
+        }
+        if (t->pos.src)
+            break;
+    }
     clear_error(S);
     S->err_kind = kind;
     S->err_msg = msg;
@@ -185,10 +198,6 @@ static void indent_lines(ut_buf *out, const char *s, const char *indent)
     }
 }
 
-static bool same_pos(ps_pos a, ps_pos b)
-{
-    return a.src && b.src && a.src == b.src && a.line == b.line && a.col == b.col;
-}
 
 static void snippet(ut_buf *out, ps_pos pos, const char *extra_indent)
 {
@@ -209,7 +218,6 @@ void ev_error_format(ev_state *S, ut_buf *out, bool show_trace)
     size_t mlen = hint ? (size_t)(hint - msg) : strlen(msg);
     char *m = ut_xstrndup(msg, mlen);
     size_t nframes = show_trace ? S->nerr_frames : 0;
-    ps_pos last = {0};
     if (S->err_preformatted) {
         ut_buf_puts(out, "error: ");
         ut_buf_puts(out, m);
@@ -230,7 +238,6 @@ void ev_error_format(ev_state *S, ut_buf *out, bool show_trace)
             ut_buf_putc(out, '\n');
             if (f->pos.src) {
                 snippet(out, f->pos, "  ");
-                last = f->pos;
             }
             ut_buf_putc(out, '\n');
         }
@@ -238,8 +245,7 @@ void ev_error_format(ev_state *S, ut_buf *out, bool show_trace)
         indent_lines(out, m, "       ");
         ut_buf_putc(out, '\n');
     }
-    /* Nix leaves the position out when the innermost frame already shows it */
-    if (S->err_pos.src && !same_pos(S->err_pos, last))
+    if (S->err_pos.src)
         snippet(out, S->err_pos, "");
     if (hint) {
         ut_buf_puts(out, "       ");
@@ -675,7 +681,7 @@ static void call_lambda(ev_state *S, const ev_clambda *cl, ev_env *parent, ev_va
 
 static void call_primop(ev_state *S, ev_primop *op, ev_value *args, ev_value *out, ps_pos pos)
 {
-    ev_trace_push_fast(S, pos, "while calling the '%s' builtin", op->name);
+    ev_trace_push_fast(S, pos, builtin_frame, op->name);
     op->fn(S, args, out, pos);
     S->ntraces--;
 }
@@ -786,6 +792,17 @@ void ev_call(ev_state *S, ev_value *fn, size_t nargs, ev_value *args, ev_value *
     S->sp = cur;
 }
 
+void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out);
+/* Evaluates an operand under a trace frame naming the operator, as Nix
+ * does for every operator ("in the left operand of '&&'"). */
+static inline void eval_operand(ev_state *S, const ev_code *c, ev_env *env, ev_value *out, const char *frame)
+{
+    ev_trace_push_fast(S, c->pos, frame, NULL);
+    ev_eval(S, c, env, out);
+    ev_force(S, out, c->pos);
+    S->ntraces--;
+}
+
 /* ---- arithmetic helpers used by the evaluator ---------------------------- */
 
 static void concat_strings(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
@@ -801,8 +818,12 @@ static void concat_strings(ev_state *S, const ev_code *c, ev_env *env, ev_value 
     /* buffers are released through the scratch box if an error unwinds */
     for (uint32_t i = 0; i < n; i++) {
         ev_value *v = &parts[i];
-        ev_eval(S, c->u.concat.parts[i], env, v);
-        ev_force(S, v, c->u.concat.ppos[i]);
+        if (c->u.concat.force_string) {
+            ev_eval(S, c->u.concat.parts[i], env, v);
+            ev_force(S, v, c->u.concat.ppos[i]);
+        } else {
+            eval_operand(S, c->u.concat.parts[i], env, v, "in an operand of '+'");
+        }
         if (firstp)
             first = (ev_type)v->type;
         if (first == EV_INT) {
@@ -871,10 +892,13 @@ static void select_missing(ev_state *S, ev_attrs *a, ps_sym name, ps_pos pos)
     ut_buf_printf(&b, "attribute '%s' missing", ps_sym_str(S->syms, name));
     extern void ev_suggest(ev_state * S, ut_buf * out, const ev_attrs *a, const char *name);
     ev_suggest(S, &b, a, ps_sym_str(S->syms, name));
-    ev_error_owned(S, EV_ERR_EVAL, pos, ut_buf_steal(&b, NULL));
+    ev_trace_push_fast(S, pos, "while evaluating the attribute '%s'", ps_sym_str(S->syms, name));
+    ev_error_owned(S, EV_ERR_EVAL, (ps_pos){0}, ut_buf_steal(&b, NULL));
 }
 
 /* ---- the evaluator ------------------------------------------------------ */
+
+
 
 void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
 {
@@ -897,7 +921,10 @@ top:
         break;
     case C_SELECT: {
         ev_value *v = ev_push1(S);
+        ev_trace_push_fast(S, c->pos, "while selecting an attribute", NULL);
         ev_eval(S, c->u.sel.e, env, v);
+        ev_force(S, v, c->pos);
+        S->ntraces--;
         for (uint32_t i = 0; i < c->u.sel.n; i++) {
             const ev_cpath *p = &c->u.sel.path[i];
             ps_sym name = p->name;
@@ -934,7 +961,7 @@ top:
     }
     case C_HASATTR: {
         ev_value *v = ev_push1(S);
-        ev_eval(S, c->u.sel.e, env, v);
+        eval_operand(S, c->u.sel.e, env, v, "in the argument of '?'");
         bool ok = true;
         for (uint32_t i = 0; i < c->u.sel.n; i++) {
             const ev_cpath *p = &c->u.sel.path[i];
@@ -987,7 +1014,7 @@ top:
         ev_value *slots = ev_stack_push(S, n + 1);
         ev_check_depth(S, c->pos);
         S->call_depth++;
-        ev_trace_push_fast(S, c->pos, "while calling the '%s' builtin", op->name);
+        ev_trace_push_fast(S, c->pos, builtin_frame, op->name);
         for (uint32_t i = 0; i < n; i++)
             ev_eval(S, c->u.prim.args[i], env, &slots[i]);
         ev_gc_safepoint(S);
@@ -1045,50 +1072,52 @@ top:
         goto top;
     }
     case C_NOT: {
-        ev_eval(S, c->u.ops.a, env, out);
-        bool b = ev_force_bool(S, out, c->pos, "in the argument of '!'");
+        eval_operand(S, c->u.ops.a, env, out, "in the argument of '!'");
+        bool b = ev_force_bool(S, out, c->pos, NULL);
         *out = ev_mk_bool(!b);
         break;
     }
     case C_EQ:
     case C_NEQ: {
         ev_value *v = ev_stack_push(S, 2);
-        ev_eval(S, c->u.ops.a, env, &v[0]);
-        ev_eval(S, c->u.ops.b, env, &v[1]);
+        const char *l = c->op == C_EQ ? "in the left operand of '=='" : "in the left operand of '!='";
+        const char *r = c->op == C_EQ ? "in the right operand of '=='" : "in the right operand of '!='";
+        eval_operand(S, c->u.ops.a, env, &v[0], l);
+        eval_operand(S, c->u.ops.b, env, &v[1], r);
         bool eq = ev_equal(S, &v[0], &v[1], c->pos, "while testing two values for equality");
         *out = ev_mk_bool(c->op == C_EQ ? eq : !eq);
         break;
     }
     case C_AND: {
-        ev_eval(S, c->u.ops.a, env, out);
+        eval_operand(S, c->u.ops.a, env, out, "in the left operand of '&&'");
         if (!ev_force_bool(S, out, c->pos, "in the left operand of the AND (&&) operator"))
             break;
-        ev_eval(S, c->u.ops.b, env, out);
+        eval_operand(S, c->u.ops.b, env, out, "in the right operand of '&&'");
         ev_force_bool(S, out, c->pos, "in the right operand of the AND (&&) operator");
         break;
     }
     case C_OR: {
-        ev_eval(S, c->u.ops.a, env, out);
+        eval_operand(S, c->u.ops.a, env, out, "in the left operand of '||'");
         if (ev_force_bool(S, out, c->pos, "in the left operand of the OR (||) operator"))
             break;
-        ev_eval(S, c->u.ops.b, env, out);
+        eval_operand(S, c->u.ops.b, env, out, "in the right operand of '||'");
         ev_force_bool(S, out, c->pos, "in the right operand of the OR (||) operator");
         break;
     }
     case C_IMPL: {
-        ev_eval(S, c->u.ops.a, env, out);
+        eval_operand(S, c->u.ops.a, env, out, "in the left operand of '->'");
         if (!ev_force_bool(S, out, c->pos, "in the left operand of the IMPL (->) operator")) {
             *out = ev_mk_bool(true);
             break;
         }
-        ev_eval(S, c->u.ops.b, env, out);
+        eval_operand(S, c->u.ops.b, env, out, "in the right operand of '->'");
         ev_force_bool(S, out, c->pos, "in the right operand of the IMPL (->) operator");
         break;
     }
     case C_UPDATE: {
         ev_value *v = ev_stack_push(S, 2);
-        ev_eval(S, c->u.ops.a, env, &v[0]);
-        ev_eval(S, c->u.ops.b, env, &v[1]);
+        eval_operand(S, c->u.ops.a, env, &v[0], "in the left operand of '//'");
+        eval_operand(S, c->u.ops.b, env, &v[1], "in the right operand of '//'");
         ev_attrs *x = ev_force_attrs(S, &v[0], c->pos, "in the left operand of the update (//) operator");
         ev_attrs *y = ev_force_attrs(S, &v[1], c->pos, "in the right operand of the update (//) operator");
         if (x->h.n == 0) {
@@ -1121,8 +1150,8 @@ top:
     }
     case C_CONCAT_LISTS: {
         ev_value *v = ev_stack_push(S, 2);
-        ev_eval(S, c->u.ops.a, env, &v[0]);
-        ev_eval(S, c->u.ops.b, env, &v[1]);
+        eval_operand(S, c->u.ops.a, env, &v[0], "in the left operand of '++'");
+        eval_operand(S, c->u.ops.b, env, &v[1], "in the right operand of '++'");
         ps_pos saved = S->errctx_pos;
         S->errctx_pos = c->pos;
         ev_list *x = ev_force_list(S, &v[0], c->pos, "while evaluating one of the elements to concatenate");

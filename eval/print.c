@@ -223,7 +223,12 @@ static void print_attr_name(ut_buf *out, const char *s)
         ev_print_string_lit(out, s, strlen(s));
 }
 
-static void print_err(ev_state *S, ut_buf *out, ev_value *v, ptrset *seen, int depth)
+typedef struct errprint {
+    ptrset seen;
+    size_t attrs_printed, items_printed;   /* totals over the whole value, as Nix */
+} errprint;
+
+static void print_err(ev_state *S, ut_buf *out, ev_value *v, errprint *ep, int depth)
 {
     switch (v->type) {
     case EV_STRING:
@@ -255,7 +260,7 @@ static void print_err(ev_state *S, ut_buf *out, ev_value *v, ptrset *seen, int d
             ut_buf_puts(out, "{ }");
             return;
         }
-        if (!ptrset_insert(seen, a)) {
+        if (!ptrset_insert(&ep->seen, a)) {
             ut_buf_puts(out, "«repeated»");
             return;
         }
@@ -268,7 +273,7 @@ static void print_err(ev_state *S, ut_buf *out, ev_value *v, ptrset *seen, int d
         ev_attrs_sorted_by_name(S, a, idx);
         uint32_t shown = 0;
         for (uint32_t i = 0; i < a->h.n; i++) {
-            if (shown >= 10) {
+            if (ep->attrs_printed >= 10) {
                 uint32_t rest = a->h.n - shown;
                 ut_buf_printf(out, "«%u attribute%s elided» ", rest, rest == 1 ? "" : "s");
                 break;
@@ -276,9 +281,10 @@ static void print_err(ev_state *S, ut_buf *out, ev_value *v, ptrset *seen, int d
             ev_attr *at = &a->a[idx[i]];
             print_attr_name(out, ps_sym_str(S->syms, at->name));
             ut_buf_puts(out, " = ");
-            print_err(S, out, &at->value, seen, depth + 1);
+            print_err(S, out, &at->value, ep, depth + 1);
             ut_buf_puts(out, "; ");
             shown++;
+            ep->attrs_printed++;
         }
         free(idx);
         ut_buf_putc(out, '}');
@@ -290,7 +296,7 @@ static void print_err(ev_state *S, ut_buf *out, ev_value *v, ptrset *seen, int d
             ut_buf_puts(out, "[ ]");
             return;
         }
-        if (!ptrset_insert(seen, l)) {
+        if (!ptrset_insert(&ep->seen, l)) {
             ut_buf_puts(out, "«repeated»");
             return;
         }
@@ -300,13 +306,14 @@ static void print_err(ev_state *S, ut_buf *out, ev_value *v, ptrset *seen, int d
         }
         ut_buf_puts(out, "[ ");
         for (uint32_t i = 0; i < l->h.n; i++) {
-            if (i >= 10) {
+            if (ep->items_printed >= 10) {
                 uint32_t rest = l->h.n - i;
                 ut_buf_printf(out, "«%u item%s elided» ", rest, rest == 1 ? "" : "s");
                 break;
             }
-            print_err(S, out, &l->v[i], seen, depth + 1);
+            print_err(S, out, &l->v[i], ep, depth + 1);
             ut_buf_putc(out, ' ');
+            ep->items_printed++;
         }
         ut_buf_putc(out, ']');
         return;
@@ -314,7 +321,7 @@ static void print_err(ev_state *S, ut_buf *out, ev_value *v, ptrset *seen, int d
     case EV_THUNK: {
         ev_thunk *t = v->u.t;
         if (EV_TH_STATE(t) == EV_TH_DONE && !(t->h.flags & EV_TH_BH)) {
-            print_err(S, out, &t->u.v, seen, depth);
+            print_err(S, out, &t->u.v, ep, depth);
             return;
         }
         ut_buf_puts(out, (t->h.flags & EV_TH_BH) ? "«potential infinite recursion»" : "«thunk»");
@@ -358,9 +365,9 @@ static void print_err(ev_state *S, ut_buf *out, ev_value *v, ptrset *seen, int d
 void ev_print_for_error(ev_state *S, ut_buf *out, ev_value *v);
 void ev_print_for_error(ev_state *S, ut_buf *out, ev_value *v)
 {
-    ptrset seen = {0};
-    print_err(S, out, v, &seen, 0);
-    free(seen.v);
+    errprint ep = {{0}, 0, 0};
+    print_err(S, out, v, &ep, 0);
+    free(ep.seen.v);
 }
 
 /* "Did you mean ...?" for a missing attribute: names within Levenshtein

@@ -288,7 +288,8 @@ void ev_error_type(ev_state *S, ps_pos pos, const char *what, ev_value *v, const
     free(msg);
     char *full = ut_buf_steal(&m, NULL);
     extern UT_NORETURN void ev_error_owned(ev_state * S, ev_errkind kind, ps_pos pos, char *msg);
-    ev_error_owned(S, EV_ERR_EVAL, pos, full);
+    /* with an error-context frame, the frame carries the location */
+    ev_error_owned(S, EV_ERR_EVAL, errctx ? (ps_pos){0} : pos, full);
 }
 
 int64_t ev_force_int(ev_state *S, ev_value *v, ps_pos pos, const char *errctx)
@@ -466,7 +467,7 @@ void ev_coerce_to_string(ev_state *S, ev_value *v, ps_pos pos, unsigned flags,
     ut_buf_printf(&m, "cannot coerce %s to a string: %s", ev_type_name(v), b.data ? b.data : "");
     ut_buf_free(&b);
     extern UT_NORETURN void ev_error_owned(ev_state * S, ev_errkind kind, ps_pos pos, char *msg);
-    ev_error_owned(S, EV_ERR_EVAL, pos, ut_buf_steal(&m, NULL));
+    ev_error_owned(S, EV_ERR_EVAL, errctx ? (ps_pos){0} : pos, ut_buf_steal(&m, NULL));
 }
 
 void ev_coerce_to_path(ev_state *S, ev_value *v, ps_pos pos, ut_buf *out, const char *errctx)
