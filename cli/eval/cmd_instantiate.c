@@ -323,18 +323,17 @@ static void error_class(ev_errkind kind, const char *msg, ut_buf *out)
     }
     if (kind == EV_ERR_ABORT) {
         ut_buf_puts(out, "abort:");
-        ut_buf_puts(out, strstr(msg, "without required argument") || strstr(msg, "called without") ?
-                             "callPackage-missing-arg" : "other");
+        ut_buf_puts(out, strstr(msg, "without required argument") ? "callPackage-missing-arg" : "other");
         return;
     }
     if (strstr(msg, "attribute '") && strstr(msg, "' missing"))
         ut_buf_puts(out, "attribute-missing");
     else if (strstr(msg, "undefined variable"))
         ut_buf_puts(out, "undefined-variable");
-    else if (strstr(msg, "does not exist") || strstr(msg, "No such file"))
-        ut_buf_puts(out, "missing-file");
     else if (strstr(msg, "called without required argument"))
         ut_buf_puts(out, "function-missing-arg");
+    else if (strstr(msg, "does not exist") || strstr(msg, "No such file"))
+        ut_buf_puts(out, "missing-file");
     else if (strstr(msg, "max-call-depth") || strstr(msg, "stack overflow"))
         ut_buf_puts(out, "stack-overflow");
     else
@@ -404,8 +403,8 @@ static void walk_one(ev_state *S, const char *attr, ev_value *slot, ut_buf *out,
         ev_try_end(S, &t);
         ut_buf_append(out, row.data, row.len);
     } else {
+        ev_try_end(S, &t);   /* sets t.kind */
         ev_errkind k = t.kind;
-        ev_try_end(S, &t);
         ut_buf_printf(out, "%s\t\t\t", attr);
         error_class(k, ev_error_message(S), out);
         ut_buf_putc(out, '\n');

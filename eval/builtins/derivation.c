@@ -402,14 +402,15 @@ static void prim_derivationStrict(ev_state *S, ev_value *a, ev_value *out, ps_po
     }
     size_t trace_mark = S->ntraces;
     ev_trace_push(S, ev_pos_get(S, na->pos), "while evaluating the derivation attribute 'name'", NULL);
-    ev_string *drv_name = ev_force_string_noctx(S, &na->value, pos,
+    const ps_pos nopos = {0};
+    ev_string *drv_name = ev_force_string_noctx(S, &na->value, nopos,
                                                 "while evaluating the `name` attribute passed to builtins.derivationStrict");
     S->ntraces = trace_mark;
 
     /* From here on every error names the derivation. */
     {
         ut_buf m = UT_BUF_INIT;
-        ut_buf_printf(&m, "while evaluating derivation '%s'\n  whose name attribute is located at ", drv_name->s);
+        ut_buf_printf(&m, "while evaluating derivation '%s'\nwhose name attribute is located at ", drv_name->s);
         ps_format_pos(&m, ev_pos_get(S, na->pos));
         char *msg = ev_scratch_alloc(S, m.len + 1);
         memcpy(msg, m.data, m.len + 1);
@@ -421,11 +422,11 @@ static void prim_derivationStrict(ev_state *S, ev_value *a, ev_value *out, ps_po
     bool structured = false, ignore_nulls = false;
     ev_attr *x = ev_attrs_find(attrs, s_structured);
     if (x)
-        structured = ev_force_bool(S, &x->value, pos,
+        structured = ev_force_bool(S, &x->value, nopos,
                                    "while evaluating the `__structuredAttrs` attribute passed to builtins.derivationStrict");
     x = ev_attrs_find(attrs, s_ignore);
     if (x)
-        ignore_nulls = ev_force_bool(S, &x->value, pos,
+        ignore_nulls = ev_force_bool(S, &x->value, nopos,
                                      "while evaluating the `__ignoreNulls` attribute passed to builtins.derivationStrict");
     check_drv_name(S, drv_name);
 
@@ -456,22 +457,22 @@ static void prim_derivationStrict(ev_state *S, ev_value *a, ev_value *out, ps_po
         size_t tm = S->ntraces;
         ev_trace_push(S, ev_pos_get(S, at->pos), attr_fmt, key);
         if (ignore_nulls) {
-            ev_force(S, &at->value, pos);
+            ev_force(S, &at->value, nopos);
             if (at->value.type == EV_NULL) {
                 S->ntraces = tm;
                 continue;
             }
         }
-        if (at->name == s_ca && ev_force_bool(S, &at->value, pos, NULL)) {
+        if (at->name == s_ca && ev_force_bool(S, &at->value, nopos, NULL)) {
             ca = true;
-        } else if (at->name == s_impure && ev_force_bool(S, &at->value, pos, NULL)) {
+        } else if (at->name == s_impure && ev_force_bool(S, &at->value, nopos, NULL)) {
             impure = true;
         } else if (at->name == s_args) {
-            ev_list *l = ev_force_list(S, &at->value, pos, NULL);
+            ev_list *l = ev_force_list(S, &at->value, nopos, NULL);
             ev_list *sl = ev_list_new(S, l->h.n);
             vals[k] = ev_mk_list(sl);
             for (uint32_t i = 0; i < l->h.n; i++)
-                coerce_into(S, &l->v[i], pos, "while evaluating an element of the argument list", &sl->v[i]);
+                coerce_into(S, &l->v[i], nopos, "while evaluating an element of the argument list", &sl->v[i]);
             j->kind = A_ARGS;
         } else if (structured) {
             if (at->name == s_structured) {
@@ -480,27 +481,27 @@ static void prim_derivationStrict(ev_state *S, ev_value *a, ev_value *out, ps_po
             }
             ut_buf b = UT_BUF_INIT;
             ev_ctxset c = {0};
-            ev_to_json(S, &b, &at->value, pos, true, &c);
+            ev_to_json(S, &b, &at->value, nopos, true, &c);
             vals[k] = ev_mk_string(S, b.data ? b.data : "", b.len, ev_ctxset_finish(S, &c));
             ut_buf_free(&b);
             j->kind = A_JSON;
             if (at->name == s_builder)
-                ev_force_string(S, &at->value, pos, NULL);
+                ev_force_string(S, &at->value, nopos, NULL);
             else if (at->name == s_system || at->name == s_ohash || at->name == s_oalgo)
-                ev_force_string_noctx(S, &at->value, pos, NULL);
+                ev_force_string_noctx(S, &at->value, nopos, NULL);
             else if (at->name == s_omode) {
-                ev_string *m = ev_force_string_noctx(S, &at->value, pos, NULL);
+                ev_string *m = ev_force_string_noctx(S, &at->value, nopos, NULL);
                 nc_ca_method cm;
                 if (!parse_hash_mode(m->s, &cm))
                     ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "invalid value '%s' for 'outputHashMode' attribute", m->s);
             } else if (at->name == s_outputs) {
-                ev_list *l = ev_force_list(S, &at->value, pos, NULL);
+                ev_list *l = ev_force_list(S, &at->value, nopos, NULL);
                 for (uint32_t i = 0; i < l->h.n; i++)
-                    ev_force_string_noctx(S, &l->v[i], pos, NULL);
+                    ev_force_string_noctx(S, &l->v[i], nopos, NULL);
                 check_outputs(S, &at->value);
             }
         } else {
-            coerce_into(S, &at->value, pos, NULL, &vals[k]);
+            coerce_into(S, &at->value, nopos, NULL, &vals[k]);
             j->kind = A_ENV;
             if (at->name == s_omode) {
                 nc_ca_method cm;
