@@ -43,7 +43,6 @@ cdx = json.load(open(sys.argv[1])); spdx = json.load(open(sys.argv[2]))
 root = cdx["metadata"]["component"]
 assert root["name"] == "hello" and root["version"] == "2.12.1", root
 assert root["licenses"] == [{"license": {"id": "GPL-3.0-or-later", "url": "https://spdx.org/licenses/GPL-3.0-or-later.html"}}]
-assert root["cpe"].startswith("cpe:2.3:a:gnu:hello:2.12.1")
 props = {p["name"]: p["value"] for p in root["properties"]}
 assert props["straylight:meta"] == "recorded" and props["straylight:grade"] == '{"platform":"x86_64-linux"}'
 tarball = [c for c in cdx["components"] if c["bom-ref"].endswith("-hello-2.12.1.tar.gz.drv")][0]
@@ -63,11 +62,19 @@ PY
 ref="$src/corpus/drv-reference"
 refs="$ref/store/$(basename "$(cat "$ref/expected/refs.drvpath")")"
 for fmt in cyclonedx spdx; do
-  "$sl" sbom "$refs" --runtime --format $fmt --path-info "$ref/expected/refs-outputs.tsv" --out "$work/rt-$fmt.json"
+  "$sl" sbom "$refs" --runtime --format $fmt --path-info "$ref/expected/refs-outputs.tsv" \
+    --meta-dir "$src/tests/drv-data/meta-synthetic" --out "$work/rt-$fmt.json"
 done
 "$sl" sbom "$refs" --buildtime --path-info "$ref/expected/refs-outputs.tsv" --out "$work/bt.json"
 node "$src/tests/drv/validate_cyclonedx.js" "$work/rt-cyclonedx.json" 0
 node "$src/tests/drv/validate_spdx.js" "$work/rt-spdx.json" "$src/tests/drv-data/spdx-2.3-schema.json"
+python3 -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = [p for p in d['packages'] if p['SPDXID'] == d['documentDescribes'][0]][0]
+assert r['licenseDeclared'] == 'NOASSERTION' and r['homepage'] == 'https://example.org/dv-refs', r
+assert {'referenceCategory': 'SECURITY', 'referenceType': 'cpe23Type', 'referenceLocator': 'cpe:2.3:a:example:dv-refs:1:*:*:*:*:*:*:*'} in r['externalRefs']
+" "$work/rt-spdx.json"
 python3 - "$work/rt-cyclonedx.json" "$work/bt.json" "$ref/expected/refs-outputs.tsv" <<'PY'
 import json, sys
 rt = json.load(open(sys.argv[1])); bt = json.load(open(sys.argv[2]))
@@ -89,7 +96,15 @@ assert [r.endswith("-dv-plain.drv") for r in deps[root]] == [True], deps
 plain = [c for c in rt["components"] if c["name"] == "dv-plain"][0]
 out = [p["value"] for p in plain["properties"] if p["name"] == "nix:output_path"][0]
 assert plain["hashes"] == [{"alg": "SHA-256", "content": nix32_hex(tsv[out].split(":")[1])}], plain["hashes"]
-print("runtime scope: dv-refs and dv-plain only; build time adds dv-structured")
+# the synthetic meta: every field sbom reads
+r = rt["metadata"]["component"]
+assert r["description"].startswith("Synthetic") and r["cpe"].startswith("cpe:2.3:a:example:dv-refs")
+assert r["purl"] == "pkg:generic/dv-refs@1"
+assert r["licenses"] == [{"license": {"id": "MIT", "url": "https://spdx.org/licenses/MIT.html"}},
+                         {"license": {"name": "Unfree redistributable"}}, {"license": {"name": "Some-Custom-Text"}}], r["licenses"]
+assert {"type": "website", "url": "https://example.org/dv-refs"} in r["externalReferences"]
+assert {p["name"]: p["value"] for p in r["properties"]}["nix:position"] == "pkgs/dv/refs.nix:7"
+print("runtime scope: dv-refs and dv-plain only; build time adds dv-structured; synthetic meta fields carried")
 PY
 
 # Same input, same bytes (the timestamp comes from SOURCE_DATE_EPOCH).

@@ -68,7 +68,7 @@ async function schemaErrors(text) {
       pinned++;
       if (!(c.externalReferences || []).some(r => r.type === 'distribution')) fail(`${c['bom-ref']}: a fetch without a URL`);
     }
-    if (!/^pkg:nix\/[^@]+(@.+)?$/.test(c.purl)) fail(`${c['bom-ref']}: bad purl ${c.purl}`);
+    if (!/^pkg:[a-z][a-z0-9.+-]*\/[^@]+(@.+)?$/.test(c.purl)) fail(`${c["bom-ref"]}: bad purl ${c.purl}`);
   }
   if (expectPinned !== undefined && pinned !== Number(expectPinned)) fail(`${pinned} pinned fetches, expected ${expectPinned}`);
   console.log(`${file}: valid CycloneDX 1.6 (${how}); ${comps.length} components, ${drvs} derivations, ${pinned} pinned fetches, ${bom.dependencies.length} dependency entries`);
