@@ -115,6 +115,7 @@ st_store *st_store_open(const char *url, ut_err *e)
     char *store_dir = take_param(u, "store-dir");
     char *layout = take_param(u, "layout");
     char *fsync_v = take_param(u, "fsync");
+    char *comp = take_param(u, "compression");
     if (!store_dir) store_dir = st_config_get("store-dir");
     bool bincache = !strncmp(u, "file://", 7) || !strncmp(u, "http", 4);
     if (layout) bincache = !strcmp(layout, "binary-cache");
@@ -122,7 +123,15 @@ st_store *st_store_open(const char *url, ut_err *e)
     const char *dir = !strncmp(u, "local:", 6) ? u + 6 : !strncmp(u, "file://", 7) ? u + 7 : u[0] == '/' ? u : NULL;
     if (dir && fsync_v && !strcmp(fsync_v, "1")) be = st_backend_local(dir, true, e);
     else be = st_backend_open(u, e);
-    st_store *st = be ? st_store_open_backend(be, store_dir, bincache, e) : NULL;
+    st_store *st = NULL;
+    if (comp && strcmp(comp, "xz") && strcmp(comp, "none")) {
+        ut_err_set(e, "'%s': unsupported compression '%s' (xz or none)", url ? url : u, comp);
+        st_backend_free(be);
+    } else if (be) {
+        st = st_store_open_backend(be, store_dir, bincache, e);
+        if (st && comp) st_store_set_compression(st, !strcmp(comp, "xz"));
+    }
+    free(comp);
     free(store_dir);
     free(layout);
     free(fsync_v);

@@ -9,6 +9,8 @@
 #include "store/nar_fs.h"
 
 #include <dirent.h>
+#include <archive.h>
+#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -23,6 +25,7 @@ struct st_store {
     st_backend *be;
     char *store_dir;
     bool binary_cache;          /* nar/<nix32>.nar blob keys */
+    bool xz;                    /* compress new blobs with xz (Compression: xz) */
     bool dry;
     bool cache_info_done;
     st_secret_key *sign_key;
@@ -94,19 +97,22 @@ static char *info_key(const char *hash)
     return ut_buf_steal(&b, NULL);
 }
 
-static char *blob_key(const st_store *st, const nc_hash *h)
+static char *blob_key_ext(const st_store *st, const nc_hash *h, const char *ext)
 {
     ut_buf b = UT_BUF_INIT;
     if (st->binary_cache) {
         ut_buf_puts(&b, "nar/");
         nc_hash_append(&b, h, NC_HASH_NIX32, false);
-        ut_buf_puts(&b, ".nar");
+        ut_buf_printf(&b, ".nar%s", ext);
     } else {
         ut_buf_puts(&b, "cas/");
         nc_hash_append(&b, h, NC_HASH_BASE16, false);
+        ut_buf_puts(&b, ext);
     }
     return ut_buf_steal(&b, NULL);
 }
+
+static char *blob_key(const st_store *st, const nc_hash *h) { return blob_key_ext(st, h, ""); }
 
 static void mark_known(st_store *st, const char *hash)
 {
@@ -133,6 +139,8 @@ void st_store_require_signatures(st_store *st, const st_trusted_keys *tk)
         st->require.n = tk->n;
     }
 }
+
+void st_store_set_compression(st_store *st, bool xz) { st->xz = xz; }
 
 st_store *st_store_open_backend(st_backend *be, const char *store_dir, bool binary_cache, ut_err *e)
 {
@@ -529,6 +537,112 @@ static bool put_mem_blob(st_store *st, const void *p, size_t n, const nc_hash *h
     return ok;
 }
 
+/* xz-compresses a NAR (fd, or mem when fd < 0) into a temporary file while
+ * hashing the result, and stores it under its own hash: the blob of a
+ * "Compression: xz" narinfo, as Nix's binary caches keep them. */
+typedef struct xz_out {
+    int fd;
+    nc_hasher *h;
+    uint64_t n;
+    int err;
+} xz_out;
+
+static la_ssize_t xz_write(struct archive *a, void *ctx, const void *p, size_t n)
+{
+    (void)a;
+    xz_out *o = ctx;
+    const char *c = p;
+    size_t left = n;
+    while (left) {
+        ssize_t w = write(o->fd, c, left);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) {
+            o->err = errno;
+            return -1;
+        }
+        c += w;
+        left -= (size_t)w;
+    }
+    nc_hasher_update(o->h, p, n);
+    o->n += n;
+    return (la_ssize_t)n;
+}
+
+static bool put_compressed(st_store *st, int nar_fd, const void *mem, uint64_t size, st_path_info *pi, ut_err *e)
+{
+    spool out;
+    if (!spool_open(st, &out, e)) return false;
+    xz_out o = {out.fd, nc_hasher_new(NC_HASH_SHA256), 0, 0};
+    struct archive *a = archive_write_new();
+    struct archive_entry *ent = archive_entry_new();
+    archive_entry_set_pathname(ent, "nar");
+    archive_entry_set_filetype(ent, AE_IFREG);
+    archive_entry_set_size(ent, (la_int64_t)size);
+    bool ok = archive_write_add_filter_xz(a) == ARCHIVE_OK && archive_write_set_format_raw(a) == ARCHIVE_OK &&
+              archive_write_set_bytes_in_last_block(a, 1) == ARCHIVE_OK &&
+              archive_write_open(a, &o, NULL, xz_write, NULL) == ARCHIVE_OK &&
+              archive_write_header(a, ent) == ARCHIVE_OK;
+    char *buf = ut_xmalloc(1 << 20);
+    for (uint64_t off = 0; ok && off < size;) {
+        size_t want = size - off > (1 << 20) ? (1 << 20) : (size_t)(size - off);
+        const void *chunk = buf;
+        if (nar_fd >= 0) {
+            ssize_t n = pread(nar_fd, buf, want, (off_t)off);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) {
+                ok = false;
+                break;
+            }
+            want = (size_t)n;
+        } else {
+            chunk = (const char *)mem + off;
+        }
+        ok = archive_write_data(a, chunk, want) == (la_ssize_t)want;
+        off += want;
+    }
+    free(buf);
+    if (archive_write_close(a) != ARCHIVE_OK) ok = false;
+    if (!ok)
+        ut_err_set(e, "compressing the NAR of '%s': %s", pi->path,
+                   o.err ? strerror(o.err) : archive_error_string(a) ? archive_error_string(a) : "failed");
+    archive_entry_free(ent);
+    archive_write_free(a);
+    nc_hash fh;
+    nc_hasher_finish(o.h, &fh);
+    if (!ok) {
+        spool_discard(&out);
+        return false;
+    }
+    char *key = blob_key_ext(st, &fh, ".xz");
+    uint64_t have = 0;
+    int has = st->be->ops->has(st->be, key, &have, e);
+    st_put_result r = has < 0 ? ST_PUT_ERROR : ST_PUT_EXISTED;
+    if (has == 0 || (has == 1 && have != o.n)) {
+        int flags = has == 0 ? ST_PUT_IF_ABSENT : 0;
+        if (st->be->ops->put_file && out.in_backend) {
+            close(out.fd);
+            out.fd = -1;
+            r = st->be->ops->put_file(st->be, key, out.path, flags, e);
+        } else {
+            st_src src = {NULL, out.fd, o.n, fh.bytes};
+            r = st->be->ops->put(st->be, key, &src, flags, e);
+        }
+    }
+    spool_discard(&out);
+    if (r == ST_PUT_ERROR) {
+        free(key);
+        return false;
+    }
+    free(pi->url);
+    free(pi->compression);
+    pi->url = key;
+    pi->compression = ut_xstrdup("xz");
+    pi->has_file_hash = true;
+    pi->file_hash = fh;
+    pi->file_size = o.n;
+    return true;
+}
+
 typedef struct write_lock {
     st_backend *be;
     int token;
@@ -623,7 +737,9 @@ bool st_store_add_text(st_store *st, const char *name, const void *data, size_t 
         write_lock l;
         ok = lock_writes(st, &l, e);
         if (ok) {
-            ok = put_mem_blob(st, nar.data, nar.len, &nar_hash, &pi.url, e) && write_info(st, &pi, false, e);
+            ok = (st->xz ? put_compressed(st, -1, nar.data, nar.len, &pi, e)
+                         : put_mem_blob(st, nar.data, nar.len, &nar_hash, &pi.url, e)) &&
+                 write_info(st, &pi, false, e);
             unlock_writes(&l);
         }
         if (!ok) ut_err_wrap(e, "adding '%s' to %s", pi.path, st->be->url);
@@ -683,9 +799,15 @@ static bool store_spooled(st_store *st, spool *sp, st_path_info *pi, bool replac
         spool_discard(sp);
         return false;
     }
-    pi->compression = ut_xstrdup("none");
-    bool ok = put_spooled_blob(st, sp, &pi->nar_hash, pi->nar_size, &pi->url, e) &&
-              write_info(st, pi, replace_info, e);
+    bool ok;
+    if (st->xz) {
+        ok = put_compressed(st, sp->fd, NULL, pi->nar_size, pi, e);
+        spool_discard(sp);
+    } else {
+        pi->compression = ut_xstrdup("none");
+        ok = put_spooled_blob(st, sp, &pi->nar_hash, pi->nar_size, &pi->url, e);
+    }
+    ok = ok && write_info(st, pi, replace_info, e);
     unlock_writes(&l);
     if (!ok) ut_err_wrap(e, "adding '%s' to %s", pi->path, st->be->url);
     return ok;
@@ -857,8 +979,13 @@ bool st_store_add_nar(st_store *st, const st_path_info *info, int fd, const void
     write_lock l;
     ok = lock_writes(st, &l, e);
     if (ok) {
-        ok = use_spool ? put_spooled_blob(st, &sp, &pi->nar_hash, pi->nar_size, &pi->url, e)
-                       : put_mem_blob(st, mem, (size_t)size, &pi->nar_hash, &pi->url, e);
+        if (st->xz) {
+            ok = put_compressed(st, use_spool ? sp.fd : -1, mem, size, pi, e);
+            if (use_spool) spool_discard(&sp);
+        } else {
+            ok = use_spool ? put_spooled_blob(st, &sp, &pi->nar_hash, pi->nar_size, &pi->url, e)
+                           : put_mem_blob(st, mem, (size_t)size, &pi->nar_hash, &pi->url, e);
+        }
         if (ok) ok = write_info(st, pi, false, e);
         unlock_writes(&l);
     } else if (use_spool) {

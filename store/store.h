@@ -51,6 +51,8 @@ void st_path_info_free(st_path_info *pi);
  *   file://DIR            a Nix binary cache in a directory
  *   s3://bucket?...       S3/R2 (see s3.h); add layout=binary-cache for nar/ keys
  *   http(s)://...         a Nix binary cache, read only
+ * Options for any URL: ?store-dir=, ?layout=binary-cache|native,
+ * ?compression=xz|none, ?fsync=1 (local).
  *   mem:, dry:            in memory; computes paths and keeps nothing */
 st_store *st_store_open(const char *url, ut_err *e);
 /* Wraps a backend (the store takes ownership). binary_cache selects the
@@ -69,6 +71,10 @@ char *st_store_default_url(void);
  * lines: store, store-dir, secret-key-file, trusted-public-keys, gc-roots),
  * or NULL. Heap string. */
 char *st_config_get(const char *key);
+
+/* Compress new blobs with xz ("Compression: xz", URL nar/<nix32>.nar.xz in
+ * the binary-cache layout), as Nix's binary caches do by default. */
+void st_store_set_compression(st_store *st, bool xz);
 
 /* Signs every narinfo this store writes (copied; may be NULL to stop). */
 void st_store_set_signing_key(st_store *st, const st_secret_key *sk);

@@ -36,6 +36,12 @@ diff -r tree "n-ok$dep" || fail "NAR of the reference unpacked differently"
 timeout 120 nix store verify --store "$work/n-ok" --option trusted-public-keys "$(cat interop-1.pub)" "$top" \
   || fail "nix store verify rejected the signatures"
 
+# An xz-compressed cache, Nix's default form.
+"$S" store --store "$st" --secret-key-file interop-1.sec copy --to "file://$work/cachexz?compression=xz" "$top" 2>/dev/null
+ls "$work"/cachexz/nar/*.nar.xz > /dev/null || fail "no .nar.xz blobs written"
+nixcopy "file://$work/cachexz" "$work/n-xz" "$(cat interop-1.pub)" 2>err.txt || { cat err.txt; fail "nix refused an xz cache"; }
+diff -r tree "n-xz$top" || fail "xz NAR unpacked differently"
+
 if nixcopy "file://$work/cache" "$work/n-bad" "$(cat intruder-1.pub)" 2>err.txt; then
   fail "nix accepted a cache signed by an untrusted key"
 fi

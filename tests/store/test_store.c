@@ -535,6 +535,51 @@ static void concurrent_writers(void **state)
     free(dir);
 }
 
+/* Compression: xz blobs under their own hash, FileHash/FileSize recorded,
+ * read back verified; a flipped byte in the compressed blob is refused. */
+static void xz_blobs(void **state)
+{
+    (void)state;
+    char *dir = mktmp("xz");
+    ut_buf u = UT_BUF_INIT;
+    ut_buf_printf(&u, "file://%s?compression=xz", dir);
+    ut_err e = UT_ERR_INIT;
+    st_store *st = st_store_open(u.data, &e);
+    if (!st) fail_msg("%s", e.msg);
+    ut_buf big = UT_BUF_INIT;
+    for (int i = 0; i < 50000; i++) ut_buf_printf(&big, "compressible line %d\n", i % 100);
+    char *p = NULL;
+    assert_true(st_store_add_text(st, "big.txt", big.data, big.len, NULL, 0, &p, &e));
+    st_path_info *pi = NULL;
+    assert_int_equal(st_store_query(st, p, &pi, &e), 1);
+    assert_string_equal(pi->compression, "xz");
+    assert_true(pi->has_file_hash);
+    assert_true(pi->file_size < pi->nar_size / 10);
+    assert_true(!strncmp(pi->url, "nar/", 4) && strstr(pi->url, ".nar.xz"));
+    ut_buf back = UT_BUF_INIT;
+    if (!st_store_read_file(st, p, &back, &e)) fail_msg("%s", e.msg);
+    assert_int_equal(back.len, big.len);
+    assert_memory_equal(back.data, big.data, big.len);
+    ut_buf bp = UT_BUF_INIT, blob = UT_BUF_INIT;
+    ut_buf_printf(&bp, "%s/%s", dir, pi->url);
+    assert_true(ut_read_file(bp.data, &blob, &e));
+    blob.data[blob.len / 2] ^= 4;
+    chmod(bp.data, 0644);
+    assert_true(ut_write_file_atomic(bp.data, blob.data, blob.len, 0644, &e));
+    assert_false(st_store_read_file(st, p, &back, &e));
+    assert_non_null(strstr(e.msg, "FileHash"));
+    ut_err_clear(&e);
+    ut_buf_free(&bp);
+    ut_buf_free(&blob);
+    ut_buf_free(&back);
+    st_path_info_free(pi);
+    free(p);
+    ut_buf_free(&big);
+    ut_buf_free(&u);
+    st_store_close(st);
+    free(dir);
+}
+
 /* References are found wherever a candidate's hash part occurs, however the
  * bytes are chunked; self references count; other hashes do not. */
 static void reference_scanning(void **state)
@@ -605,6 +650,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(hello_closure),   cmocka_unit_test(tree_roundtrip), cmocka_unit_test(filters),
         cmocka_unit_test(corruption),      cmocka_unit_test(dry_store),      cmocka_unit_test(gc),
         cmocka_unit_test(concurrent_writers), cmocka_unit_test(reference_scanning),
+        cmocka_unit_test(xz_blobs),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     nftw(tmp_root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
