@@ -110,6 +110,7 @@ static int64_t iso8601(const char *s)
 typedef struct xfer {
     s3_be *s3;
     CURL *curl;          /* the handle this transfer runs on (NULL: s3->curl) */
+    uint64_t range_start; /* the Range this attempt asked for (0: none) */
     /* request body */
     const st_src *src;
     uint64_t body_off, body_len, body_pos;
@@ -169,6 +170,12 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
     if (!x->sink) {
         ut_buf_append(&x->okbody, p, n);
         return n;
+    }
+    if (x->range_start && code == 200) {
+        /* A resumed read answered from byte 0: appending would corrupt it. */
+        ut_err_set(&x->sink_err, "the server ignored the Range of a resumed read");
+        x->sink_failed = true;
+        return 0;
     }
     if (!x->sink(x->sink_ctx, p, n, &x->sink_err)) {
         x->sink_failed = true;
@@ -308,9 +315,11 @@ static bool perform(s3_be *s3, const req *r, xfer *x, long *status, ut_err *e)
         for (size_t i = 0; i < r->nheaders && nh < 14; i++) hdrs[nh++] = r->headers[i];
         char range[64];
         uint64_t start = r->get_offset + x->delivered;
+        x->range_start = 0;
         if (r->resume_get && start > 0) {
             snprintf(range, sizeof range, "bytes=%llu-", (unsigned long long)start);
             hdrs[nh++] = (st_kv){"range", range};
+            x->range_start = start;
         }
         char date[17];
         st_amz_date(time(NULL), date);

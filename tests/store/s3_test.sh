@@ -83,6 +83,18 @@ if "$S" store --store "local:$work/sub2" --trusted-public-keys "someone:$(head -
 fi
 grep -q "not trusted" "$work/err" || { cat "$work/err"; fail "unclear message for an unknown signer"; }
 
+echo "== two processes add the same objects to S3 at once"
+cc="$(s3 straylight/concurrent "$mp")"
+timeout 120 "$S" store --store "$cc" add "$work/tree" > "$work/c1" 2> "$work/e1" &
+c1=$!
+timeout 120 "$S" store --store "$cc" add "$work/tree" > "$work/c2" 2> "$work/e2" &
+c2=$!
+wait $c1 || { cat "$work/e1"; fail "first concurrent writer failed"; }
+wait $c2 || { cat "$work/e2"; fail "second concurrent writer failed"; }
+cmp "$work/c1" "$work/c2" || fail "concurrent writers got different paths"
+"$S" store --store "$(s3 straylight/concurrent)" verify 2>/dev/null || fail "concurrent writes do not verify"
+[ "$(timeout 60 node "$here/s3/sdk.js" "$ep" list straylight concurrent/cas/ | wc -l)" = 1 ] || fail "not one blob"
+
 echo "== substitution over HTTP from a Nix-written xz cache"
 hport=$(start "$here/s3/http_static.js" "$ref/cache-xz")
 timeout 120 "$S" store --store "local:$work/http" --trusted-public-keys "$(cat "$ref/key.pub")" \
