@@ -195,7 +195,9 @@ struct ev_state {
 
     /* thunks being forced: roots + blackhole reset on caught errors */
     ev_thunk **forcing;
+    size_t *forcing_depth;      /* trace depth when each forcing began */
     size_t nforcing, capforcing;
+    size_t infrec_at;           /* where "entering the infinite recursion" goes; SIZE_MAX: none */
     ev_value **forcing_slots;   /* inline EV_APPI slots being computed */
     size_t nforcing_slots, capforcing_slots;
 

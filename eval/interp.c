@@ -140,7 +140,11 @@ UT_NORETURN void ev_error_owned(ev_state *S, ev_errkind kind, ps_pos pos, char *
     if (S->try_top && S->try_top->prev == NULL)
         from = 0;
     if (!S->try_top || S->try_top->prev == NULL) {
-        for (size_t i = from; i < S->ntraces; i++) {
+        for (size_t i = from; i <= S->ntraces; i++) {
+            if (i == S->infrec_at && kind == EV_ERR_INFREC)
+                add_frame(S, (ps_pos){0}, ut_xstrdup("entering the infinite recursion"));
+            if (i == S->ntraces)
+                break;
             ev_trace *t = &S->traces[i];
             ut_buf b = UT_BUF_INIT;
             if (t->arg)
@@ -231,8 +235,29 @@ void ev_error_format(ev_state *S, ut_buf *out, bool show_trace)
         ut_buf_putc(out, '\n');
     } else {
         ut_buf_puts(out, "error:\n");
-        for (size_t i = 0; i < nframes; i++) {
+        /* a frame already shown is counted, not repeated, as Nix does */
+        ut_hmap *seen = ut_hmap_new();
+        size_t skipped = 0;
+        for (size_t i = 0; i <= nframes; i++) {
+            if (i == nframes) {
+                if (skipped)
+                    ut_buf_printf(out, "       (%zu duplicate frames omitted)\n\n", skipped);
+                break;
+            }
             ev_frame_msg *f = &S->err_frames[i];
+            ut_buf key = UT_BUF_INIT;
+            ut_buf_printf(&key, "%p:%u:%u:%s", (const void *)f->pos.src, f->pos.line, f->pos.col, f->msg);
+            if (ut_hmap_has(seen, key.data, key.len)) {
+                ut_buf_free(&key);
+                skipped++;
+                continue;
+            }
+            ut_hmap_put(seen, key.data, key.len, (void *)1);
+            ut_buf_free(&key);
+            if (skipped) {
+                ut_buf_printf(out, "       (%zu duplicate frames omitted)\n\n", skipped);
+                skipped = 0;
+            }
             ut_buf_puts(out, "       … ");
             indent_lines(out, f->msg, "         ");
             ut_buf_putc(out, '\n');
@@ -241,6 +266,7 @@ void ev_error_format(ev_state *S, ut_buf *out, bool show_trace)
             }
             ut_buf_putc(out, '\n');
         }
+        ut_hmap_free(seen);
         ut_buf_puts(out, "       error: ");
         indent_lines(out, m, "       ");
         ut_buf_putc(out, '\n');
@@ -359,7 +385,9 @@ static void push_forcing(ev_state *S, ev_thunk *t)
     if (S->nforcing == S->capforcing) {
         S->capforcing = S->capforcing ? S->capforcing * 2 : 256;
         S->forcing = ut_xrealloc(S->forcing, S->capforcing * sizeof *S->forcing);
+        S->forcing_depth = ut_xrealloc(S->forcing_depth, S->capforcing * sizeof *S->forcing_depth);
     }
+    S->forcing_depth[S->nforcing] = S->ntraces;
     S->forcing[S->nforcing++] = t;
 }
 
@@ -390,7 +418,7 @@ static void push_forcing_slot(ev_state *S, ev_value *v)
 static void force_appi(ev_state *S, ev_value *v, ps_pos pos)
 {
     if (v->pad[0]) {
-        ev_trace_push_fast(S, (ps_pos){0}, "entering the infinite recursion", NULL);
+        S->infrec_at = S->ntraces;
         ev_error(S, EV_ERR_INFREC, pos, "infinite recursion encountered");
     }
     check_cstack(S, pos);
@@ -399,7 +427,9 @@ static void force_appi(ev_state *S, ev_value *v, ps_pos pos)
     ev_value *fa = ev_stack_push(S, 3);
     fa[0] = ev_obj_value(v->u.obj);
     fa[1] = ev_mk_int((int64_t)v->aux);
-    ev_call(S, &fa[0], 1, &fa[1], &fa[2], pos);
+    /* there is no call expression: Nix reports the function's position */
+    ps_pos cpos = fa[0].type == EV_LAMBDA ? fa[0].u.fn->code->pos : pos;
+    ev_call(S, &fa[0], 1, &fa[1], &fa[2], cpos);
     ev_force(S, &fa[2], pos);
     S->nforcing_slots--;
     if (v->type == EV_THUNK) {
@@ -424,7 +454,14 @@ void ev_force_slow(ev_state *S, ev_value *v, ps_pos pos)
         return;
     }
     if (t->h.flags & EV_TH_BH) {
-        ev_trace_push_fast(S, (ps_pos){0}, "entering the infinite recursion", NULL);
+        /* Nix reports the recursion as entered where the thunk's own
+         * evaluation began */
+        S->infrec_at = S->ntraces;
+        for (size_t k = S->nforcing; k > 0; k--)
+            if (S->forcing[k - 1] == t) {
+                S->infrec_at = S->forcing_depth[k - 1];
+                break;
+            }
         ev_error(S, EV_ERR_INFREC, pos, "infinite recursion encountered");
     }
     check_cstack(S, pos);

@@ -179,6 +179,7 @@ ev_state *ev_state_new(const ev_options *opts)
     S->store_dir = ut_xstrdup(S->opts.store_dir ? S->opts.store_dir : "/nix/store");
     for (size_t i = 0; i < S->opts.nsearch_path; i++)
         add_search_entries(S, S->opts.search_path[i]);
+    S->infrec_at = SIZE_MAX;
     S->max_call_depth = S->opts.max_call_depth ? S->opts.max_call_depth : 10000;
     S->gc_stress = S->opts.gc_stress;
     const char *gs = getenv("STRAYLIGHT_GC_STRESS");
@@ -285,6 +286,7 @@ void ev_state_free(ev_state *S)
     free(S->store_dir);
     free(S->positions);
     free(S->forcing);
+    free(S->forcing_depth);
     free(S->forcing_slots);
     free(S->traces);
     free(S->err_msg);

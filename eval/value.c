@@ -407,18 +407,25 @@ void ev_coerce_to_string(ev_state *S, ev_value *v, ps_pos pos, unsigned flags,
     case EV_ATTRS: {
         ev_attr *f = ev_attrs_find(v->u.a, S->s_toString);
         if (f) {
+            ps_pos fpos = ev_pos_get(S, f->pos);
             size_t mark = ev_stack_mark(S);
             ev_value *slots = ev_stack_push(S, 3);
             slots[0] = f->value;
             slots[1] = *v;
-            ev_call(S, &slots[0], 1, &slots[1], &slots[2], pos);
+            ev_trace_push(S, fpos, "while calling the `__toString` attribute", NULL);
+            ev_call(S, &slots[0], 1, &slots[1], &slots[2], fpos);
+            ev_trace_pop(S);
+            ev_trace_push(S, fpos, "while using the result of the `__toString` attribute", NULL);
             ev_coerce_to_string(S, &slots[2], pos, flags, out, ctx, errctx);
+            ev_trace_pop(S);
             ev_stack_reset(S, mark);
             return;
         }
         ev_attr *o = ev_attrs_find(v->u.a, S->s_outPath);
         if (o) {
+            ev_trace_push(S, ev_pos_get(S, o->pos), "while evaluating the `outPath` attribute", NULL);
             ev_coerce_to_string(S, &o->value, pos, flags, out, ctx, errctx);
+            ev_trace_pop(S);
             return;
         }
         break;

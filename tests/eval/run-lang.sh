@@ -64,7 +64,7 @@ for f in lang/eval-fail-*.nix; do
   [ -n "$filter" ] && [[ "$name" != *$filter* ]] && continue
   skip "$name" && continue
   fail_total=$((fail_total+1))
-  flags="--eval --strict --show-trace"; [ -e "lang/$name.flags" ] && flags=$(cat "lang/$name.flags")
+  flags="--eval --strict --show-trace"; [ -e "lang/$name.flags" ] && flags="$flags $(cat "lang/$name.flags")"
   # Errors unwind with longjmp; C temporaries of the frames unwound are not
   # freed (the process ends right after), so leak checking is off here.
   # shellcheck disable=SC2086
