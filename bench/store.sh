@@ -34,7 +34,7 @@ nm=$build/node/node_modules
 if [ -d "$nm/s3rver" ] && [ -d "$nm/@aws-sdk/client-s3" ]; then
   export NODE_PATH=$nm NODE_NO_WARNINGS=1 AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
   mkdir s3
-  WATCH_PID=$$ node --openssl-legacy-provider "$here/tests/store/s3/server.js" "$work/s3" > port < /dev/null 2>/dev/null &
+  WATCH_PID=$$ node "$here/tests/store/s3/server.js" "$work/s3" > port < /dev/null 2>/dev/null &
   echo $! >> pids
   for _ in $(seq 100); do [ -s port ] && break; sleep 0.1; done
   ep="http://127.0.0.1:$(cat port)"

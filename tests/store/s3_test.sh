@@ -30,8 +30,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 # start SCRIPT ARGS...: runs a node helper that prints its port, records its pid.
 start() {
   local out="$work/port.$RANDOM"
-  # s3rver's continuation tokens use DES, which OpenSSL 3 keeps in its legacy provider.
-  WATCH_PID=$$ node --openssl-legacy-provider "$@" > "$out" 2>/dev/null < /dev/null &
+  WATCH_PID=$$ node "$@" > "$out" 2>/dev/null < /dev/null &
   echo $! >> "$work/pids"
   for _ in $(seq 100); do [ -s "$out" ] && break; sleep 0.1; done
   [ -s "$out" ] || fail "$1 did not start"
