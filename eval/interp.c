@@ -47,9 +47,15 @@ static inline void check_cstack(ev_state *S, ps_pos pos)
         stack_overflow(S, pos);
 }
 
+void ev_check_cstack(ev_state *S, ps_pos pos);
+void ev_check_cstack(ev_state *S, ps_pos pos)
+{
+    check_cstack(S, pos);
+}
+
 void ev_check_depth(ev_state *S, ps_pos pos)
 {
-    if (S->call_depth >= S->max_call_depth)
+    if (S->call_depth > S->max_call_depth)
         stack_overflow(S, pos);
     check_cstack(S, pos);
 }

@@ -87,7 +87,10 @@ static void force_deep(ev_state *S, ev_value *v, ps_pos pos, ptrset *seen)
     if (v->type == EV_ATTRS) {
         ev_value *hold = ev_push1(S);
         *hold = *v;
-        ev_check_depth(S, pos);
+        /* each level counts as a call (Nix's forceValueDeep), but the
+         * limit is enforced by the calls made below it */
+        extern void ev_check_cstack(ev_state * S, ps_pos pos);
+        ev_check_cstack(S, pos);
         S->call_depth++;
         ev_attrs *a = v->u.a;
         for (uint32_t i = 0; i < a->h.n; i++) {
@@ -101,7 +104,8 @@ static void force_deep(ev_state *S, ev_value *v, ps_pos pos, ptrset *seen)
     } else if (v->type == EV_LIST) {
         ev_value *hold = ev_push1(S);
         *hold = *v;
-        ev_check_depth(S, pos);
+        extern void ev_check_cstack(ev_state * S, ps_pos pos);
+        ev_check_cstack(S, pos);
         S->call_depth++;
         ev_list *l = v->u.l;
         for (uint32_t i = 0; i < l->h.n; i++) {
