@@ -15,6 +15,8 @@
 # "FAIL" stands for a hash when nix (or the re-parse) rejects the input.
 #   usage: corpus/gen-parse-reference.sh STRAYLIGHT [NIXPKGS_CORE_DIR]
 set -euo pipefail
+# ~/ paths print as $HOME/...: fix it so hashes do not depend on the user
+export HOME=/homeless-shelter
 here=$(cd "$(dirname "$0")" && pwd)
 straylight=$(realpath "${1:?usage: $0 STRAYLIGHT [NIXPKGS_CORE_DIR]}")
 root=$(realpath "${2:-$here/../build/corpus/nixpkgs/nixpkgs-core}")

@@ -13,6 +13,8 @@
 #    from both (the "stripped" hashes): they are counted and listed.
 # With --update, rewrites the raw agreement list.
 set -eu
+# as in gen-parse-reference.sh: ~/ paths must not depend on the user
+export HOME=/homeless-shelter
 straylight=$(realpath "$1")
 root=$(realpath "$2")
 ref=$(realpath "$3")
