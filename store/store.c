@@ -1110,6 +1110,28 @@ bool st_store_materialize(st_store *st, const char *path, const char *dest, ut_e
     return ok;
 }
 
+bool st_store_checkout(st_store *st, const char *path, const char *cache_dir, char **fs_path, ut_err *e)
+{
+    nc_store_path_parts parts;
+    if (!nc_store_path_parse(st->store_dir, nc_str_c(path), &parts, e)) return false;
+    if (!ut_mkdirs(cache_dir, 0755, e)) return false;
+    ut_buf dest = UT_BUF_INIT;
+    ut_buf_printf(&dest, "%s/%.*s", cache_dir, (int)parts.base.len, parts.base.s);
+    struct stat sb;
+    bool ok = lstat(dest.data, &sb) == 0;
+    if (!ok) {
+        ok = st_store_materialize(st, path, dest.data, e);
+        /* Another process may have won the rename: its copy is as good. */
+        if (!ok && lstat(dest.data, &sb) == 0) {
+            ut_err_clear(e);
+            ok = true;
+        }
+    }
+    if (ok) *fs_path = ut_buf_steal(&dest, NULL);
+    ut_buf_free(&dest);
+    return ok;
+}
+
 bool st_store_read_file(st_store *st, const char *path, ut_buf *out, ut_err *e)
 {
     char *obj;

@@ -147,6 +147,11 @@ bool st_store_nar(st_store *st, const char *path, st_sink_fn sink, void *ctx, ut
 /* Restores the object (or a sub path "<store path>/a/b") at dest, which must
  * not exist; nothing appears at dest unless the whole object verified. */
 bool st_store_materialize(st_store *st, const char *path, const char *dest, ut_err *e);
+/* A directory on this machine holding the object: materialised (verified)
+ * into cache_dir/<base name> the first time, reused after; concurrent
+ * callers agree on one copy. *fs_path gets a heap string. */
+bool st_store_checkout(st_store *st, const char *path, const char *cache_dir, char **fs_path, ut_err *e);
+
 /* The contents of a regular file: a store path whose object is a file, or a
  * path inside a directory object. */
 bool st_store_read_file(st_store *st, const char *path, ut_buf *out, ut_err *e);

@@ -256,6 +256,19 @@ static void tree_roundtrip(void **state)
     if (!st_store_add_path(st, out, "tree", NULL, NULL, NC_CA_NAR, &path2, &i2, &e)) fail_msg("%s", e.msg);
     assert_string_equal(path1, path2);
     assert_true(nc_hash_eq(&i1->nar_hash, &i2->nar_hash));
+    /* Checkout: materialised once, then reused. */
+    char *co = mktmp("co"), *c1 = NULL, *c2 = NULL;
+    if (!st_store_checkout(st, path1, co, &c1, &e)) fail_msg("%s", e.msg);
+    ut_buf cf = UT_BUF_INIT;
+    ut_buf_printf(&cf, "%s/a.txt", c1);
+    assert_int_equal(stat(cf.data, &sb), 0);
+    assert_true(st_store_checkout(st, path1, co, &c2, &e));
+    assert_string_equal(c1, c2);
+    assert_true(!strcmp(c1 + strlen(co) + 1, path1 + 11));
+    ut_buf_free(&cf);
+    free(c1);
+    free(c2);
+    free(co);
     /* Materialising onto an existing path is refused. */
     assert_false(st_store_materialize(st, path1, out, &e));
     assert_non_null(strstr(e.msg, "already exists"));
