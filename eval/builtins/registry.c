@@ -14,6 +14,7 @@ extern const ev_primop_def ev_builtins_files_add[];
 extern const ev_primop_def ev_builtins_hash[];
 extern const ev_primop_def ev_builtins_context[];
 extern const ev_primop_def ev_builtins_control[];
+extern const ev_primop_def ev_builtins_flakeref[];
 void ev_builtins_control_constants(ev_state *S);
 void ev_builtins_derivation_register(ev_state *S);
 
@@ -30,6 +31,7 @@ void ev_builtins_register_all(ev_state *S)
     ev_register_primops(S, ev_builtins_hash);
     ev_register_primops(S, ev_builtins_context);
     ev_register_primops(S, ev_builtins_control);
+    ev_register_primops(S, ev_builtins_flakeref);
     ev_builtins_control_constants(S);
     ev_builtins_derivation_register(S);
 }
