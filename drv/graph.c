@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compat/nar.h"
+
 /* Whether the bytes are what the path names: a .drv's store path is the
  * text path of its exact bytes, referring to its sources and input .drvs. */
 static bool check_drv_path(const char *sd, const char *drv_path, nc_str name, const ut_buf *bytes,
@@ -25,7 +27,8 @@ static bool check_drv_path(const char *sd, const char *drv_path, nc_str name, co
     return ok;
 }
 
-nc_derivation *dv_load_drv(dv_source *src, const char *drv_path, bool verify, ut_err *e)
+nc_derivation *dv_load_drv(dv_source *src, const char *drv_path, bool verify, char nar_hash[NC_HASH_STR_MAX],
+                           ut_err *e)
 {
     const char *sd = dv_source_store_dir(src);
     nc_store_path_parts parts;
@@ -41,6 +44,17 @@ nc_derivation *dv_load_drv(dv_source *src, const char *drv_path, bool verify, ut
     else if (verify && !check_drv_path(sd, drv_path, parts.name, &b, d, e)) {
         nc_drv_free(d);
         d = NULL;
+    }
+    if (d && nar_hash) {
+        nc_hash h;
+        nc_nar_hash_regular(NC_HASH_SHA256, b.data ? b.data : "", b.len, false, &h, NULL);
+        nc_hash_print(&h, NC_HASH_NIX32, true, nar_hash);
+        const dv_pathinfo *pi = dv_source_pathinfo(src, drv_path);
+        if (pi && strcmp(pi->nar_hash, nar_hash)) {
+            ut_err_set(e, "%s: NAR hash %s does not match the recorded %s", drv_path, nar_hash, pi->nar_hash);
+            nc_drv_free(d);
+            d = NULL;
+        }
     }
     ut_buf_free(&b);
     return d;
@@ -87,6 +101,7 @@ typedef struct {
     char *path;
     nc_derivation *drv;
     size_t next;
+    char nar_hash[NC_HASH_STR_MAX];
 } frame;
 
 /* Paths on the DFS stack are marked with this in `visiting`. */
@@ -112,6 +127,7 @@ static bool finish_node(dv_graph *g, frame *f, ut_err *e)
     if (!dv_action_lower(f->drv, f->path, &lc, &n.action, e)) return false;
     n.drv_path = f->path;
     n.drv = f->drv;
+    memcpy(n.drv_nar_hash, f->nar_hash, sizeof n.drv_nar_hash);
     n.inputs = ut_xmalloc((f->drv->ninputs ? f->drv->ninputs : 1) * sizeof *n.inputs);
     /* Taint: a checked fixed output is sealed; anything else inherits. */
     if (!n.action.fixed) {
@@ -158,7 +174,7 @@ static bool visit(dv_graph *g, ut_hmap *visiting, const char *root, ut_err *e)
     while (ok && depth) {
         frame *f = &st[depth - 1];
         if (!f->drv) {
-            f->drv = dv_load_drv(g->src, f->path, !(g->flags & DV_GRAPH_NO_VERIFY), e);
+            f->drv = dv_load_drv(g->src, f->path, !(g->flags & DV_GRAPH_NO_VERIFY), f->nar_hash, e);
             if (!f->drv) {
                 if (depth > 1) ut_err_wrap(e, "input of %s", st[depth - 2].path);
                 ok = false;

@@ -19,6 +19,7 @@ typedef struct dv_node {
     size_t *inputs;               /* indices of the input derivations' nodes */
     size_t ninputs;
     nc_drv_hash modulo;           /* hashDerivationModulo (outputs not masked) */
+    char drv_nar_hash[NC_HASH_STR_MAX]; /* "sha256:<nix32>" of the .drv file's NAR */
 } dv_node;
 
 typedef struct dv_graph {
@@ -47,7 +48,10 @@ void dv_graph_free(dv_graph *g);
 const dv_node *dv_graph_find(const dv_graph *g, const char *drv_path);
 
 /* Reads and parses one .drv from src (name taken from the path); with
- * verify, also checks the path is the text store path of the bytes. */
-nc_derivation *dv_load_drv(dv_source *src, const char *drv_path, bool verify, ut_err *e);
+ * verify, also checks the path is the text store path of the bytes. If
+ * nar_hash is given it receives the file's NAR hash ("sha256:<nix32>"),
+ * which must agree with the source's recorded metadata when it has any. */
+nc_derivation *dv_load_drv(dv_source *src, const char *drv_path, bool verify, char nar_hash[NC_HASH_STR_MAX],
+                           ut_err *e);
 
 #endif

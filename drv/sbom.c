@@ -229,10 +229,7 @@ static bool fill_comp(const dv_graph *g, const dv_sbom_opts *o, const dv_node *n
     c->purl = ut_buf_steal(&b, NULL);
     c->ref = ut_xstrdup(n->drv_path);
     c->spdxid = spdx_id(n->drv_path);
-    ut_err he = UT_ERR_INIT;
-    const char *dh = dv_source_nar_hash(g->src, n->drv_path, &he);
-    ut_err_clear(&he);
-    if (dh) c->drv_hash_hex = hex_of(dh);
+    c->drv_hash_hex = hex_of(n->drv_nar_hash);
     return read_meta(g, o, n->drv_path, &c->meta, e);
 }
 

@@ -37,9 +37,24 @@ node "$src/tests/drv/validate_cyclonedx.js" "$work/cyclonedx.json" "$fods"
 node "$src/tests/drv/validate_spdx.js" "$work/spdx.json" "$src/tests/drv-data/spdx-2.3-schema.json"
 
 # The recorded meta shows up; a derivation without it says so.
-python3 - "$work/cyclonedx.json" "$work/spdx.json" <<'PY'
+python3 - "$work/cyclonedx.json" "$work/spdx.json" "$corpus/closure.tsv" <<'PY'
 import json, sys
 cdx = json.load(open(sys.argv[1])); spdx = json.load(open(sys.argv[2]))
+def nix32_hex(s):   # Nix's base-32, read from the end
+    alpha = "0123456789abcdfghijklmnpqrsvwxyz"
+    out = bytearray(len(s) * 5 // 8)
+    for i, ch in enumerate(reversed(s)):
+        d, b = alpha.index(ch), i * 5
+        out[b // 8] |= (d << (b % 8)) & 0xFF
+        if b // 8 + 1 < len(out): out[b // 8 + 1] |= d >> (8 - b % 8)
+    return out.hex()
+tsv = {l.split("\t")[0]: l.split("\t")[1] for l in open(sys.argv[3])}
+for c in [cdx["metadata"]["component"]] + cdx["components"]:
+    p = {q["name"]: q["value"] for q in c.get("properties", [])}
+    if "nix:drv_path" in p:
+        assert p["nix:drv_nar_sha256"] == nix32_hex(tsv[p["nix:drv_path"]].split(":")[1]), c["bom-ref"]
+    elif "nix:store_path" in p:
+        assert p["nix:nar_sha256"] == nix32_hex(tsv[p["nix:store_path"]].split(":")[1]), c["bom-ref"]
 root = cdx["metadata"]["component"]
 assert root["name"] == "hello" and root["version"] == "2.12.1", root
 assert root["licenses"] == [{"license": {"id": "GPL-3.0-or-later", "url": "https://spdx.org/licenses/GPL-3.0-or-later.html"}}]
@@ -54,7 +69,7 @@ pkg = [p for p in spdx["packages"] if p["SPDXID"] == spdx["documentDescribes"][0
 assert pkg["licenseDeclared"] == "GPL-3.0-or-later" and pkg["homepage"].startswith("https://www.gnu.org/")
 src = [p for p in spdx["packages"] if p["name"] == "hello" and p.get("primaryPackagePurpose") == "SOURCE"][0]
 assert src["downloadLocation"] == "mirror://gnu/hello/hello-2.12.1.tar.gz" and src["checksums"][0]["checksumValue"].startswith("8d99142a")
-print("meta, fetch URLs and hashes: as recorded")
+print("meta, fetch URLs and hashes: as recorded; every .drv and source NAR hash equals closure.tsv")
 PY
 
 # Runtime scope: the output reference closure (dv-refs refers to dv-plain's
