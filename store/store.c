@@ -1250,11 +1250,14 @@ static void problem(void (*cb)(void *, const char *, const char *), void *ctx, c
     ut_buf_free(&b);
 }
 
-static bool collect_cb(void *ctx, const char *path)
+static bool collect_info_key(void *ctx, const char *key, uint64_t size, int64_t mtime)
 {
-    ut_buf *b = ctx;
-    char *p = ut_xstrdup(path);
-    ut_buf_append(b, &p, sizeof p);
+    (void)size;
+    (void)mtime;
+    if (is_info_key(key)) {
+        char *p = ut_xstrdup(key);
+        ut_buf_append(ctx, &p, sizeof p);
+    }
     return true;
 }
 
@@ -1264,18 +1267,42 @@ bool st_store_verify(st_store *st, const char *const *paths, size_t n, const st_
 {
     memset(rep, 0, sizeof *rep);
     ut_buf all = UT_BUF_INIT;
-    if (n == 0) {
-        if (!st_store_list(st, collect_cb, &all, e)) {
-            for (size_t i = 0; i < all.len / sizeof(char *); i++) free(((char **)all.data)[i]);
-            ut_buf_free(&all);
-            return false;
-        }
-        paths = (const char *const *)all.data;
-        n = all.len / sizeof(char *);
-    }
     /* Signatures are checked here, not by the query, to report them all. */
     st_trusted_keys saved = st->require;
     st->require = (st_trusted_keys){NULL, 0};
+    if (n == 0) {
+        /* Every info file, including ones too damaged to name their path. */
+        ut_buf keys = UT_BUF_INIT;
+        if (!st->be->ops->list(st->be, "", collect_info_key, &keys, e)) {
+            for (size_t i = 0; i < keys.len / sizeof(char *); i++) free(((char **)keys.data)[i]);
+            ut_buf_free(&keys);
+            st->require = saved;
+            return false;
+        }
+        for (size_t i = 0; i < keys.len / sizeof(char *); i++) {
+            char *key = ((char **)keys.data)[i];
+            char hash[NC_STORE_HASH_LEN + 1];
+            memcpy(hash, key, NC_STORE_HASH_LEN);
+            hash[NC_STORE_HASH_LEN] = 0;
+            st_path_info *pi = NULL;
+            ut_err qe = UT_ERR_INIT;
+            int r = query_hash(st, hash, key, &pi, &qe);
+            if (r < 0) {
+                rep->checked++;
+                rep->corrupt++;
+                problem(report_cb, ctx, key, "%s", qe.msg);
+            } else if (r == 1) {
+                char *p = ut_xstrdup(pi->path);
+                ut_buf_append(&all, &p, sizeof p);
+                st_path_info_free(pi);
+            }
+            ut_err_clear(&qe);
+            free(key);
+        }
+        ut_buf_free(&keys);
+        paths = (const char *const *)all.data;
+        n = all.len / sizeof(char *);
+    }
     for (size_t i = 0; i < n; i++) {
         const char *path = paths[i];
         rep->checked++;

@@ -70,4 +70,8 @@ git init -q --bare remote.git
 "$S" store attest-push remote.git
 [ "$(git -C remote.git for-each-ref --format='%(refname)')" = "$ref" ] || fail "push did not carry $ref"
 "$S" verify --repo remote.git --trusted-public-keys "$pub" "$t" > /dev/null || fail "verify from the pushed repo"
+# A damaged info file is reported by verify, which goes on with the rest.
+head -c 500 /dev/urandom > "$work/data/straylight/0123456789abcdfghijklmnpqrsvwxyz.narinfo"
+expect_fail "is corrupt" "$S" store verify
+grep -q "checked 2 paths: 1 ok, 1 corrupt" err.txt || { cat err.txt; fail "verify summary"; }
 echo "store cli: ok"
