@@ -129,7 +129,7 @@ elif v is not None and "." not in sys.argv[1]:
   else
     # Caught by 2.8's tryEval? Then it is a throw or an assertion.
     local caught=0
-    if nix-instantiate --eval --strict -E "let pkgs = $pkgs; in (builtins.tryEval ($val)).success" >"$d/t" 2>/dev/null &&
+    if nix-instantiate --eval --strict -E "let pkgs = $pkgs; in (builtins.tryEval (builtins.deepSeq ($val) true)).success" >"$d/t" 2>/dev/null &&
        [ "$(cat "$d/t")" = false ]; then caught=1; fi
     printf '%s\t\t\t%s\n' "$a" "$(classify $caught "$d/err")"
   fi

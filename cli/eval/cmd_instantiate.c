@@ -37,13 +37,15 @@ typedef struct inst_opts {
     inst_arg *args;
     size_t nargs;
     bool show_trace, walk_tsv;
+    const char *meta_dir;
 } inst_opts;
 
 static void inst_usage(void)
 {
     fprintf(stderr,
             "usage: straylight instantiate [FILE | -E EXPR] [-A ATTRPATH]... [--arg NAME EXPR]\n"
-            "         [--argstr NAME STR] [-I PATH] [--store URL] [--dry-run] [--show-trace] [--walk-tsv]\n");
+            "         [--argstr NAME STR] [-I PATH] [--store URL] [--dry-run] [--show-trace]\n"
+            "         [--meta-dir DIR] [--walk-tsv]\n");
 }
 
 static const char *inst_cwd(char *buf, size_t n)
@@ -280,13 +282,122 @@ static void get_drvs(ev_state *S, ev_value *vin, const inst_opts *o, drv_list *d
     ev_stack_reset(S, mark);
 }
 
-static void print_drv_path(ev_state *S, ev_value *d, ut_buf *out)
+/* ---- recorded meta --------------------------------------------------------
+ * nixpkgs keeps `meta` out of what derivationStrict sees, so the .drv never
+ * holds it; --meta-dir records the meta of each derivation instantiate
+ * prints as DIR/<hash>-<name>.drv.meta.json, the file `straylight sbom
+ * --meta-dir` reads (docs/sbom.md): meta as toJSON renders it, leaving out
+ * functions and anything that fails to evaluate. */
+static void meta_value(ev_state *S, ev_value *v, ut_buf *out, unsigned depth);
+
+/* Evaluates v; false if it fails or is a function (left out). */
+static bool meta_keep(ev_state *S, ev_value *v)
+{
+    ev_try t;
+    if (ev_try_begin(S, &t) == 0) {
+        ev_force(S, v, (ps_pos){0});
+        ev_try_end(S, &t);
+    } else {
+        ev_try_end(S, &t);
+        return false;
+    }
+    return !ev_is_function(v) && !(v->type == EV_ATTRS && ev_attrs_find(v->u.a, ev_sym(S, "__functor")));
+}
+
+static void meta_leaf(ev_state *S, ev_value *v, ut_buf *out)
+{
+    ut_buf b = UT_BUF_INIT;
+    ev_try t;
+    if (ev_try_begin(S, &t) == 0) {
+        ev_to_json(S, &b, v, (ps_pos){0}, true, NULL);
+        ev_try_end(S, &t);
+        ut_buf_append(out, b.data, b.len);
+    } else {
+        ev_try_end(S, &t);
+        ut_buf_puts(out, "null");
+    }
+    ut_buf_free(&b);
+}
+
+static void meta_value(ev_state *S, ev_value *v, ut_buf *out, unsigned depth)
+{
+    if (depth > 32) {
+        ut_buf_puts(out, "null");
+        return;
+    }
+    if (v->type == EV_ATTRS && !ev_attrs_find(v->u.a, ev_sym(S, "outPath")) &&
+        !ev_attrs_find(v->u.a, ev_sym(S, "__toString"))) {
+        ev_attrs *a = v->u.a;
+        uint32_t *idx = ev_scratch_alloc(S, (a->h.n + 1) * sizeof *idx);
+        ev_attrs_sorted_by_name(S, a, idx);
+        ut_buf_putc(out, '{');
+        bool first = true;
+        for (uint32_t i = 0; i < a->h.n; i++) {
+            ev_attr *at = &a->a[idx[i]];
+            if (!meta_keep(S, &at->value))
+                continue;
+            if (!first)
+                ut_buf_putc(out, ',');
+            first = false;
+            ev_value k = ev_mk_cstring(S, ev_sym_str(S, at->name));
+            ev_to_json(S, out, &k, (ps_pos){0}, false, NULL);
+            ut_buf_putc(out, ':');
+            meta_value(S, &at->value, out, depth + 1);
+        }
+        ut_buf_putc(out, '}');
+    } else if (v->type == EV_LIST) {
+        ut_buf_putc(out, '[');
+        bool first = true;
+        for (uint32_t i = 0; i < v->u.l->h.n; i++) {
+            ev_value *e = &v->u.l->v[i];
+            if (!meta_keep(S, e))
+                continue;
+            if (!first)
+                ut_buf_putc(out, ',');
+            first = false;
+            meta_value(S, e, out, depth + 1);
+        }
+        ut_buf_putc(out, ']');
+    } else {
+        meta_leaf(S, v, out);
+    }
+}
+
+static void write_meta(ev_state *S, ev_value *d, const char *drv_path, const char *dir)
+{
+    ev_attr *m = ev_attrs_find(d->u.a, ev_sym(S, "meta"));
+    if (!m || !meta_keep(S, &m->value) || m->value.type != EV_ATTRS)
+        return;
+    ut_buf j = UT_BUF_INIT;
+    meta_value(S, &m->value, &j, 0);
+    ut_buf_putc(&j, '\n');
+    ut_buf p = UT_BUF_INIT;
+    const char *base = strrchr(drv_path, '/');
+    ut_buf_printf(&p, "%s/%s.meta.json", dir, base ? base + 1 : drv_path);
+    ut_err e = UT_ERR_INIT;
+    if (!ut_mkdirs(dir, 0755, &e) || !ut_write_file_atomic(p.data, j.data, j.len, 0644, &e))
+        fprintf(stderr, "warning: cannot record meta: %s\n", e.msg);
+    ut_err_clear(&e);
+    ut_buf_free(&p);
+    ut_buf_free(&j);
+}
+
+static void print_drv_path(ev_state *S, ev_value *d, ut_buf *out, const char *meta_dir)
 {
     ev_attr *p = ev_attrs_find(d->u.a, ev_sym(S, "drvPath"));
     if (!p)
         ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "derivation does not contain a 'drvPath' attribute");
     ev_string *s = ev_force_string(S, &p->value, (ps_pos){0}, "while evaluating the 'drvPath' attribute of a derivation");
+    /* nix-instantiate names the output the value stands for unless it is "out" */
+    ev_attr *on = ev_attrs_find(d->u.a, ev_sym(S, "outputName"));
+    if (!on)
+        ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "derivation '%s' lacks an 'outputName' attribute", s->s);
+    ev_string *o = ev_force_string(S, &on->value, (ps_pos){0}, NULL);
+    if (meta_dir)
+        write_meta(S, d, s->s, meta_dir);
     ut_buf_append(out, s->s, s->len);
+    if (strcmp(o->s, "out") != 0)
+        ut_buf_printf(out, "!%s", o->s);
     ut_buf_putc(out, '\n');
 }
 
@@ -542,7 +653,7 @@ static int instantiate(ev_state *S, const inst_opts *o, ut_buf *out)
             get_drvs(S, &root[1], o, &dl);
             ut_hmap_free(dl.done);
             for (size_t k = 0; k < dl.n; k++)
-                print_drv_path(S, &dl.vals[k], out);
+                print_drv_path(S, &dl.vals[k], out, o->meta_dir);
         }
         ev_try_end(S, &t);
     } else {
@@ -594,6 +705,8 @@ static int run_instantiate(int argc, char **argv)
             dry = true;
         else if (strcmp(a, "--show-trace") == 0)
             o.show_trace = true;
+        else if (strcmp(a, "--meta-dir") == 0 && more)
+            o.meta_dir = argv[++i];
         else if (strcmp(a, "--walk-tsv") == 0)
             o.walk_tsv = true;
         else if (strcmp(a, "--pure-eval") == 0)

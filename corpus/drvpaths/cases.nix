@@ -16,7 +16,7 @@ in {
   multi-out = mk { name = "multi-out"; outputs = [ "out" "bin" "dev" ]; };
   # `derivation` needs a list; derivationStrict also takes a string of names
   outputs-string = let s = builtins.derivationStrict (base // { name = "outputs-string"; outputs = " bin\tout\n"; }); in {
-    type = "derivation"; inherit (s) drvPath; outputs = [ "bin" "out" ];
+    type = "derivation"; inherit (s) drvPath; outputs = [ "bin" "out" ]; outputName = "out";
     bin.outPath = s.bin; out.outPath = s.out;
   };
   deps = mk { name = "deps"; buildInputs = [ dep dep.dev ]; lib = "${dep.lib}/lib"; };

@@ -12,7 +12,7 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 export XDG_CACHE_HOME=$tmp/cache XDG_DATA_HOME=$tmp/data XDG_CONFIG_HOME=$tmp/config
 unset STRAYLIGHT_STORE NIX_PATH
 store="local:$tmp/store"
-if ! "$bin" instantiate --store "$store" -A hello "$nixpkgs" > "$tmp/out" 2> "$tmp/err"; then
+if ! "$bin" instantiate --store "$store" --meta-dir "$tmp/meta" -A hello "$nixpkgs" > "$tmp/out" 2> "$tmp/err"; then
   # nixpkgs imports files from directories it has just copied to the store
   # ("${dir}/packages.nix"); the evaluator reads those through the file
   # system, so without them under /nix/store the evaluation cannot finish.
@@ -46,4 +46,19 @@ for path in $(cut -f1 "$ref/closure.tsv" | grep '\.drv$'); do
   cmp "$tmp/drv" "$ref/store/$(basename "$path")"
   ndrv=$((ndrv + 1))
 done
+# the recorded meta (docs/sbom.md): hello's meta as toJSON renders it
+python3 - "$tmp/meta/$(basename "$(cat "$tmp/out")").meta.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+want = {"description": "Program that produces a familiar, friendly greeting",
+        "homepage": "https://www.gnu.org/software/hello/manual/", "mainProgram": "hello",
+        "name": "hello-2.12.1", "position": None}
+assert m["license"]["spdxId"] == "GPL-3.0-or-later", m["license"]
+assert "x86_64-linux" in m["platforms"]
+for k, v in want.items():
+    if v is None:
+        assert k in m, k
+    else:
+        assert m[k] == v, (k, m.get(k))
+PY
 echo "hello: $(cat "$tmp/out"); closure of $(wc -l < "$ref/closure.tsv") paths with the reference NAR hashes, sizes and references; $ndrv .drv files byte-identical"

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Instantiation benchmarks against nix-instantiate, in one run:
+#   hello   `instantiate -A hello` on the corpus nixpkgs (.drv closure written
+#           to a fresh store for straylight, to the Nix store for Nix)
+#   walk    every derivation of the corpus package set that nix-instantiate
+#           evaluates (the rows of nixpkgs-core-drvpaths.tsv with a drvPath),
+#           instantiated in one evaluation without writing .drv files
+#           (--dry-run, Nix's --readonly-mode); the printed paths compared
+#   walk-tsv straylight's per-attribute walk with error isolation (no Nix
+#           equivalent: Nix 2.8 stops at the first uncatchable error)
+# Wall time, CPU time (user + system) and peak RSS from /usr/bin/time.
+# usage: bench/instantiate.sh [STRAYLIGHT] [CORPUS_DIR] [NIX_INSTANTIATE]
+set -u
+sl=$(realpath "${1:-build/straylight}")
+corpus=$(realpath "${2:-build/corpus}")
+nix=${3:-nix-instantiate}
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+export XDG_CACHE_HOME=$tmp/cache XDG_DATA_HOME=$tmp/data XDG_CONFIG_HOME=$tmp/config
+unset STRAYLIGHT_STORE NIX_PATH
+core="$corpus/nixpkgs/nixpkgs-core"
+# the attribute paths that evaluate, as a Nix list of lists of names
+awk -F'\t' 'NR > 1 && $2 != "" { n = split($1, p, "."); s = "[";
+  for (i = 1; i <= n; i++) s = s " \"" p[i] "\""; print s " ]" }' "$corpus/nixpkgs-core-drvpaths.tsv" > "$tmp/paths"
+{ echo "let pkgs = import $core { system = \"x86_64-linux\"; }; paths = ["; cat "$tmp/paths"
+  echo "]; in map (p: builtins.foldl' (v: n: v.\${n}) pkgs p) paths"; } > "$tmp/walk.nix"
+
+measure() { # label outfile cmd...
+  local out=$2; shift 2
+  /usr/bin/time -o "$tmp/time" -f "%e %U %S %M" "$@" >"$out" 2>"$tmp/stderr"
+  local rc=$?
+  [ $rc = 0 ] || { echo "FAILED ($rc): $*" >&2; head -5 "$tmp/stderr" >&2; }
+  awk '{ printf "%.2f %.2f %d\n", $1, $2 + $3, $4 }' "$tmp/time"
+}
+row() { # name "straylight e c m" "nix e c m"
+  read -r se sc sm <<<"$2"; read -r ne nc nm <<<"$3"
+  printf "%-9s %7s %7s %7d   %7s %7s %7d   %6.2fx %6.2fx %6.2fx\n" "$1" "$se" "$sc" $((sm / 1024)) \
+    "$ne" "$nc" $((nm / 1024)) "$(echo "$ne / $se" | bc -l)" "$(echo "$nc / $sc" | bc -l)" "$(echo "$nm / $sm" | bc -l)"
+}
+printf "%-9s %25s   %25s   %23s\n" "" "straylight" "nix-instantiate" "ratio (nix / straylight)"
+printf "%-9s %7s %7s %7s   %7s %7s %7s   %7s %7s %7s\n" bench wall cpu MB wall cpu MB wall cpu memory
+
+# both with the sources already in their store (Nix's are, from earlier runs)
+"$sl" instantiate --store "local:$tmp/store" -A hello "$corpus/nixpkgs/nixpkgs.nix" >/dev/null 2>&1
+"$nix" -A hello "$corpus/nixpkgs/nixpkgs.nix" >/dev/null 2>&1
+s=$(measure hello "$tmp/sl.hello" "$sl" instantiate --store "local:$tmp/store" -A hello "$corpus/nixpkgs/nixpkgs.nix")
+n=$(measure hello "$tmp/nix.hello" "$nix" -A hello "$corpus/nixpkgs/nixpkgs.nix")
+cmp -s "$tmp/sl.hello" "$tmp/nix.hello" || echo "RESULT MISMATCH (hello): $(cat "$tmp/sl.hello") vs $(cat "$tmp/nix.hello")"
+row hello "$s" "$n"
+
+s=$(measure walk "$tmp/sl.walk" "$sl" instantiate --dry-run "$tmp/walk.nix")
+n=$(measure walk "$tmp/nix.walk" "$nix" --readonly-mode "$tmp/walk.nix")
+cmp -s "$tmp/sl.walk" "$tmp/nix.walk" || echo "RESULT MISMATCH (walk): the drvPath lists differ"
+row "walk" "$s" "$n"
+echo "walk: $(wc -l < "$tmp/paths") derivations"
+
+s=$(measure walk-tsv "$tmp/sl.tsv" "$sl" instantiate --dry-run --walk-tsv -E "import $core { system = \"x86_64-linux\"; }")
+read -r se sc sm <<<"$s"
+printf "%-9s %7s %7s %7d   (%d attributes, each isolated)\n" walk-tsv "$se" "$sc" $((sm / 1024)) $(($(wc -l < "$tmp/sl.tsv") - 1))
