@@ -12,7 +12,7 @@ let
 in {
   plain = mk { name = "plain"; };
   args = mk { name = "args"; args = [ "-c" "echo hi" 1 true null [ "a" "b" ] ]; };
-  env-types = mk { name = "env-types"; i = 42; f = 1.5; t = true; n = null; l = [ 1 "x" [ 2 ] ]; p = ./cases.nix; };
+  env-types = mk { name = "env-types"; i = 42; f = 1.5; t = true; n = null; l = [ 1 "x" [ 2 ] ]; p = ./src/hello.txt; dir = ./src; };
   multi-out = mk { name = "multi-out"; outputs = [ "out" "bin" "dev" ]; };
   # `derivation` needs a list; derivationStrict also takes a string of names
   outputs-string = let s = builtins.derivationStrict (base // { name = "outputs-string"; outputs = " bin\tout\n"; }); in {
