@@ -81,7 +81,7 @@ classify() { # catchable(0/1) message-file
       *"has an unfree license"*) echo "tryEval:throw:meta-unfree";;
       *"is marked as broken"*) echo "tryEval:throw:meta-broken";;
       *"is marked as insecure"*) echo "tryEval:throw:meta-insecure";;
-      *"has been removed"*|*"was removed"*|*"has been renamed"*|*"is deprecated"*|*"has been deprecated"*)
+      *"has been removed"*|*"was removed"*|*"has been renamed"*|*"is deprecated"*|*"has been deprecated"*|*"renamed to"*|*"replaced by"*)
         echo "tryEval:throw:removed-alias";;
       *) echo "tryEval:throw:other";;
     esac

@@ -426,7 +426,8 @@ static void error_class(ev_errkind kind, const char *msg, ut_buf *out)
         else if (strstr(msg, "is marked as insecure"))
             ut_buf_puts(out, "meta-insecure");
         else if (strstr(msg, "has been removed") || strstr(msg, "was removed") || strstr(msg, "has been renamed") ||
-                 strstr(msg, "is deprecated") || strstr(msg, "has been deprecated"))
+                 strstr(msg, "is deprecated") || strstr(msg, "has been deprecated") || strstr(msg, "renamed to") ||
+                 strstr(msg, "replaced by"))
             ut_buf_puts(out, "removed-alias");
         else
             ut_buf_puts(out, "other");

@@ -4,7 +4,8 @@
 # process, against nix-instantiate 2.8.0's list (CORPUS_DIR/nixpkgs-core-
 # drvpaths.tsv; corpus/gen-drvpaths.sh makes it). A derivation matches when
 # its .drv path and all its output paths are equal. Fails when fewer match
-# than the floor, or when straylight gives a derivation different paths.
+# than the floor, when straylight gives a derivation different paths, or
+# when it evaluates an attribute nix-instantiate fails on.
 # usage: drvpaths.sh STRAYLIGHT CORPUS_DIR FLOOR_FILE
 set -euo pipefail
 bin=$1; corpus=$2; floor_file=$3
@@ -43,7 +44,9 @@ for k, n in kinds.most_common(10):
     print(f"  not evaluated: {n} x {k}")
 for a in wrong[:20]:
     print(f"  DIFFERENT: {a}: {got[a][0]} (expected {ref[a][0]})")
-if wrong:
+for a in err_drv[:20]:
+    print(f"  EVALUATES HERE: {a} (nix-instantiate: {ref[a][2]})")
+if wrong or err_drv:
     sys.exit(1)
 if len(match) < floor:
     # the evaluator reads store paths it copied from /nix/store (see hello.sh)
