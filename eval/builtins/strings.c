@@ -17,25 +17,47 @@ static ev_value mk_str(ev_state *S, const char *s, size_t len)
 
 static void prim_concatStringsSep(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
 {
-    ev_ctxset ctx = {0};
     ev_string *sep = ev_force_string(S, &a[0], pos,
                                      "while evaluating the first argument (the separator string) passed to "
                                      "builtins.concatStringsSep");
-    ev_ctxset_add_ctx(&ctx, sep->ctx);
     ev_list *l = ev_force_list(S, &a[1], pos,
                                "while evaluating the second argument (the list of strings to concat) passed to "
                                "builtins.concatStringsSep");
-    ut_buf b = UT_BUF_INIT;
-    for (uint32_t i = 0; i < l->h.n; i++) {
-        if (i)
-            ut_buf_append(&b, sep->s, sep->len);
-        ev_coerce_to_string(S, &l->v[i], pos, EV_COERCE_COPY_TO_STORE, &b, &ctx,
+    /* Each element becomes a string value first, kept in a GC list: an
+     * error in a later element (caught by tryEval) then leaves no C
+     * buffer behind. The join below runs no Nix code. */
+    size_t n = l->h.n;
+    ev_value *hold = ev_stack_push(S, 1);
+    ev_list *parts = ev_list_new(S, n);
+    *hold = ev_mk_list(parts);
+    for (size_t i = 0; i < n; i++) {
+        ut_buf eb = UT_BUF_INIT;
+        ev_ctxset ec = {0};
+        ev_coerce_to_string(S, &l->v[i], pos, EV_COERCE_COPY_TO_STORE, &eb, &ec,
                             "while evaluating one element of the list of strings to concat passed to "
                             "builtins.concatStringsSep");
+        parts->v[i] = ev_mk_string(S, eb.data ? eb.data : "", eb.len, ev_ctxset_finish(S, &ec));
+        ut_buf_free(&eb);
     }
-    ev_context *c = ev_ctxset_finish(S, &ctx);
-    *out = ev_mk_string(S, b.data ? b.data : "", b.len, c);
-    ut_buf_free(&b);
+    ev_ctxset ctx = {0};
+    ev_ctxset_add_ctx(&ctx, sep->ctx);
+    size_t total = n ? sep->len * (n - 1) : 0;
+    for (size_t i = 0; i < n; i++) {
+        total += parts->v[i].u.s->len;
+        ev_ctxset_add_ctx(&ctx, parts->v[i].u.s->ctx);
+    }
+    ev_string *r = ev_string_alloc(S, total);
+    char *w = r->s;
+    for (size_t i = 0; i < n; i++) {
+        if (i) {
+            memcpy(w, sep->s, sep->len);
+            w += sep->len;
+        }
+        memcpy(w, parts->v[i].u.s->s, parts->v[i].u.s->len);
+        w += parts->v[i].u.s->len;
+    }
+    r->ctx = ev_ctxset_finish(S, &ctx);
+    *out = ev_mk_string_obj(r);
 }
 
 static void prim_replaceStrings(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
@@ -53,38 +75,43 @@ static void prim_replaceStrings(ev_state *S, ev_value *a, ev_value *out, ps_pos 
     ev_string **ts = ev_scratch_alloc(S, (n + 1) * sizeof *ts);
     memset(ts, 0, (n + 1) * sizeof *ts);
     ev_string *s = ev_force_string(S, &a[2], pos, "while evaluating the third argument passed to builtins.replaceStrings");
+    /* Two passes over the same matches: the first forces the replacements
+     * that occur, in order (they may fail); the second, which runs no Nix
+     * code, builds the result, so a failure leaves no C buffer behind. */
     ev_ctxset ctx = {0};
-    ev_ctxset_add_ctx(&ctx, s->ctx);
     ut_buf res = UT_BUF_INIT;
-    for (size_t p = 0; p <= s->len;) {
-        bool found = false;
-        for (size_t i = 0; i < n; i++) {
-            ev_string *f = fs[i];
-            if (f->len > s->len - p || memcmp(s->s + p, f->s, f->len) != 0)
-                continue;
-            found = true;
-            if (!ts[i]) {
-                ts[i] = ev_force_string(S, &to->v[i], pos,
-                                        "while evaluating one of the replacement strings passed to "
-                                        "builtins.replaceStrings");
-                ev_ctxset_add_ctx(&ctx, ts[i]->ctx);
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t p = 0; p <= s->len;) {
+            bool found = false;
+            for (size_t i = 0; i < n; i++) {
+                ev_string *f = fs[i];
+                if (f->len > s->len - p || memcmp(s->s + p, f->s, f->len) != 0)
+                    continue;
+                found = true;
+                if (pass == 0) {
+                    if (!ts[i])
+                        ts[i] = ev_force_string(S, &to->v[i], pos,
+                                                "while evaluating one of the replacement strings passed to "
+                                                "builtins.replaceStrings");
+                } else {
+                    ut_buf_append(&res, ts[i]->s, ts[i]->len);
+                    if (f->len == 0 && p < s->len)
+                        ut_buf_putc(&res, s->s[p]);
+                }
+                p += f->len ? f->len : 1;
+                break;
             }
-            ut_buf_append(&res, ts[i]->s, ts[i]->len);
-            if (f->len == 0) {
-                if (p < s->len)
+            if (!found) {
+                if (pass == 1 && p < s->len)
                     ut_buf_putc(&res, s->s[p]);
                 p++;
-            } else {
-                p += f->len;
             }
-            break;
-        }
-        if (!found) {
-            if (p < s->len)
-                ut_buf_putc(&res, s->s[p]);
-            p++;
         }
     }
+    ev_ctxset_add_ctx(&ctx, s->ctx);
+    for (size_t i = 0; i < n; i++)
+        if (ts[i])
+            ev_ctxset_add_ctx(&ctx, ts[i]->ctx);
     ev_context *c = ev_ctxset_finish(S, &ctx);
     *out = ev_mk_string(S, res.data ? res.data : "", res.len, c);
     ut_buf_free(&res);
