@@ -1381,7 +1381,8 @@ static bool gc_list_cb(void *ctx, const char *key, uint64_t size, int64_t mtime)
 {
     gc_keys *g = ctx;
     if (is_info_key(key)) {
-        ut_hmap_put(g->infos, key, NC_STORE_HASH_LEN, (void *)1);
+        /* The value is mtime + 1 (never NULL). */
+        ut_hmap_put(g->infos, key, NC_STORE_HASH_LEN, (void *)(intptr_t)(mtime + 1));
     } else if (!strncmp(key, "cas/", 4) || !strncmp(key, "nar/", 4)) {
         if (g->nb == g->cb) {
             g->cb = g->cb ? g->cb * 2 : 64;
@@ -1472,9 +1473,24 @@ bool st_store_gc(st_store *st, const char *roots_dir, int64_t grace_s, bool dry_
         size_t it = 0, klen;
         const char *k;
         void *v;
+        int64_t now = (int64_t)time(NULL);
         while (ok && ut_hmap_next(g.infos, &it, &k, &klen, &v)) {
-            if (ut_hmap_has(live_hashes, k, klen)) {
+            int64_t mt = (int64_t)(intptr_t)v - 1;
+            /* Young paths may be a concurrent writer's, not yet rooted. */
+            if (ut_hmap_has(live_hashes, k, klen) || (mt && now - mt < grace_s)) {
                 stats->paths_kept++;
+                if (!ut_hmap_has(live_hashes, k, klen)) {
+                    /* Keep its blob too. */
+                    char hash[NC_STORE_HASH_LEN + 1];
+                    memcpy(hash, k, NC_STORE_HASH_LEN);
+                    hash[NC_STORE_HASH_LEN] = 0;
+                    st_path_info *pi = NULL;
+                    ut_err qe = UT_ERR_INIT;
+                    if (query_hash(st, hash, hash, &pi, &qe) == 1)
+                        ut_hmap_put(live_blobs, pi->url, strlen(pi->url), (void *)1);
+                    ut_err_clear(&qe);
+                    st_path_info_free(pi);
+                }
                 continue;
             }
             char hash[NC_STORE_HASH_LEN + 1];
@@ -1485,7 +1501,6 @@ bool st_store_gc(st_store *st, const char *roots_dir, int64_t grace_s, bool dry_
             free(key);
             stats->paths_deleted++;
         }
-        int64_t now = (int64_t)time(NULL);
         for (size_t i = 0; ok && i < g.nb; i++) {
             if (ut_hmap_has(live_blobs, g.blobs[i], strlen(g.blobs[i]))) continue;
             if (g.mtimes[i] && now - g.mtimes[i] < grace_s) continue;

@@ -184,8 +184,9 @@ typedef struct st_gc_stats {
 } st_gc_stats;
 /* Deletes every path outside the closure of the roots, then every blob no
  * remaining path uses. roots_dir holds symlinks (or files) naming store paths
- * (a link to a path inside an object keeps the object). Blobs younger than
- * grace_s seconds are kept (a concurrent writer may be about to use them). */
+ * (a link to a path inside an object keeps the object). Paths and blobs
+ * younger than grace_s seconds are kept: a concurrent writer may have just
+ * added them and not rooted them yet. */
 bool st_store_gc(st_store *st, const char *roots_dir, int64_t grace_s, bool dry_run, st_gc_stats *stats,
                  ut_err *e);
 

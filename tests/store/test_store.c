@@ -478,12 +478,19 @@ static void gc(void **state)
     assert_int_equal(st_store_query(st, a, NULL, &e), 1);
     assert_int_equal(st_store_query(st, b, NULL, &e), 1);
     assert_int_equal(st_store_query(st, c, NULL, &e), 0);
-    /* The grace period keeps young blobs of unreachable paths. */
+    /* The grace period keeps young unreachable paths and their blobs. */
     char *d = NULL;
     assert_true(st_store_add_text(st, "d", "D", 1, NULL, 0, &d, &e));
     assert_true(st_store_gc(st, roots, 3600, false, &s, &e));
-    assert_int_equal(s.paths_deleted, 1);
+    assert_int_equal(s.paths_deleted, 0);
     assert_int_equal(s.blobs_deleted, 0);
+    assert_int_equal(st_store_query(st, d, NULL, &e), 1);
+    ut_buf dv = UT_BUF_INIT;
+    assert_true(st_store_read_file(st, d, &dv, &e));
+    ut_buf_free(&dv);
+    assert_true(st_store_gc(st, roots, 0, false, &s, &e));
+    assert_int_equal(s.paths_deleted, 1);
+    assert_int_equal(s.blobs_deleted, 1);
     free(a);
     free(b);
     free(c);
