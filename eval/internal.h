@@ -218,6 +218,7 @@ struct ev_state {
     /* base environment */
     ev_env *base_env;
     ps_sym *base_syms;          /* index -> symbol */
+    const char **base_names;    /* NULL-terminated, for the parser's binder */
     uint32_t nbase, capbase;
     ut_hmap *base_index;        /* symbol -> index+1 */
     ev_value builtins;          /* the `builtins` attrset */

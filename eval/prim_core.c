@@ -581,7 +581,8 @@ static void prim_substring(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
     int64_t len = ev_force_int(S, &a[1], pos, "while evaluating the second argument (the substring length) passed to builtins.substring");
     ev_force(S, &a[2], pos);
     if (len == 0 && a[2].type == EV_STRING) {
-        *out = ev_mk_string(S, "", 0, NULL);
+        /* empty, but the context stays (Nix keeps it) */
+        *out = ev_mk_string(S, "", 0, a[2].u.s->ctx);
         return;
     }
     ut_buf b = UT_BUF_INIT;

@@ -128,6 +128,30 @@ void ev_force_deep(ev_state *S, ev_value *v, ps_pos pos)
     free(seen.v);
 }
 
+
+static bool is_ident(const char *s)
+{
+    static const char *const kw[] = {"if", "then", "else", "assert", "with", "let", "in", "rec", "inherit", "or", NULL};
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
+        return false;
+    for (const char *p = s + 1; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+              *p == '\'' || *p == '-'))
+            return false;
+    for (int i = 0; kw[i]; i++)
+        if (strcmp(s, kw[i]) == 0)
+            return false;
+    return true;
+}
+
+static void print_attr_name(ut_buf *out, const char *s)
+{
+    if (is_ident(s))
+        ut_buf_puts(out, s);
+    else
+        ev_print_string_lit(out, s, strlen(s));
+}
+
 /* ---- printAmbiguous -------------------------------------------------------- */
 
 static void print_amb(ev_state *S, ut_buf *out, ev_value *v, ptrset *seen, int depth)
@@ -154,7 +178,7 @@ static void print_amb(ev_state *S, ut_buf *out, ev_value *v, ptrset *seen, int d
         ev_attrs_sorted_by_name(S, a, idx);
         for (uint32_t i = 0; i < a->h.n; i++) {
             ev_attr *at = &a->a[idx[i]];
-            ut_buf_puts(out, ps_sym_str(S->syms, at->name));
+            print_attr_name(out, ps_sym_str(S->syms, at->name));
             ut_buf_puts(out, " = ");
             print_amb(S, out, &at->value, seen, depth - 1);
             ut_buf_puts(out, "; ");
@@ -204,28 +228,6 @@ void ev_print(ev_state *S, ut_buf *out, ev_value *v, unsigned flags)
 
 /* ---- error-message printer (Nix's ValuePrinter with errorPrintOptions) --- */
 
-static bool is_ident(const char *s)
-{
-    static const char *const kw[] = {"if", "then", "else", "assert", "with", "let", "in", "rec", "inherit", "or", NULL};
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
-        return false;
-    for (const char *p = s + 1; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
-              *p == '\'' || *p == '-'))
-            return false;
-    for (int i = 0; kw[i]; i++)
-        if (strcmp(s, kw[i]) == 0)
-            return false;
-    return true;
-}
-
-static void print_attr_name(ut_buf *out, const char *s)
-{
-    if (is_ident(s))
-        ut_buf_puts(out, s);
-    else
-        ev_print_string_lit(out, s, strlen(s));
-}
 
 typedef struct errprint {
     ptrset seen;
@@ -512,7 +514,16 @@ static void to_json(ev_state *S, ut_buf *out, ev_value *v, ps_pos pos, bool stri
         ev_attrs *a = v->u.a;
         ev_attr *ts = ev_attrs_find(a, S->s_toString);
         ev_attr *op = ev_attrs_find(a, S->s_outPath);
-        if (ts || op) {
+        if (!ts && op) {
+            /* outPath is peeled and converted as whatever it is */
+            size_t mark = ev_stack_mark(S);
+            ev_value *hold = ev_push1(S);
+            *hold = *v;
+            to_json(S, out, &op->value, pos, strict, ctx, depth + 1);
+            ev_stack_reset(S, mark);
+            return;
+        }
+        if (ts) {
             ut_buf b = UT_BUF_INIT;
             ev_ctxset c2 = {0};
             ev_coerce_to_string(S, v, pos, EV_COERCE_COPY_TO_STORE, &b, &c2, NULL);

@@ -257,6 +257,19 @@ ev_state *ev_state_new(const ev_options *opts)
             v->u.t->u.c.env = S->base_env;
     }
     S->base_env->h.n = S->nbase;
+    /* the parser reports unbound names itself: tell it what we bind */
+    S->base_names = ut_xcalloc(S->nbase + 1, sizeof(char *));
+    {
+        size_t it = 0, k = 0;
+        const char *key;
+        size_t kl;
+        void *val;
+        while (ut_hmap_next(S->base_index, &it, &key, &kl, &val)) {
+            ps_sym sy;
+            memcpy(&sy, key, sizeof sy);
+            S->base_names[k++] = ps_sym_str(S->syms, sy);
+        }
+    }
     return S;
 }
 
@@ -287,6 +300,7 @@ void ev_state_free(ev_state *S)
     free(S->positions);
     free(S->forcing);
     free(S->forcing_depth);
+    free(S->base_names);
     free(S->forcing_slots);
     free(S->traces);
     free(S->err_msg);
@@ -456,6 +470,14 @@ ev_code *ev_parse_compile(ev_state *S, const char *text, size_t len, ps_origin o
     ps_options po = S->opts.parse;
     if (!po.home)
         po.home = S->opts.home;
+    po.base_env = S->base_names;
+    const char **extra = NULL;
+    if (scope) {
+        extra = ut_arena_alloc(S->code_arena, (scope->h.n + 1) * sizeof(char *));
+        for (uint32_t i = 0; i < scope->h.n; i++)
+            extra[i] = ps_sym_str(S->syms, scope->a[i].name);
+        po.extra_env = extra;
+    }
     ps_expr *e = ps_parse(S->syms, src, S->code_arena, &po, &err);
     ev_code *c = e ? ev_compile(S, S->code_arena, e, scope, &err) : NULL;
     if (!c) {
