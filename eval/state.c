@@ -317,6 +317,21 @@ ps_sym ev_sym(ev_state *S, const char *name) { return ps_intern_cstr(S->syms, na
 const char *ev_sym_str(ev_state *S, ps_sym s) { return ps_sym_str(S->syms, s); }
 const ev_options *ev_opts(ev_state *S) { return &S->opts; }
 void *ev_store(ev_state *S) { return S->opts.store; }
+
+bool ev_has_feature(ev_state *S, const char *name)
+{
+    const char *f = S->opts.experimental_features;
+    size_t n = strlen(name);
+    while (f && *f) {
+        while (*f == ' ' || *f == ',')
+            f++;
+        size_t k = strcspn(f, " ,");
+        if (k == n && strncmp(f, name, n) == 0)
+            return true;
+        f += k;
+    }
+    return false;
+}
 ev_value *ev_builtins_value(ev_state *S) { return &S->builtins; }
 
 uint32_t ev_pos_intern(ev_state *S, ps_pos pos)

@@ -177,6 +177,7 @@ typedef struct ev_options {
     bool pure;                      /* --pure-eval */
     const char *current_system;     /* "x86_64-linux" if NULL */
     struct ps_options parse;        /* lints, experimental features */
+    const char *experimental_features; /* space-separated, from the command line */
     void *store;                    /* st_store * when the store layer is built;
                                        builtins reach it with ev_store() */
 } ev_options;
@@ -188,6 +189,8 @@ ps_sym ev_sym(ev_state *S, const char *name);
 const char *ev_sym_str(ev_state *S, ps_sym s);
 const ev_options *ev_opts(ev_state *S);
 void *ev_store(ev_state *S);        /* opts.store (an st_store *), may be NULL */
+/* Whether an experimental feature ("parse-toml-timestamps", ...) is enabled. */
+bool ev_has_feature(ev_state *S, const char *name);
 
 /* Positions are interned to 32-bit indices so attributes can carry them. */
 uint32_t ev_pos_intern(ev_state *S, ps_pos pos);

@@ -236,6 +236,7 @@ static int run_eval(int argc, char **argv)
 {
     bool strict = false, json = false, xml = false, raw = false, show_trace = false, location = true;
     const char *expr = NULL, *file = NULL, *attrpath = NULL, *store_url = NULL;
+    ut_buf features = UT_BUF_INIT;
     autoarg *args = calloc((size_t)argc + 1, sizeof *args);
     size_t nargs = 0;
     const char **search = calloc((size_t)argc + 2, sizeof *search);
@@ -283,6 +284,10 @@ static int run_eval(int argc, char **argv)
             const char *f = argv[++i];
             if (strstr(f, "pipe-operators"))
                 o.parse.pipe_operators = true;
+            /* several occurrences accumulate */
+            if (features.len)
+                ut_buf_putc(&features, ' ');
+            ut_buf_puts(&features, f);
         } else if (strcmp(a, "--lint-url-literals") == 0 && more)
             o.parse.lint_url_literals = lint_level(argv[++i]);
         else if (strcmp(a, "--lint-short-path-literals") == 0 && more)
@@ -297,6 +302,7 @@ static int run_eval(int argc, char **argv)
             usage();
             free(args);
             free(search);
+            ut_buf_free(&features);
             return 0;
         } else if (strcmp(a, "-") == 0 || a[0] != '-')
             file = a;
@@ -305,6 +311,7 @@ static int run_eval(int argc, char **argv)
             usage();
             free(args);
             free(search);
+            ut_buf_free(&features);
             return 1;
         }
     }
@@ -314,6 +321,7 @@ static int run_eval(int argc, char **argv)
     o.search_path = search;
     o.nsearch_path = nsearch;
     o.show_trace = show_trace;
+    o.experimental_features = features.data;
 #ifdef STRAYLIGHT_HAVE_STORE
     /* evaluation only needs store paths, not store contents: a dry store
      * unless one is named */
@@ -324,6 +332,7 @@ static int run_eval(int argc, char **argv)
         ut_err_clear(&serr);
         free(args);
         free(search);
+        ut_buf_free(&features);
         return 1;
     }
     o.store = store;
@@ -341,6 +350,7 @@ static int run_eval(int argc, char **argv)
 #ifdef STRAYLIGHT_HAVE_STORE
     st_store_close(store);
 #endif
+    ut_buf_free(&features);
     free(args);
     free(search);
     return rc;
