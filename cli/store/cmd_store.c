@@ -21,7 +21,7 @@ static void usage(FILE *f)
             "  ls [STOREPATH[/SUB]]                 list the store's paths, or the files of one path\n"
             "  path-info [--json] [-r] PATH...      NAR hash, size, references, signatures\n"
             "  materialize STOREPATH DEST           restore a path into a new directory DEST\n"
-            "  copy (--to URL | --from URL) PATH... copy paths and their closures between stores\n"
+            "  copy (--to URL | --from URL [--no-check-sigs]) PATH...  copy paths and their closures\n"
             "  verify [--trusted-public-keys K] [PATH...]  check blobs, references, signatures\n"
             "  sign --secret-key-file F PATH...     add a signature to each path's info\n"
             "  gc [--roots DIR] [--dry-run] [--grace SECONDS]  delete what the roots do not reach\n"
@@ -408,7 +408,7 @@ static int cmd_copy(int argc, char **argv, cli_store_opts *o)
     const char *to = NULL, *from = NULL;
     const char **paths = ut_xcalloc((size_t)argc + 1, sizeof *paths);
     size_t np = 0;
-    bool all = false;
+    bool all = false, no_sigs = false;
     for (int i = 1; i < argc; i++) {
         int c = cli_store_opt(argc, argv, &i, o);
         if (c < 0) return 2;
@@ -416,6 +416,7 @@ static int cmd_copy(int argc, char **argv, cli_store_opts *o)
         if (!strcmp(argv[i], "--to") && i + 1 < argc) to = argv[++i];
         else if (!strcmp(argv[i], "--from") && i + 1 < argc) from = argv[++i];
         else if (!strcmp(argv[i], "--all")) all = true;
+        else if (!strcmp(argv[i], "--no-check-sigs")) no_sigs = true;
         else paths[np++] = argv[i];
     }
     if (!!to == !!from || (!np && !all)) {
@@ -433,10 +434,22 @@ static int cmd_copy(int argc, char **argv, cli_store_opts *o)
     } else {
         src = cli_store_open(o, from, "store copy");
         dst = src ? cli_store_open(o, NULL, "store copy") : NULL;
-        /* Substituting from elsewhere: signatures by trusted keys, if any are configured. */
-        if (src && cli_trusted_keys(o, &tk, "store copy")) st_store_require_signatures(src, &tk);
+        /* Substituting from elsewhere: like Nix, only what a trusted key
+         * signed (or what is named by its own NAR hash). */
+        if (src && !no_sigs) {
+            if (!cli_trusted_keys(o, &tk, "store copy")) {
+                rc = 1;
+            } else if (!tk.n) {
+                fprintf(stderr, "error: store copy: no trusted keys to check the signatures of %s: pass "
+                                "--trusted-public-keys, set trusted-public-keys in store.conf, or --no-check-sigs\n",
+                        from);
+                rc = 2;
+            } else {
+                st_store_require_signatures(src, &tk);
+            }
+        }
     }
-    if (!src || !dst) rc = 1;
+    if (!rc && (!src || !dst)) rc = 1;
     ut_buf listed = UT_BUF_INIT;
     if (!rc && all && !st_store_list(src, collect, &listed, &e)) rc = fail("copy", &e);
     size_t copied = 0;

@@ -53,6 +53,11 @@ expect_fail "unknown subcommand" "$S" store frobnicate
 expect_fail "without a trusted signature" "$S" store --store "file://$work/cache" \
   --trusted-public-keys "other:$(head -c 32 /dev/zero | base64)" verify
 
+# Substituting needs trusted keys (or an explicit --no-check-sigs).
+expect_fail "no trusted keys" "$S" store --store "local:$work/sub" copy --from "file://$work/cache" "$p"
+"$S" store --store "local:$work/sub" --trusted-public-keys "$pub" copy --from "file://$work/cache" "$p" 2>/dev/null
+"$S" store --store "local:$work/sub2" copy --no-check-sigs --from "file://$work/cache" "$p" 2>/dev/null
+
 # gc keeps the roots' closure only.
 mkdir roots && ln -s "$t" roots/tree
 expect_fail "no roots" "$S" store gc

@@ -77,7 +77,7 @@ timeout 120 "$S" store --store "local:$work/sub" --trusted-public-keys "$(cat "$
 "$S" store --store "local:$work/sub" materialize "$tree_path" "$work/sub-tree"
 diff -r "$ref/tree" "$work/sub-tree" || fail "tree substituted from an SDK-written bucket differs"
 if "$S" store --store "local:$work/sub2" --trusted-public-keys "someone:$(head -c 32 /dev/zero | base64)" \
-     copy --from "$(s3 interop/fromsdk)" "$tree_path" 2> "$work/err"; then
+     copy --from "$(s3 interop/fromsdk)" "$(cat "$ref/text-path")" 2> "$work/err"; then
   fail "substituted with no trusted signature"
 fi
 grep -q "not trusted" "$work/err" || { cat "$work/err"; fail "unclear message for an unknown signer"; }
