@@ -133,7 +133,9 @@ static void multipart(void **state)
         x = x * 1103515245u + 12345u;
         data[i] = (char)(x >> 16);
     }
-    char path[] = "/tmp/st-s3-XXXXXX";
+    char path[512];
+    const char *tmp = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(path, sizeof path, "%s/st-s3-XXXXXX", tmp);
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     unlink(path);
