@@ -15,7 +15,11 @@ core="$corpus/nixpkgs/nixpkgs-core"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 export XDG_CACHE_HOME=$tmp/cache XDG_DATA_HOME=$tmp/data XDG_CONFIG_HOME=$tmp/config
 unset STRAYLIGHT_STORE NIX_PATH
-"$bin" instantiate --dry-run --walk-tsv -E "import $core { system = \"x86_64-linux\"; }" > "$tmp/got.tsv" 2> "$tmp/err"
+# Errors caught per attribute unwind with longjmp past C temporaries of the
+# frames unwound (the evaluator's rule, as in tests/eval), so leak checking is
+# off for this run; every other sanitizer check stays on.
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+  "$bin" instantiate --dry-run --walk-tsv -E "import $core { system = \"x86_64-linux\"; }" > "$tmp/got.tsv" 2> "$tmp/err"
 floor=$(grep -v '^#' "$floor_file" | head -1)
 python3 - "$ref" "$tmp/got.tsv" "$floor" <<'PY'
 import sys, collections, os
