@@ -166,13 +166,10 @@ static ev_value toml_value(ev_state *S, const ev_toml *t)
     return ev_mk_null();
 }
 
-/* Whether `--extra-experimental-features parse-toml-timestamps` is on.
- * ev_options does not carry experimental features yet, so dates are
- * refused as Nix refuses them by default. */
+/* Whether `--extra-experimental-features parse-toml-timestamps` is on. */
 static bool toml_timestamps_enabled(ev_state *S)
 {
-    (void)S;
-    return false;
+    return ev_has_feature(S, "parse-toml-timestamps");
 }
 
 static void prim_fromTOML(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
