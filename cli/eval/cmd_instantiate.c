@@ -793,6 +793,11 @@ static void *inst_thread(void *p)
  * own depth errors rather than a crash. */
 static int cmd_instantiate(int argc, char **argv)
 {
+    /* nix-instantiate --eval is `straylight eval` */
+    extern const cli_command cli_cmd_eval;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--eval") == 0)
+            return cli_cmd_eval.run(argc, argv);
     inst_job j = {argc, argv, 1};
     pthread_attr_t attr;
     pthread_attr_init(&attr);
