@@ -288,13 +288,26 @@ static void sweep(ev_state *S)
         cl->free = NULL;
         cl->empty = NULL;
         for (ev_chunk *ch = cl->chunks; ch; ch = ch->next) {
-            ev_freeobj *chunk_free = NULL, *chunk_last = NULL;
+            /* A read-only count first: chunks of short-lived objects are
+             * usually all dead and are then reused whole by bumping, with
+             * no free list written through them. */
             size_t chunk_live = 0;
+            for (size_t off = 0; off + size <= ch->used; off += size) {
+                const ev_gch *h = (const ev_gch *)(ch->mem + off);
+                chunk_live += h->mark && h->kind != EV_OBJ_FREE;
+            }
+            live += chunk_live * size;
+            if (chunk_live == 0 && ch != cl->chunks) {
+                ch->used = 0;
+                ch->next_empty = cl->empty;
+                cl->empty = ch;
+                continue;
+            }
+            ev_freeobj *chunk_free = NULL, *chunk_last = NULL;
             for (size_t off = 0; off + size <= ch->used; off += size) {
                 ev_gch *h = (ev_gch *)(ch->mem + off);
                 if (h->kind != EV_OBJ_FREE && h->mark) {
                     h->mark = 0;
-                    chunk_live++;
                     continue;
                 }
                 ev_freeobj *f = (ev_freeobj *)h;
@@ -305,12 +318,7 @@ static void sweep(ev_state *S)
                     chunk_last = f;
                 chunk_free = f;
             }
-            live += chunk_live * size;
-            if (chunk_live == 0 && ch != cl->chunks) {
-                ch->used = 0;
-                ch->next_empty = cl->empty;
-                cl->empty = ch;
-            } else if (chunk_free) {
+            if (chunk_free) {
                 chunk_last->next = cl->free;
                 cl->free = chunk_free;
             }
