@@ -592,9 +592,12 @@ static const char corepkg_fetchurl[] =
     "  then { __impure = true; }\n"
     "  else { inherit outputHashAlgo outputHash; }))\n";
 
-/* The directory to add as "nix=DIR", or NULL (then <nix/...> stays
- * unresolved, as with no corepkgs). Heap string. */
-static char *corepkgs_dir(void)
+/* The search path entry "nix=DIR" that makes <nix/fetchurl.nix> resolve, or
+ * NULL (then <nix/...> stays unresolved, as with no corepkgs). Heap string.
+ * Not static: `straylight eval` needs the same entry (Nix adds it to every
+ * evaluation). */
+char *cli_corepkgs_search_entry(void);
+char *cli_corepkgs_search_entry(void)
 {
     ut_buf d = UT_BUF_INIT;
     const char *xc = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
@@ -735,7 +738,7 @@ static int run_instantiate(int argc, char **argv)
     const char *np = getenv("NIX_PATH");
     if (np && *np)
         search[nsearch++] = np;
-    corepkgs = corepkgs_dir();
+    corepkgs = cli_corepkgs_search_entry();
     if (corepkgs)
         search[nsearch++] = corepkgs;
     eo.search_path = search;

@@ -22,4 +22,10 @@ done
 # the .drv paths in attribute-name order
 "$bin" instantiate --dry-run "$dir/cases.nix" > "$tmp/paths"
 awk -F'\t' 'NR > 1 { print $2 }' "$dir/cases.tsv" | diff -u - "$tmp/paths"
+# a value with no derivation in it is an error, as in nix-instantiate
+if "$bin" instantiate --dry-run -E '1' 2> "$tmp/err"; then echo "instantiate of 1 succeeded"; exit 1; fi
+grep -qx "error: expression does not evaluate to a derivation (or a set or list of those)" "$tmp/err"
+# the output a value stands for, when it is not "out", follows a "!"
+"$bin" instantiate --dry-run -E '(import '"$dir"'/cases.nix).multi-out.dev' > "$tmp/dev"
+[ "$(cat "$tmp/dev")" = "$(awk -F'\t' '$1 == "multi-out" { print $2 }' "$dir/cases.tsv")!dev" ]
 echo "derivation cases: $(($(wc -l < "$dir/cases.tsv") - 1)) match nix-instantiate; $n .drv files in the store"
