@@ -732,6 +732,20 @@ static void prim_findFile(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
         }
         free(c);
     }
+    /* Nix's own files (<nix/fetchurl.nix>) come after every entry and are
+     * not part of __nixPath */
+    if (S->opts.corepkgs_dir && name->len > 4 && memcmp(name->s, "nix/", 4) == 0) {
+        ut_buf b = UT_BUF_INIT;
+        ut_buf_printf(&b, "%s/%s", S->opts.corepkgs_dir, name->s + 4);
+        char *c = ev_canon_path(b.data, b.len);
+        ut_buf_free(&b);
+        if (access(c, F_OK) == 0) {
+            *out = ev_mk_path(S, c, strlen(c));
+            free(c);
+            return;
+        }
+        free(c);
+    }
     ev_error(S, EV_ERR_THROWN, pos,
              "file '%s' was not found in the Nix search path (add it using $NIX_PATH or -I)", name->s);
 }

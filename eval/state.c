@@ -161,8 +161,26 @@ static void add_search_entries(ev_state *S, const char *s)
         }
         size_t n = e ? (size_t)(e - p) : strlen(p);
         if (n) {
+            /* relative directories are relative to the current directory */
+            char *ent = ut_xstrndup(p, n);
+            char *eq = strchr(ent, '=');
+            const char *dir = eq ? eq + 1 : ent;
+            if (*dir && dir[0] != '/' && !strstr(dir, "://")) {
+                char cwd[4096];
+                if (getcwd(cwd, sizeof cwd)) {
+                    ut_buf b = UT_BUF_INIT;
+                    ut_buf_append(&b, ent, (size_t)(dir - ent));
+                    ut_buf_printf(&b, "%s/%s", cwd, dir);
+                    char *canon = ev_canon_path(b.data + (dir - ent), b.len - (size_t)(dir - ent));
+                    b.len = (size_t)(dir - ent);
+                    ut_buf_puts(&b, canon);
+                    free(canon);
+                    free(ent);
+                    ent = ut_buf_steal(&b, NULL);
+                }
+            }
             S->search_path = ut_xrealloc(S->search_path, (S->nsearch_path + 1) * sizeof(char *));
-            S->search_path[S->nsearch_path++] = ut_xstrndup(p, n);
+            S->search_path[S->nsearch_path++] = ent;
         }
         if (!e)
             break;

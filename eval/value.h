@@ -178,6 +178,7 @@ typedef struct ev_options {
     const char *current_system;     /* "x86_64-linux" if NULL */
     struct ps_options parse;        /* lints, experimental features */
     const char *experimental_features; /* space-separated, from the command line */
+    const char *corepkgs_dir;       /* where <nix/...> resolves after the search path */
     void *store;                    /* st_store * when the store layer is built;
                                        builtins reach it with ev_store() */
 } ev_options;

@@ -322,6 +322,12 @@ static int run_eval(int argc, char **argv)
     o.nsearch_path = nsearch;
     o.show_trace = show_trace;
     o.experimental_features = features.data;
+    /* <nix/fetchurl.nix> and friends (written by the instantiate command's
+     * helper into the user's cache) */
+    extern char *cli_corepkgs_search_entry(void);
+    char *corepkgs = cli_corepkgs_search_entry();
+    if (corepkgs && strncmp(corepkgs, "nix=", 4) == 0)
+        o.corepkgs_dir = corepkgs + 4;
 #ifdef STRAYLIGHT_HAVE_STORE
     /* evaluation only needs store paths, not store contents: a dry store
      * unless one is named */
@@ -332,6 +338,7 @@ static int run_eval(int argc, char **argv)
         ut_err_clear(&serr);
         free(args);
         free(search);
+        free(corepkgs);
         ut_buf_free(&features);
         return 1;
     }
@@ -351,6 +358,7 @@ static int run_eval(int argc, char **argv)
     st_store_close(store);
 #endif
     ut_buf_free(&features);
+    free(corepkgs);
     free(args);
     free(search);
     return rc;

@@ -13,6 +13,8 @@ bin=$(realpath "$1"); fdir=$2; known=$(realpath "$3"); filter=${4:-}
 cd "$fdir" || { echo "no corpus at $fdir"; exit 1; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 export NIX_PATH=lang/dir3:lang/dir4 HOME=/fake-home TEST_VAR=foo NIX_REMOTE=dummy:// NIX_STORE_DIR=/nix/store
+# <nix/fetchurl.nix> is materialised under the cache directory: keep it here
+export XDG_CACHE_HOME="$tmp/cache"
 declare -A listed
 while IFS= read -r line; do
   case "$line" in ''|'#'*) continue;; esac
