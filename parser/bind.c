@@ -241,29 +241,37 @@ const char *const *ps_default_base_env(void)
 
 bool ps__finish(ps_pstate *st, ps_expr *root)
 {
-    const char *const *names = st->opts->base_env ? st->opts->base_env : default_base_env;
+    const char *const *names = st->opts->base_env;
     const char *const *extra = st->opts->extra_env;
     size_t nnames = 0, nextra = 0;
-    while (names[nnames])
-        nnames++;
+    const ps_sym *defaults = NULL;
+    if (names)
+        while (names[nnames])
+            nnames++;
+    else
+        defaults = ps__symtab_default_base(st->syms, &nnames);
     while (extra && extra[nextra])
         nextra++;
     size_t nbase = nnames + nextra;
-    ps_sym *base = ut_xmalloc((nbase ? nbase : 1) * sizeof *base);
-    for (size_t i = 0; i < nnames; i++)
-        base[i] = ps_intern_cstr(st->syms, names[i]);
-    for (size_t i = 0; i < nextra; i++)
-        base[nnames + i] = ps_intern_cstr(st->syms, extra[i]);
+    ps_sym *base = NULL;
+    if (!defaults || nextra) {
+        base = ut_xmalloc((nbase ? nbase : 1) * sizeof *base);
+        for (size_t i = 0; i < nnames; i++)
+            base[i] = defaults ? defaults[i] : ps_intern_cstr(st->syms, names[i]);
+        for (size_t i = 0; i < nextra; i++)
+            base[nnames + i] = ps_intern_cstr(st->syms, extra[i]);
+    }
+    const ps_sym *bs = base ? base : defaults;
     resolver r = {st, NULL, 0, 0, 0};
     r.bound = ps__symtab_scratch(st->syms, &r.nbound);
     for (size_t i = 0; i < nbase; i++)
-        bind_sym(&r, base[i]);
+        bind_sym(&r, bs[i]);
     bool ok = resolve(&r, root);
     /* every scope unbinds what it bound, also on errors; clear anyway when
      * failing, so a missed path cannot leak names into the next parse */
     if (ok)
         for (size_t i = 0; i < nbase; i++)
-            unbind_sym(&r, base[i]);
+            unbind_sym(&r, bs[i]);
     else
         memset(r.bound, 0, r.nbound * sizeof *r.bound);
     free(base);

@@ -229,7 +229,8 @@ ps_expr *ps__strip_indentation(ps_pstate *st, ps_pos pos, ps_vec *pv)
             continue;
         }
         const char *p = es[k].s.p;
-        for (size_t j = 0; j < es[k].s.l; j++) {
+        size_t l = es[k].s.l;
+        for (size_t j = 0; j < l; j++) {
             if (at_start) {
                 if (p[j] == ' ')
                     cur_indent++;
@@ -240,7 +241,11 @@ ps_expr *ps__strip_indentation(ps_pstate *st, ps_pos pos, ps_vec *pv)
                     if (cur_indent < min_indent)
                         min_indent = cur_indent;
                 }
-            } else if (p[j] == '\n') {
+            } else {
+                const char *nl = memchr(p + j, '\n', l - j);
+                if (!nl)
+                    break;
+                j = (size_t)(nl - p);
                 at_start = true;
                 cur_indent = 0;
             }
@@ -262,25 +267,39 @@ ps_expr *ps__strip_indentation(ps_pstate *st, ps_pos pos, ps_vec *pv)
         }
         ut_buf_clear(&s2);
         const char *p = es[k].s.p;
-        for (size_t j = 0; j < es[k].s.l; j++) {
+        size_t l = es[k].s.l, j = 0;
+        /* the output never outgrows the input; the rest of a line after
+         * its indentation is copied whole */
+        ut_buf_reserve(&s2, l + 1);
+        char *d = s2.data;
+        size_t dl = 0;
+        while (j < l) {
             if (at_start) {
-                if (p[j] == ' ') {
+                char c = p[j];
+                if (c == ' ') {
                     if (cur_dropped++ >= min_indent)
-                        ut_buf_putc(&s2, p[j]);
-                } else if (p[j] == '\n') {
+                        d[dl++] = c;
+                    j++;
+                } else if (c == '\n') {
                     cur_dropped = 0;
-                    ut_buf_putc(&s2, p[j]);
+                    d[dl++] = c;
+                    j++;
                 } else {
                     at_start = false;
                     cur_dropped = 0;
-                    ut_buf_putc(&s2, p[j]);
                 }
             } else {
-                ut_buf_putc(&s2, p[j]);
-                if (p[j] == '\n')
+                const char *nl = memchr(p + j, '\n', l - j);
+                size_t end = nl ? (size_t)(nl - p) + 1 : l;
+                memcpy(d + dl, p + j, end - j);
+                dl += end - j;
+                j = end;
+                if (nl)
                     at_start = true;
             }
         }
+        s2.len = dl;
+        d[dl] = 0;
         /* Drop the last line when it holds only spaces. */
         if (remaining == 1 && s2.len) {
             const char *nl = memrchr(s2.data, '\n', s2.len);

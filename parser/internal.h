@@ -123,6 +123,8 @@ void ps__format_snippet(ut_buf *out, ps_pos pos, unsigned indent);
 /* zeroed per-symbol counters, valid until the next intern; callers must
  * leave them zero */
 uint32_t *ps__symtab_scratch(ps_symtab *t, size_t *n);
+/* ps_default_base_env() as symbols, interned on first use */
+const ps_sym *ps__symtab_default_base(ps_symtab *t, size_t *n);
 
 /* after parsing: sorting and variable resolution */
 bool ps__finish(ps_pstate *st, ps_expr *root);

@@ -1,7 +1,7 @@
 /* Symbol interning. Symbols are dense indices so the evaluator can use them
  * as array keys; the strings live in large chunks that never move, so the
  * pointers ps_sym_str hands out stay valid for the table's lifetime. */
-#include "parser/ast.h"
+#include "parser/internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,14 +30,36 @@ struct ps_symtab {
      * here so each parse need not allocate and clear one */
     uint32_t *scratch;
     size_t nscratch;
+    /* ps_default_base_env() interned, once per table rather than per parse */
+    ps_sym *base;
+    size_t nbase;
 };
 
+static inline uint64_t load_le(const char *s, size_t n)
+{
+    uint64_t w = 0;
+    memcpy(&w, s, n);
+    return w;
+}
+
+/* Eight bytes per step with a multiplicative mix: every identifier is
+ * hashed once per occurrence, and byte-at-a-time FNV cost more than the
+ * probing. The length is mixed in so "a" and "a\0" differ. */
 static uint32_t hash_str(const char *s, size_t n)
 {
-    /* FNV-1a folded to 32 bits: symbols are short, this is fast enough and
-     * distributes identifiers well. */
-    uint64_t h = ut_hash_bytes(s, n);
-    return (uint32_t)(h ^ (h >> 32));
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xC2B2AE3D27D4EB4FULL);
+    while (n >= 8) {
+        h = (h ^ load_le(s, 8)) * 0xFF51AFD7ED558CCDULL;
+        h ^= h >> 32;
+        s += 8;
+        n -= 8;
+    }
+    if (n) {
+        h = (h ^ load_le(s, n)) * 0xFF51AFD7ED558CCDULL;
+        h ^= h >> 32;
+    }
+    h *= 0xC4CEB9FE1A85EC53ULL;
+    return (uint32_t)(h ^ (h >> 29));
 }
 
 ps_symtab *ps_symtab_new(void)
@@ -63,6 +85,7 @@ void ps_symtab_free(ps_symtab *t)
     free(t->recs);
     free(t->slots);
     free(t->scratch);
+    free(t->base);
     free(t);
 }
 
@@ -158,4 +181,21 @@ uint32_t *ps__symtab_scratch(ps_symtab *t, size_t *n)
     }
     *n = t->nscratch;
     return t->scratch;
+}
+
+const ps_sym *ps__symtab_default_base(ps_symtab *t, size_t *n)
+{
+    if (!t->base) {
+        const char *const *names = ps_default_base_env();
+        size_t k = 0;
+        while (names[k])
+            k++;
+        ps_sym *base = ut_xmalloc(k * sizeof *base);
+        for (size_t i = 0; i < k; i++)
+            base[i] = ps_intern_cstr(t, names[i]);
+        t->base = base;
+        t->nbase = k;
+    }
+    *n = t->nbase;
+    return t->base;
 }
