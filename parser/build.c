@@ -16,11 +16,18 @@ ps_pos ps__pos(ps_pstate *st, int offset)
         offset = 0;
     uint32_t off = (uint32_t)offset;
     /* Nodes are mostly made in source order: try the last line first. */
-    size_t lo = st->last_line;
-    if (lo < st->nlines && st->line_starts[lo] <= off &&
-        (lo + 1 == st->nlines || st->line_starts[lo + 1] > off))
-        return (ps_pos){st->src, (uint32_t)lo + 1, off - st->line_starts[lo] + 1};
-    size_t hi = st->nlines;   /* find the last line whose start <= off */
+    const uint32_t *ls = st->line_starts;
+    size_t lo = st->last_line, n = st->nlines;
+    if (lo < n && ls[lo] <= off) {
+        /* ... or one of the next few */
+        for (size_t k = 0; k < 4; k++, lo++) {
+            if (lo + 1 == n || ls[lo + 1] > off) {
+                st->last_line = lo;
+                return (ps_pos){st->src, (uint32_t)lo + 1, off - ls[lo] + 1};
+            }
+        }
+    }
+    size_t hi = n;   /* find the last line whose start <= off */
     lo = 0;
     while (hi - lo > 1) {
         size_t mid = (lo + hi) / 2;
@@ -346,8 +353,18 @@ static size_t aslot_hash(const ps_attrs *owner, ps_sym sym)
     return (size_t)h;
 }
 
+/* Sets of up to SMALL_ATTRS definitions are searched directly; only larger
+ * ones go into the (owner, symbol) table, so most files never build it. */
+#define SMALL_ATTRS 8
+
 static int64_t attr_find(ps_pstate *st, const ps_attrs *a, ps_sym sym)
 {
+    if (a->nattrs <= SMALL_ATTRS) {
+        for (uint32_t i = 0; i < a->nattrs; i++)
+            if (a->attrs[i].name == sym)
+                return i;
+        return -1;
+    }
     if (!st->naslots)
         return -1;
     size_t mask = st->naslots - 1;
@@ -406,7 +423,12 @@ static ps_attrdef *attr_append(ps_pstate *st, ps_attrs *a, ps_attrdef def)
     *d = def;
     a->attrs = v.data;
     a->nattrs = v.n;
-    aslot_insert(st, a, def.name, a->nattrs - 1);
+    if (a->nattrs == SMALL_ATTRS + 1) {
+        for (uint32_t i = 0; i < a->nattrs; i++)
+            aslot_insert(st, a, a->attrs[i].name, i);
+    } else if (a->nattrs > SMALL_ATTRS) {
+        aslot_insert(st, a, def.name, a->nattrs - 1);
+    }
     return d;
 }
 
