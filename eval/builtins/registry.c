@@ -15,6 +15,7 @@ extern const ev_primop_def ev_builtins_hash[];
 extern const ev_primop_def ev_builtins_context[];
 extern const ev_primop_def ev_builtins_control[];
 extern const ev_primop_def ev_builtins_flakeref[];
+extern const ev_primop_def ev_builtins_fetchers[];
 void ev_builtins_control_constants(ev_state *S);
 void ev_builtins_derivation_register(ev_state *S);
 
@@ -32,6 +33,7 @@ void ev_builtins_register_all(ev_state *S)
     ev_register_primops(S, ev_builtins_context);
     ev_register_primops(S, ev_builtins_control);
     ev_register_primops(S, ev_builtins_flakeref);
+    ev_register_primops(S, ev_builtins_fetchers);
     ev_builtins_control_constants(S);
     ev_builtins_derivation_register(S);
 }
