@@ -551,7 +551,8 @@ static void walk_tsv(ev_state *S, ev_value *v, const inst_opts *o, ut_buf *out)
             walk_one(S, p.data, &sa->value, out, &rfd2);
             ut_buf_free(&p);
         }
-        fwrite(out->data, 1, out->len, stdout);
+        if (out->len)
+            fwrite(out->data, 1, out->len, stdout);
         ut_buf_clear(out);
     }
     ev_stack_reset(S, mark);
@@ -664,10 +665,12 @@ static int instantiate(ev_state *S, const inst_opts *o, ut_buf *out)
         ev_try_end(S, &t);
         ut_buf e = UT_BUF_INIT;
         ev_error_format(S, &e, o->show_trace);
-        fwrite(out->data, 1, out->len, stdout);
+        if (out->len)
+            fwrite(out->data, 1, out->len, stdout);
         ut_buf_clear(out);
         fflush(stdout);
-        fwrite(e.data, 1, e.len, stderr);
+        if (e.len)
+            fwrite(e.data, 1, e.len, stderr);
         ut_buf_free(&e);
         rc = 1;
     }
