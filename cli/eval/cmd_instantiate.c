@@ -742,8 +742,8 @@ static int run_instantiate(int argc, char **argv)
     if (np && *np)
         search[nsearch++] = np;
     corepkgs = cli_corepkgs_search_entry();
-    if (corepkgs)
-        search[nsearch++] = corepkgs;
+    if (corepkgs && strncmp(corepkgs, "nix=", 4) == 0)
+        eo.corepkgs_dir = corepkgs + 4;
     eo.search_path = search;
     eo.nsearch_path = nsearch;
     eo.show_trace = o.show_trace;
