@@ -126,6 +126,20 @@ static bool store_has(st_store *st, const char *path)
 
 /* ---- the fetch steps (plain C, no evaluation) -------------------------- */
 
+/* How long an unlocked download is reused without asking the server again:
+ * Nix's tarball-ttl (one hour), overridable for tests and impatient users. */
+static int64_t tarball_ttl(void)
+{
+    const char *s = getenv("STRAYLIGHT_TARBALL_TTL");
+    if (s && *s) {
+        char *end;
+        long long v = strtoll(s, &end, 10);
+        if (*end == '\0')
+            return v;
+    }
+    return 3600;
+}
+
 typedef struct fetched {
     char *path;             /* store path */
     nc_hash nar_hash;
@@ -142,7 +156,7 @@ static void fetched_free(fetched *f)
 static bool fetch_file(st_store *st, const char *url, const char *name, const nc_hash *flat_hash, fetched *out,
                        ut_err *e)
 {
-    st_fetch_opts o = {NULL, flat_hash, 3600};
+    st_fetch_opts o = {NULL, flat_hash, tarball_ttl()};
     st_fetch_result r;
     if (!st_fetch_download(url, &o, &r, e))
         return false;
@@ -196,7 +210,7 @@ static char *make_tmpdir(ut_err *e)
 static bool fetch_tarball(st_store *st, const char *url, const char *name, const nc_hash *nar_hash, fetched *out,
                           ut_err *e)
 {
-    st_fetch_opts o = {NULL, NULL, 3600};
+    st_fetch_opts o = {NULL, NULL, tarball_ttl()};
     st_fetch_result r;
     if (!st_fetch_download(url, &o, &r, e))
         return false;
