@@ -187,6 +187,13 @@ ps_expr *ps__concat(ps_pstate *st, ps_pos pos, bool force_string, ps_part *parts
 bool ps__unescape(ps_pstate *st, const char *s, size_t len, ps_loc loc, ps_strtok *out)
 {
     (void)loc;
+    /* s is scanner text; most strings hold neither escapes nor CRs and are
+     * then used where they stand in the source, which outlives the tree */
+    const char *bs = memchr(s, '\\', len);
+    if (!bs && !memchr(s, '\r', len)) {
+        *out = (ps_strtok){st->src->text + (s - st->lexbase), len, false};
+        return true;
+    }
     char *t = ut_arena_alloc(st->arena, len + 1);
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
