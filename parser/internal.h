@@ -20,7 +20,7 @@ typedef struct ps_loc {
  * whose leading spaces stripIndentation may remove. */
 typedef struct ps_strtok {
     const char *p;
-    size_t l;
+    uint32_t l;         /* sources are smaller than 2 GiB */
     bool has_indent;
 } ps_strtok;
 

@@ -50,8 +50,10 @@ void ps_yyerror(PS_YYLTYPE *loc, yyscan_t scanner, ps_pstate *st, const char *ms
     ps_vec parts;         /* ps_part */
     ps_vec path;          /* ps_attrname */
     ps_vec inh;           /* ps_inh */
-    ps_formals_b formals;
-    ps_formal formal;
+    /* pointers keep the value stack at 16 bytes a slot: every reduction
+       copies one */
+    ps_formals_b *formals;
+    ps_formal *formal;
 }
 
 %type <e> start expr expr_function expr_if expr_op
@@ -129,11 +131,11 @@ expr_function
   : ID ':' expr_function
     { CHECK(ps__lambda(st, &$$, CUR_POS, ps_intern(st->syms, $1.p, $1.l), NULL, $3)); }
   | formal_set ':' expr_function[body]
-    { CHECK(ps__lambda(st, &$$, CUR_POS, PS_NOSYM, &$formal_set, $body)); }
+    { CHECK(ps__lambda(st, &$$, CUR_POS, PS_NOSYM, $formal_set, $body)); }
   | formal_set '@' ID ':' expr_function[body]
-    { CHECK(ps__lambda(st, &$$, CUR_POS, ps_intern(st->syms, $ID.p, $ID.l), &$formal_set, $body)); }
+    { CHECK(ps__lambda(st, &$$, CUR_POS, ps_intern(st->syms, $ID.p, $ID.l), $formal_set, $body)); }
   | ID '@' formal_set ':' expr_function[body]
-    { CHECK(ps__lambda(st, &$$, CUR_POS, ps_intern(st->syms, $ID.p, $ID.l), &$formal_set, $body)); }
+    { CHECK(ps__lambda(st, &$$, CUR_POS, ps_intern(st->syms, $ID.p, $ID.l), $formal_set, $body)); }
   | ASSERT expr ';' expr_function
     { $$ = ps__new(st, PS_ASSERT, CUR_POS); $$->u.assert_.cond = $2; $$->u.assert_.body = $4; }
   | WITH expr ';' expr_function
@@ -371,23 +373,23 @@ list
   ;
 
 formal_set
-  : '{' formals ',' ELLIPSIS '}' { $$ = $formals; $$.ellipsis = true; }
-  | '{' ELLIPSIS '}'             { $$ = (ps_formals_b){{0}, true}; }
-  | '{' formals ',' '}'          { $$ = $formals; $$.ellipsis = false; }
-  | '{' formals '}'              { $$ = $formals; $$.ellipsis = false; }
-  | '{' '}'                      { $$ = (ps_formals_b){{0}, false}; }
+  : '{' formals ',' ELLIPSIS '}' { $$ = $formals; $$->ellipsis = true; }
+  | '{' ELLIPSIS '}'             { $$ = ut_arena_alloc(st->arena, sizeof *$$); $$->ellipsis = true; }
+  | '{' formals ',' '}'          { $$ = $formals; $$->ellipsis = false; }
+  | '{' formals '}'              { $$ = $formals; $$->ellipsis = false; }
+  | '{' '}'                      { $$ = ut_arena_alloc(st->arena, sizeof *$$); }
   ;
 
 formals
   : formals[accum] ',' formal
-    { $$ = $accum; ps_formal *f = ps__vec_push(st, &$$.formals, sizeof *f); *f = $formal; }
+    { $$ = $accum; ps_formal *f = ps__vec_push(st, &$$->formals, sizeof *f); *f = *$formal; }
   | formal
-    { $$ = (ps_formals_b){{0}, false}; ps_formal *f = ps__vec_push(st, &$$.formals, sizeof *f); *f = $formal; }
+    { $$ = ut_arena_alloc(st->arena, sizeof *$$); ps_formal *f = ps__vec_push(st, &$$->formals, sizeof *f); *f = *$formal; }
   ;
 
 formal
-  : ID { $$ = (ps_formal){ps_intern(st->syms, $1.p, $1.l), NULL, CUR_POS}; }
-  | ID '?' expr { $$ = (ps_formal){ps_intern(st->syms, $1.p, $1.l), $3, CUR_POS}; }
+  : ID { $$ = ut_arena_alloc(st->arena, sizeof *$$); *$$ = (ps_formal){ps_intern(st->syms, $1.p, $1.l), NULL, CUR_POS}; }
+  | ID '?' expr { $$ = ut_arena_alloc(st->arena, sizeof *$$); *$$ = (ps_formal){ps_intern(st->syms, $1.p, $1.l), $3, CUR_POS}; }
   ;
 
 %%
