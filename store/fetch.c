@@ -265,8 +265,8 @@ static void curl_init_once(void)
 static bool hash_mismatch(ut_err *e, const char *url, const nc_hash *want, const nc_hash *got)
 {
     char a[NC_HASH_STR_MAX], b[NC_HASH_STR_MAX];
-    nc_hash_print(want, NC_HASH_SRI, true, a);
-    nc_hash_print(got, NC_HASH_SRI, true, b);
+    nc_hash_print(want, NC_HASH_NIX32, true, a);
+    nc_hash_print(got, NC_HASH_NIX32, true, b);
     return ut_err_set(e, "hash mismatch in file downloaded from '%s':\n  specified: %s\n  got:       %s", url, a, b);
 }
 

@@ -180,8 +180,8 @@ static bool add_tree(st_store *st, const char *fs, const char *name, const char 
             return false;
         if (!nc_hash_eq(&nh, expected)) {
             char a[NC_HASH_STR_MAX], b[NC_HASH_STR_MAX];
-            nc_hash_print(expected, NC_HASH_SRI, true, a);
-            nc_hash_print(&nh, NC_HASH_SRI, true, b);
+            nc_hash_print(expected, NC_HASH_NIX32, true, a);
+            nc_hash_print(&nh, NC_HASH_NIX32, true, b);
             return ut_err_set(e, "hash mismatch in file downloaded from '%s':\n  specified: %s\n  got:       %s",
                               who_url, a, b);
         }
@@ -278,8 +278,29 @@ static void fetch_common(ev_state *S, ev_value *arg, ev_value *out, ps_pos pos, 
     } else {
         url = ev_force_string_noctx(S, arg, pos, "while evaluating the url we should fetch")->s;
     }
+    bool name_given = name != default_name;
     if (!*name)
         name = url_base_name(S, url);
+    {
+        /* Current Nix checks the name first, and says how to fix it. */
+        ut_err ne = UT_ERR_INIT;
+        if (!nc_store_name_check(nc_str_c(name), nc_str_c(name), &ne)) {
+            const char *fix =
+                name_given ? "Please change the value for the 'name' attribute passed to '%s', so that it can create a "
+                             "valid store path."
+                : arg->type == EV_ATTRS
+                    ? "Please add a valid 'name' attribute to the argument for '%s', so that it can create a valid "
+                      "store path."
+                    : "Please pass an attribute set with 'url' and 'name' attributes to '%s',  so that it can create "
+                      "a valid store path.";
+            ut_buf m = UT_BUF_INIT;
+            ut_buf_printf(&m, "invalid store path name when fetching URL '%s': %s. ", url, ne.msg);
+            ut_buf_printf(&m, fix, who);
+            ut_err_clear(&ne);
+            ne.msg = ut_buf_steal(&m, NULL);
+            raise_err(S, pos, &ne);
+        }
+    }
     if (ev_opts(S)->pure && !have_hash)
         ev_error(S, EV_ERR_EVAL, pos, "in pure evaluation mode, '%s' requires a 'sha256' argument", who);
     st_store *st = need_store(S, pos, who);
@@ -291,11 +312,6 @@ static void fetch_common(ev_state *S, ev_value *arg, ev_value *out, ps_pos pos, 
             set_store_string(S, out, want);
             return;
         }
-    } else {
-        /* Check the name now, so a bad one fails before any download. */
-        ut_err e = UT_ERR_INIT;
-        if (!nc_store_name_check(nc_str_c(name), nc_str_c(name), &e))
-            raise_err(S, pos, &e);
     }
     fetched f = {0};
     ut_err e = UT_ERR_INIT;
@@ -338,6 +354,8 @@ typedef struct git_result {
     char rev[GIT_OID_HEXSZ + 1];
     int64_t rev_count;
     int64_t last_modified;
+    bool dirty;                             /* the work tree, not a commit */
+    char head_rev[GIT_OID_HEXSZ + 1];       /* HEAD, when dirty ("" if none) */
 } git_result;
 
 static bool git_fail(ut_err *e, const char *what)
@@ -425,6 +443,93 @@ static int git_is_dirty(git_repository *repo)
     return n > 0;
 }
 
+/* Filter for a dirty work tree: what the index lists, and the directories
+ * above those files (keys are paths relative to the work tree). */
+typedef struct dirty_filter {
+    ut_hmap *keep;
+    size_t root_len;   /* of the work tree path, without its trailing '/' */
+} dirty_filter;
+
+static int dirty_keep(void *ctx, const char *fs_path, st_file_type type, ut_err *e)
+{
+    (void)type;
+    (void)e;
+    dirty_filter *f = ctx;
+    const char *rel = fs_path + f->root_len;
+    if (*rel == '/')
+        rel++;
+    return ut_hmap_has(f->keep, rel, strlen(rel)) ? 1 : 0;
+}
+
+/* Nix fetches a local repository with uncommitted changes (and neither
+ * rev nor ref) as its work tree: the files the index tracks, as they are
+ * on disk, with rev and revCount zero and HEAD's commit time. */
+static bool fetch_dirty(st_store *st, git_repository *repo, const git_args *ga, git_result *res, ut_err *e)
+{
+    const char *wd = git_repository_workdir(repo);
+    if (!wd)
+        return ut_err_set(e, "the git repository '%s' has no work tree", ga->url);
+    fprintf(stderr, "warning: Git tree '%s' is dirty\n", ga->url);
+    git_index *idx = NULL;
+    if (git_repository_index(&idx, repo) != 0)
+        return git_fail(e, "reading the git index");
+    dirty_filter f = {ut_hmap_new(), strlen(wd)};
+    while (f.root_len > 1 && wd[f.root_len - 1] == '/')
+        f.root_len--;
+    size_t n = git_index_entrycount(idx);
+    for (size_t i = 0; i < n; i++) {
+        const git_index_entry *ie = git_index_get_byindex(idx, i);
+        if (!ie || git_index_entry_stage(ie) != 0)
+            continue;
+        const char *p = ie->path;
+        ut_hmap_put(f.keep, p, strlen(p), (void *)1);
+        for (const char *sl = strchr(p, '/'); sl; sl = strchr(sl + 1, '/'))
+            ut_hmap_put(f.keep, p, (size_t)(sl - p), (void *)1);
+    }
+    git_index_free(idx);
+    memset(res->rev, '0', GIT_OID_HEXSZ);
+    res->rev[GIT_OID_HEXSZ] = '\0';
+    res->rev_count = 0;
+    res->dirty = true;
+    res->last_modified = 0;
+    git_oid head;
+    git_commit *c = NULL;
+    if (git_reference_name_to_id(&head, repo, "HEAD") == 0 && git_commit_lookup(&c, repo, &head) == 0) {
+        res->last_modified = (int64_t)git_commit_time(c);
+        git_oid_tostr(res->head_rev, sizeof res->head_rev, &head);
+        git_commit_free(c);
+    }
+    char *root = ut_xstrndup(wd, f.root_len);
+    bool ok = true;
+    if (ga->have_nar_hash) {
+        /* Check before adding, as for every other fetch. */
+        st_store *dry = st_store_open("dry:", e);
+        char *dp = NULL;
+        st_path_info *dpi = NULL;
+        ok = dry && st_store_add_path(dry, root, ga->name, dirty_keep, &f, NC_CA_NAR, &dp, &dpi, e);
+        if (ok && !nc_hash_eq(&dpi->nar_hash, &ga->nar_hash)) {
+            char a[NC_HASH_STR_MAX], b[NC_HASH_STR_MAX];
+            nc_hash_print(&ga->nar_hash, NC_HASH_SRI, true, a);
+            nc_hash_print(&dpi->nar_hash, NC_HASH_SRI, true, b);
+            ok = ut_err_set(e, "NAR hash mismatch in input '%s', expected '%s' but got '%s'", ga->url, a, b);
+        }
+        if (dpi)
+            st_path_info_free(dpi);
+        free(dp);
+        if (dry)
+            st_store_close(dry);
+    }
+    st_path_info *pi = NULL;
+    if (ok && st_store_add_path(st, root, ga->name, dirty_keep, &f, NC_CA_NAR, &res->f.path, &pi, e)) {
+        res->f.nar_hash = pi->nar_hash;
+        st_path_info_free(pi);
+    } else
+        ok = false;
+    free(root);
+    ut_hmap_free(f.keep);
+    return ok;
+}
+
 static bool fetch_git(st_store *st, const git_args *ga, git_result *res, ut_err *e)
 {
     char *local = git_local_path(ga->url);
@@ -452,9 +557,7 @@ static bool fetch_git(st_store *st, const git_args *ga, git_result *res, ut_err 
             goto out;
         }
         if (d) {
-            ut_err_set(e, "the git repository '%s' has uncommitted changes; fetching a dirty working tree is not "
-                          "supported: commit them, or pass 'rev' or 'ref'",
-                       ga->url);
+            ok = fetch_dirty(st, repo, ga, res, e);
             goto out;
         }
     }
@@ -581,7 +684,7 @@ static void put_out_and_nar(ev_state *S, ev_attrs *at, const fetched *f)
 
 static void git_emit(ev_state *S, const git_args *ga, const git_result *r, ev_value *out)
 {
-    ev_attrs *at = ev_attrs_new(S, 8);
+    ev_attrs *at = ev_attrs_new(S, 10);
     put_out_and_nar(S, at, &r->f);
     put_str(S, at, "rev", r->rev);
     char short_rev[8];
@@ -591,6 +694,14 @@ static void git_emit(ev_state *S, const git_args *ga, const git_result *r, ev_va
     ev_attrs_add(at, ev_sym(S, "revCount"), ev_mk_int(r->rev_count), 0);
     put_last_modified(S, at, r->last_modified);
     ev_attrs_add(at, ev_sym(S, "submodules"), ev_mk_bool(ga->submodules), 0);
+    if (r->dirty && r->head_rev[0]) {
+        /* current Nix names the commit a dirty tree started from */
+        char d[GIT_OID_HEXSZ + 8];
+        snprintf(d, sizeof d, "%s-dirty", r->head_rev);
+        put_str(S, at, "dirtyRev", d);
+        snprintf(d, sizeof d, "%.7s-dirty", r->head_rev);
+        put_str(S, at, "dirtyShortRev", d);
+    }
     ev_attrs_finish(at);
     *out = ev_mk_attrs(at);
 }

@@ -148,6 +148,22 @@ def make_repo(root):
     return repo, revs
 
 
+def make_dirty_repo(root, repo):
+    """A copy of repo with a modified tracked file, a new staged file and an
+    untracked one: Nix fetches the tracked files as they are on disk."""
+    import shutil
+    dirty = os.path.join(root, "dirty")
+    shutil.copytree(repo, dirty, symlinks=True)
+    with open(os.path.join(dirty, "README"), "w") as f:
+        f.write("changed, not committed\n")
+    with open(os.path.join(dirty, "staged.txt"), "w") as f:
+        f.write("staged\n")
+    with open(os.path.join(dirty, "untracked.txt"), "w") as f:
+        f.write("not in the index\n")
+    git(dirty, "add", "staged.txt")
+    return dirty
+
+
 class Server:
     """http.server on 127.0.0.1, an ephemeral port, in a thread.
 
@@ -174,7 +190,7 @@ class Server:
                     srv.requests.append((self.command, self.path, status))
 
             def do_GET(self):
-                p = self.path
+                p = self.path.split("?", 1)[0]
                 if p.startswith("/files/"):
                     fp = os.path.join(srv.www, os.path.basename(p[len("/files/"):]))
                     if not os.path.isfile(fp):
@@ -259,6 +275,7 @@ CASES = {
     "fetchurl-binary": 'builtins.fetchurl { url = "http://127.0.0.1:{P}/files/data.bin"; }',
     "fetchurl-named": 'builtins.fetchurl { url = "http://127.0.0.1:{P}/files/hello.txt"; name = "greeting"; }',
     "fetchurl-sha256": 'builtins.fetchurl { url = "http://127.0.0.1:{P}/files/hello.txt"; sha256 = "{SHA_hello.txt}"; }',
+    "fetchurl-query-named": 'builtins.fetchurl { url = "http://127.0.0.1:{P}/files/hello.txt?x=1"; name = "hello"; }',
     "fetchurl-redirect": 'builtins.fetchurl "http://127.0.0.1:{P}/redirect2/hello.txt"',
     "fetchTarball-gz": 'builtins.fetchTarball "http://127.0.0.1:{P}/files/pkg.tar.gz"',
     "fetchTarball-xz": 'builtins.fetchTarball { url = "http://127.0.0.1:{P}/files/pkg.tar.xz"; }',
@@ -274,12 +291,15 @@ CASES = {
     "fetchGit-ref-rev": 'builtins.fetchGit { url = {REPO}; ref = "main"; rev = "{REV_two}"; }',
     "fetchGit-allrefs": 'builtins.fetchGit { url = {REPO}; rev = "{REV_feature}"; allRefs = true; }',
     "fetchGit-name": 'builtins.fetchGit { url = {REPO}; name = "checkout"; }',
+    "fetchGit-dirty": 'let r = builtins.fetchGit {DIRTY}; in '
+                      '[ r.outPath r.narHash r.rev r.shortRev r.revCount r.lastModified r.lastModifiedDate ]',
     "fetchTree-git": 'builtins.fetchTree { type = "git"; url = "file://{REPO}"; rev = "{REV_two}"; }',
 }
 
 
 def substitute(expr, port, repo, revs, shas):
-    s = expr.replace("{P}", str(port)).replace("{REPO}", repo)
+    s = expr.replace("{P}", str(port)).replace("{REPO}", repo).replace("{DIRTY}", os.path.join(os.path.dirname(repo),
+                                                                                                "dirty"))
     for k, v in revs.items():
         s = s.replace("{REV_%s}" % k, v)
     for k, v in shas.items():

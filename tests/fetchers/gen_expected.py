@@ -21,6 +21,7 @@ def main():
     with tempfile.TemporaryDirectory() as root:
         www = fxlib.make_files(root)
         repo, revs = fxlib.make_repo(root)
+        fxlib.make_dirty_repo(root, repo)
         shas = {n: fxlib.nix32(fxlib.sha256_of(os.path.join(www, n))) for n in os.listdir(www)}
         env = dict(os.environ, HOME=root, XDG_CACHE_HOME=os.path.join(root, "cache"))
         version = subprocess.run(["nix-instantiate", "--version"], capture_output=True, check=True).stdout.decode()
