@@ -8,6 +8,7 @@
  * was. Nothing here evaluates Nix code once a download has started, so the
  * C resources below are never skipped by an evaluation error's longjmp:
  * errors are collected in a ut_err and raised after cleanup. */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -611,7 +612,8 @@ static bool fetch_git(st_store *st, const git_args *ga, git_result *res, ut_err 
     }
     git_oid w;
     int64_t count = 0;
-    while (git_revwalk_next(&w, walk) == 0)
+    /* A shallow fetch has no history to count: Nix reports 0. */
+    while (!ga->shallow && git_revwalk_next(&w, walk) == 0)
         count++;
     res->rev_count = count;
     if (git_commit_tree(&tree, commit) != 0) {
@@ -787,12 +789,103 @@ static void prim_fetchMercurial(ev_state *S, ev_value *a, ev_value *out, ps_pos 
 
 /* ---- fetchTree ------------------------------------------------------------ */
 
+static int64_t tree_mtime(const char *path)
+{
+    struct stat sb;
+    if (lstat(path, &sb) != 0)
+        return 0;
+    int64_t m = (int64_t)sb.st_mtime;
+    if (!S_ISDIR(sb.st_mode))
+        return m;
+    DIR *d = opendir(path);
+    if (!d)
+        return m;
+    struct dirent *de;
+    ut_buf c = UT_BUF_INIT;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        ut_buf_clear(&c);
+        ut_buf_printf(&c, "%s/%s", path, de->d_name);
+        int64_t x = tree_mtime(c.data);
+        if (x > m)
+            m = x;
+    }
+    ut_buf_free(&c);
+    closedir(d);
+    return m;
+}
+
+static bool has_suffix(const char *s, size_t n, const char *suf)
+{
+    size_t l = strlen(suf);
+    return n >= l && memcmp(s + n - l, suf, l) == 0;
+}
+
+/* The attributes a URL-like fetchTree argument stands for, as Nix's
+ * inputFromURL: "git+file:///r?ref=main&rev=...", "tarball+https://...",
+ * "file+https://...", "path:/p", and plain http(s)/file URLs, which are
+ * tarballs when they end in an archive extension and files otherwise. */
+static ev_attrs *url_to_attrs(ev_state *S, ps_pos pos, const char *u)
+{
+    const char *type = NULL, *rest = u;
+    if (strncmp(u, "git+", 4) == 0)
+        type = "git", rest = u + 4;
+    else if (strncmp(u, "tarball+", 8) == 0)
+        type = "tarball", rest = u + 8;
+    else if (strncmp(u, "file+", 5) == 0)
+        type = "file", rest = u + 5;
+    else if (strncmp(u, "path:", 5) == 0)
+        type = "path", rest = u + 5;
+    else if (strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0 || strncmp(u, "file://", 7) == 0) {
+        size_t n = strcspn(u, "?#");
+        static const char *const exts[] = {".zip", ".tar", ".tgz", ".tar.gz", ".tar.xz", ".tar.bz2", ".tar.zst"};
+        type = "file";
+        for (size_t i = 0; i < sizeof exts / sizeof *exts; i++)
+            if (has_suffix(u, n, exts[i]))
+                type = "tarball";
+    } else
+        ev_error(S, EV_ERR_EVAL, pos, "input '%s' is unsupported", u);
+    /* Query parameters of git and path inputs are attributes; other
+     * inputs keep them in the URL. */
+    bool split = strcmp(type, "git") == 0 || strcmp(type, "path") == 0;
+    size_t base = split ? strcspn(rest, "?#") : strlen(rest);
+    ev_attrs *at = ev_attrs_new(S, 12);
+    ev_attrs_add(at, ev_sym(S, "type"), ev_mk_cstring(S, type), 0);
+    ev_attrs_add(at, ev_sym(S, strcmp(type, "path") == 0 ? "path" : "url"), ev_mk_string(S, rest, base, NULL), 0);
+    const char *q = rest[base] == '?' ? rest + base + 1 : NULL;
+    while (q && *q && *q != '#') {
+        size_t l = strcspn(q, "&#");
+        const char *eq = memchr(q, '=', l);
+        if (eq) {
+            char *k = ev_scratch_alloc(S, (size_t)(eq - q) + 1);
+            memcpy(k, q, (size_t)(eq - q));
+            k[eq - q] = '\0';
+            const char *v = eq + 1;
+            size_t vl = l - (size_t)(eq - q) - 1;
+            bool flag = strcmp(k, "shallow") == 0 || strcmp(k, "submodules") == 0 || strcmp(k, "allRefs") == 0;
+            if (flag)
+                ev_attrs_add(at, ev_sym(S, k), ev_mk_bool(vl == 1 && v[0] == '1'), 0);
+            else
+                ev_attrs_add(at, ev_sym(S, k), ev_mk_string(S, v, vl, NULL), 0);
+        }
+        q += l;
+        if (*q == '&')
+            q++;
+    }
+    ev_attrs_finish(at);
+    return at;
+}
+
 static void prim_fetchTree(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
 {
     if (!ev_has_feature(S, "fetch-tree") && !ev_has_feature(S, "flakes"))
         ev_error(S, EV_ERR_EVAL, pos,
                  "experimental Nix feature 'fetch-tree' is disabled; add '--extra-experimental-features fetch-tree' "
                  "to enable it");
+    ev_force(S, &a[0], pos);
+    if (a[0].type == EV_STRING)
+        a[0] = ev_mk_attrs(url_to_attrs(S, pos, a[0].u.s->s));
     ev_attrs *at = ev_force_attrs(S, &a[0], pos, "while evaluating the argument passed to builtins.fetchTree");
     ev_attr *tattr = ev_attrs_find(at, ev_sym(S, "type"));
     if (!tattr)
@@ -903,8 +996,11 @@ static void prim_fetchTree(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
             struct stat sb;
             if (lstat(path, &sb) != 0)
                 ok = ut_err_set(&e, "path '%s' does not exist", path);
-            else
-                ok = add_tree(st, path, ga.name, path, ga.have_nar_hash ? &ga.nar_hash : NULL, &f, &e);
+            else if ((ok = add_tree(st, path, ga.name, path, ga.have_nar_hash ? &ga.nar_hash : NULL, &f, &e))) {
+                /* Nix reports the newest mtime in the tree it copied. */
+                f.last_modified = tree_mtime(path);
+                f.have_last_modified = true;
+            }
         }
     }
     if (!ok) {

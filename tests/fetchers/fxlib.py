@@ -145,6 +145,9 @@ def make_repo(root):
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "three", date="2021-04-01T00:00:00Z")
     revs["three"] = git(repo, "rev-parse", "HEAD")
+    # fetchTree { type = "path"; } reports the newest mtime below the path
+    for rel in ("bin/tool", "bin"):
+        os.utime(os.path.join(repo, rel), (MTIME, MTIME))
     return repo, revs
 
 
@@ -293,6 +296,9 @@ CASES = {
     "fetchGit-name": 'builtins.fetchGit { url = {REPO}; name = "checkout"; }',
     "fetchGit-dirty": 'let r = builtins.fetchGit {DIRTY}; in '
                       '[ r.outPath r.narHash r.rev r.shortRev r.revCount r.lastModified r.lastModifiedDate ]',
+    "fetchGit-shallow": 'builtins.fetchGit { url = {REPO}; shallow = true; }',
+    "fetchGit-submodules-none": 'builtins.fetchGit { url = {REPO}; submodules = true; rev = "{REV_two}"; }',
+    "fetchTree-path": 'builtins.fetchTree { type = "path"; path = "{REPO}/bin"; }',
     "fetchTree-git": 'builtins.fetchTree { type = "git"; url = "file://{REPO}"; rev = "{REV_two}"; }',
 }
 

@@ -74,6 +74,18 @@ def test_tarball_last_modified(c):
     check("tarball-lastModified", rc == 0 and out == "%d\n" % fxlib.MTIME, out + err)
 
 
+def test_url_forms(c):
+    ft = ("--features", "fetch-tree")
+    rc, out, err = c.run('(builtins.fetchTree "http://127.0.0.1:{P}/files/pkg.tar.gz").outPath', args=ft)
+    check("fetchTree-url-tarball", rc == 0 and out == EXPECTED["fetchTarball-gz"], out + err)
+    rc, out, err = c.run('(builtins.fetchTree "git+file://{REPO}?ref=feature").rev', args=ft)
+    check("fetchTree-url-git", rc == 0 and out == '"%s"\n' % c.revs["feature"], out + err)
+    rc, out, err = c.run('(builtins.fetchTree "git+file://{REPO}?rev={REV_one}&shallow=1").revCount', args=ft)
+    check("fetchTree-url-git-shallow", rc == 0 and out == "0\n", out + err)
+    rc, out, err = c.run('(builtins.fetchTree "tarball+http://127.0.0.1:{P}/files/pkg.tar.xz").narHash', args=ft)
+    check("fetchTree-url-tarball-prefix", rc == 0 and out == '"%s"\n' % EXPECTED_TREE_NAR_SRI[0], out + err)
+
+
 def test_errors(c):
     before = c.narinfos()
     hello = fxlib.sha256_of(os.path.join(c.www, "hello.txt"))
@@ -198,11 +210,13 @@ def test_cache(c):
 
 
 EXPECTED_TREE_NAR = []
+EXPECTED_TREE_NAR_SRI = []
 
 
 def main():
     tree = EXPECTED["fetchTree-tarball"].split('"')
     EXPECTED_TREE_NAR.append(tree[3][len("sha256-"):])
+    EXPECTED_TREE_NAR_SRI.append(tree[3])
     root = tempfile.mkdtemp(prefix="straylight-fetchers-")
     try:
         os.makedirs(os.path.join(root, "tmp"))
@@ -214,6 +228,7 @@ def main():
             c = Ctx(root, srv, repo, revs, shas, www)
             test_reference_cases(c)
             test_tarball_last_modified(c)
+            test_url_forms(c)
             test_errors(c)
             test_cache(c)
         leftovers = os.listdir(os.path.join(root, "tmp"))
