@@ -84,6 +84,10 @@ def make_files(root):
         "corrupt.tar.gz": b"\x1f\x8b\x08\x00" + b"not really gzip" * 20,
         "notanarchive.tar.gz": b"plain text, no archive at all\n",
     }
+    # zstd is not in Python's library: a committed copy of pkg.tar, made
+    # with `zstd -19` (same entries, so the same tree as pkg.tar.gz)
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "pkg.tar.zst"), "rb") as f:
+        blobs["pkg.tar.zst"] = f.read()
     for name, data in blobs.items():
         with open(os.path.join(www, name), "wb") as f:
             f.write(data)
@@ -179,6 +183,7 @@ class Server:
     def __init__(self, www):
         self.www = www
         self.requests = []   # (method, path, status)
+        self.proxied = []    # absolute URLs asked of us as a proxy
         self.lock = threading.Lock()
         srv = self
 
@@ -194,6 +199,12 @@ class Server:
 
             def do_GET(self):
                 p = self.path.split("?", 1)[0]
+                if p.startswith("http://"):
+                    # a proxy request ("GET http://host/path"): serve it
+                    # ourselves, so nothing else is ever contacted
+                    with srv.lock:
+                        srv.proxied.append(self.path)
+                    p = "/" + p.split("/", 3)[3]
                 if p.startswith("/files/"):
                     fp = os.path.join(srv.www, os.path.basename(p[len("/files/"):]))
                     if not os.path.isfile(fp):
@@ -284,6 +295,7 @@ CASES = {
     "fetchTarball-xz": 'builtins.fetchTarball { url = "http://127.0.0.1:{P}/files/pkg.tar.xz"; }',
     "fetchTarball-bz2": 'builtins.fetchTarball { url = "http://127.0.0.1:{P}/files/pkg.tar.bz2"; name = "pkg"; }',
     "fetchTarball-tar": 'builtins.fetchTarball "http://127.0.0.1:{P}/files/pkg.tar"',
+    "fetchTarball-zst": 'builtins.fetchTarball "http://127.0.0.1:{P}/files/pkg.tar.zst"',
     "fetchTarball-zip": 'builtins.fetchTarball "http://127.0.0.1:{P}/files/pkg.zip"',
     "fetchTree-tarball": 'let r = builtins.fetchTree { type = "tarball"; url = "http://127.0.0.1:{P}/files/pkg.tar.gz"; }; '
                          'in [ r.outPath r.narHash ]',

@@ -86,6 +86,20 @@ def test_url_forms(c):
     check("fetchTree-url-tarball-prefix", rc == 0 and out == '"%s"\n' % EXPECTED_TREE_NAR_SRI[0], out + err)
 
 
+def test_proxy(c):
+    # The server doubles as an HTTP proxy; the host name is never resolved.
+    proxy = "http://127.0.0.1:%d" % c.srv.port
+    u = "http://fetch-proxy-test.invalid/files/hello.txt"
+    rc, out, err = c.run('builtins.fetchurl "%s"' % u, env={"http_proxy": proxy},
+                         cache=os.path.join(c.root, "cache-proxy"))
+    check("http_proxy-honoured", rc == 0 and out == EXPECTED["fetchurl-plain"] and u in c.srv.proxied, out + err)
+    n = len(c.srv.proxied)
+    rc, out, err = c.run('builtins.fetchurl "http://127.0.0.1:{P}/files/data.bin"',
+                         env={"http_proxy": "http://127.0.0.1:%d" % fxlib.closed_port(), "no_proxy": "127.0.0.1"},
+                         cache=os.path.join(c.root, "cache-proxy"))
+    check("no_proxy-honoured", rc == 0 and out == EXPECTED["fetchurl-binary"] and len(c.srv.proxied) == n, out + err)
+
+
 def test_errors(c):
     before = c.narinfos()
     hello = fxlib.sha256_of(os.path.join(c.www, "hello.txt"))
@@ -229,6 +243,7 @@ def main():
             test_reference_cases(c)
             test_tarball_last_modified(c)
             test_url_forms(c)
+            test_proxy(c)
             test_errors(c)
             test_cache(c)
         leftovers = os.listdir(os.path.join(root, "tmp"))
