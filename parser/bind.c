@@ -42,31 +42,10 @@ typedef struct resolver {
     unsigned depth;
 } resolver;
 
-static int name_cmp(const ps_symtab *syms, ps_sym a, ps_sym b)
-{
-    if (a == b)
-        return 0;
-    const char *sa = ps_sym_str(syms, a), *sb = ps_sym_str(syms, b);
-    size_t la = ps_sym_len(syms, a), lb = ps_sym_len(syms, b);
-    int c = memcmp(sa, sb, la < lb ? la : lb);
-    if (c)
-        return c;
-    return la < lb ? -1 : la > lb;
-}
-
-static const ps_symtab *cmp_syms;
-
-static int attrdef_cmp(const void *a, const void *b)
-{
-    return name_cmp(cmp_syms, ((const ps_attrdef *)a)->name, ((const ps_attrdef *)b)->name);
-}
-
 static void sort_attrs(ps_pstate *st, ps_attrs *a)
 {
-    if (a->nattrs > 1) {
-        cmp_syms = st->syms;
-        qsort(a->attrs, a->nattrs, sizeof *a->attrs, attrdef_cmp);
-    }
+    if (a->nattrs > 1)
+        ps__sort_attrdefs(st->syms, a->attrs, a->nattrs);
 }
 
 static void bind_sym(resolver *r, ps_sym s)

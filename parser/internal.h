@@ -125,6 +125,8 @@ void ps__format_snippet(ut_buf *out, ps_pos pos, unsigned indent);
 uint32_t *ps__symtab_scratch(ps_symtab *t, size_t *n);
 /* ps_default_base_env() as symbols, interned on first use */
 const ps_sym *ps__symtab_default_base(ps_symtab *t, size_t *n);
+/* sorts definitions by name (names distinct) */
+void ps__sort_attrdefs(const ps_symtab *t, ps_attrdef *a, size_t n);
 
 /* after parsing: sorting and variable resolution */
 bool ps__finish(ps_pstate *st, ps_expr *root);

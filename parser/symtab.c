@@ -199,3 +199,60 @@ const ps_sym *ps__symtab_default_base(ps_symtab *t, size_t *n)
     *n = t->nbase;
     return t->base;
 }
+
+/* Byte order of the names, shorter first on a common prefix (as CppNix
+ * compares symbol strings). */
+static inline int sym_cmp(const ps_symtab *t, ps_sym a, ps_sym b)
+{
+    const symrec *x = &t->recs[a], *y = &t->recs[b];
+    size_t n = x->len < y->len ? x->len : y->len;
+    if (n && x->s[0] != y->s[0])
+        return (unsigned char)x->s[0] - (unsigned char)y->s[0];
+    int c = memcmp(x->s, y->s, n);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Sorting every attribute set was a fair part of parsing through qsort's
+ * indirect calls: sets are often sorted or small already, and a merge sort
+ * with the comparison inlined does the rest. Names in a set are distinct,
+ * so stability does not matter. */
+void ps__sort_attrdefs(const ps_symtab *t, ps_attrdef *a, size_t n)
+{
+    size_t i = 1;
+    while (i < n && sym_cmp(t, a[i - 1].name, a[i].name) < 0)
+        i++;
+    if (i >= n)
+        return;
+    if (n <= 16) {
+        for (; i < n; i++) {
+            ps_attrdef x = a[i];
+            size_t j = i;
+            while (j > 0 && sym_cmp(t, x.name, a[j - 1].name) < 0) {
+                a[j] = a[j - 1];
+                j--;
+            }
+            a[j] = x;
+        }
+        return;
+    }
+    ps_attrdef *tmp = ut_xmalloc(n * sizeof *tmp);
+    ps_attrdef *src = a, *dst = tmp;
+    for (size_t w = 1; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t p = lo, q = mid, o = lo;
+            while (p < mid && q < hi)
+                dst[o++] = sym_cmp(t, src[q].name, src[p].name) < 0 ? src[q++] : src[p++];
+            while (p < mid)
+                dst[o++] = src[p++];
+            while (q < hi)
+                dst[o++] = src[q++];
+        }
+        ps_attrdef *sw = src;
+        src = dst;
+        dst = sw;
+    }
+    if (src != a)
+        memcpy(a, src, n * sizeof *a);
+    free(tmp);
+}
