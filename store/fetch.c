@@ -342,9 +342,15 @@ bool st_fetch_download(const char *url, const st_fetch_opts *opts, st_fetch_resu
     curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 10L);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 30L);
-    /* Like Nix's stalled-download-timeout: give up on a stalled transfer. */
+    /* Like Nix's stalled-download-timeout (300 s; the environment variable
+     * STRAYLIGHT_STALLED_DOWNLOAD_TIMEOUT overrides it): give up on a
+     * transfer that stalls. */
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 300L);
+    long stall = 300;
+    const char *se = getenv("STRAYLIGHT_STALLED_DOWNLOAD_TIMEOUT");
+    if (se && atol(se) > 0)
+        stall = atol(se);
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, stall);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "curl/" LIBCURL_VERSION " straylight");
     curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, dl_write);

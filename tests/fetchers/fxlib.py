@@ -177,6 +177,7 @@ class Server:
     /files/NAME        the file, with an ETag; If-None-Match gives 304
     /redirect/NAME     302 to /files/NAME (twice: /redirect2/ -> /redirect/)
     /truncated         announces 1000 bytes, sends 10, closes
+    /stall             announces 1000 bytes, sends 5, then nothing
     /error/CODE        that status with a short body
     anything else      404 (http.server's own page)"""
 
@@ -184,6 +185,7 @@ class Server:
         self.www = www
         self.requests = []   # (method, path, status)
         self.proxied = []    # absolute URLs asked of us as a proxy
+        self.stop = threading.Event()   # releases stalled responses
         self.lock = threading.Lock()
         srv = self
 
@@ -241,6 +243,15 @@ class Server:
                     self.wfile.write(b"0123456789")
                     self.wfile.flush()
                     self.close_connection = True
+                elif p == "/stall":
+                    self.record(200)
+                    self.send_response(200)
+                    self.send_header("Content-Length", "1000")
+                    self.end_headers()
+                    self.wfile.write(b"01234")
+                    self.wfile.flush()
+                    srv.stop.wait(30)
+                    self.close_connection = True
                 elif p.startswith("/error/"):
                     code = int(p[len("/error/"):])
                     self.record(code)
@@ -263,6 +274,7 @@ class Server:
         return self
 
     def __exit__(self, *exc):
+        self.stop.set()
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(timeout=10)

@@ -139,6 +139,9 @@ def test_errors(c):
     check("truncated", rc == 1 and "unable to download '%s'" % c.url("/truncated") in err
           and "partial file" in err, err)
 
+    rc, out, err = c.run('builtins.fetchurl "%s"' % c.url("/stall"), env={"STRAYLIGHT_STALLED_DOWNLOAD_TIMEOUT": "1"})
+    check("stalled", rc == 1 and "unable to download '%s': Timeout was reached (28)" % c.url("/stall") in err, err)
+
     for name in ("corrupt.tar.gz", "notanarchive.tar.gz"):
         rc, out, err = c.run('builtins.fetchTarball "%s"' % c.url("/files/" + name))
         check("bad-archive:" + name, rc == 1 and "unable to unpack the tarball downloaded from '%s'"
