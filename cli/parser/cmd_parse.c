@@ -60,6 +60,8 @@ typedef struct run {
     unsigned print_flags;
     ut_buf out;
     char cwd[PATH_MAX];
+    ut_buf dir_arg;         /* the directory part of the last file argument */
+    char *dir_resolved;     /* its realpath */
 } run;
 
 static bool parse_one(run *r, ps_origin origin, const char *path, const char *text, size_t len)
@@ -94,6 +96,33 @@ static bool parse_one(run *r, ps_origin origin, const char *path, const char *te
     return true;
 }
 
+/* realpath(arg) for a regular file that is not a symlink, from its
+ * directory's realpath, which files listed together mostly share: resolving
+ * every path from the root cost more system time than reading the files.
+ * NULL when that does not apply (the caller then resolves it in full). */
+static char *fast_realpath(run *r, const char *arg)
+{
+    struct stat stt;
+    if (lstat(arg, &stt) != 0 || !S_ISREG(stt.st_mode))
+        return NULL;
+    const char *slash = strrchr(arg, '/');
+    const char *base = slash ? slash + 1 : arg;
+    size_t dlen = slash ? (size_t)(slash - arg) : 0;
+    if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+        return NULL;
+    if (!r->dir_resolved || r->dir_arg.len != dlen || memcmp(r->dir_arg.data ? r->dir_arg.data : "", arg, dlen) != 0) {
+        free(r->dir_resolved);
+        ut_buf_clear(&r->dir_arg);
+        ut_buf_append(&r->dir_arg, arg, dlen);
+        r->dir_resolved = realpath(!slash ? "." : dlen == 0 ? "/" : ut_buf_cstr(&r->dir_arg), NULL);
+        if (!r->dir_resolved)
+            return NULL;
+    }
+    ut_buf p = UT_BUF_INIT;
+    ut_buf_printf(&p, "%s/%s", strcmp(r->dir_resolved, "/") == 0 ? "" : r->dir_resolved, base);
+    return ut_buf_steal(&p, NULL);
+}
+
 static bool parse_file(run *r, const char *arg)
 {
     ut_buf text = UT_BUF_INIT;
@@ -109,9 +138,11 @@ static bool parse_file(run *r, const char *arg)
         return ok;
     }
     /* a directory means its default.nix, as for nix-instantiate */
-    char *path = NULL;
+    char *path = fast_realpath(r, arg);
     struct stat stt;
-    if (stat(arg, &stt) == 0 && S_ISDIR(stt.st_mode)) {
+    if (path) {
+        /* resolved below */
+    } else if (stat(arg, &stt) == 0 && S_ISDIR(stt.st_mode)) {
         ut_buf p = UT_BUF_INIT;
         ut_buf_printf(&p, "%s/default.nix", arg);
         path = realpath(ut_buf_cstr(&p), NULL);
@@ -250,6 +281,8 @@ static int cli_parse(int argc, char **argv)
     ps_symtab_free(r.syms);
 out:
     ut_buf_free(&r.out);
+    ut_buf_free(&r.dir_arg);
+    free(r.dir_resolved);
     free(inputs);
     free(is_expr);
     return rc;
