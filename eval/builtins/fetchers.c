@@ -286,6 +286,20 @@ static void fetch_common(ev_state *S, ev_value *arg, ev_value *out, ps_pos pos, 
         /* Current Nix checks the name first, and says how to fix it. */
         ut_err ne = UT_ERR_INIT;
         if (!nc_store_name_check(nc_str_c(name), nc_str_c(name), &ne)) {
+            /* Nix's checkName wording for the common cases */
+            const char *bad = name + strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-._?=");
+            ut_buf nm = UT_BUF_INIT;
+            if (!*name)
+                ut_buf_puts(&nm, "name must not be empty");
+            else if (*bad)
+                ut_buf_printf(&nm, "name '%s' contains illegal character '%c'", name, *bad);
+            else if (strlen(name) > 211)
+                ut_buf_printf(&nm, "name '%s' must be no longer than 211 characters", name);
+            if (nm.len) {
+                ut_err_clear(&ne);
+                ne.msg = ut_buf_steal(&nm, NULL);
+            } else
+                ut_buf_free(&nm);
             const char *fix =
                 name_given ? "Please change the value for the 'name' attribute passed to '%s', so that it can create a "
                              "valid store path."
@@ -837,7 +851,7 @@ static ev_attrs *url_to_attrs(ev_state *S, ps_pos pos, const char *u)
         type = "file", rest = u + 5;
     else if (strncmp(u, "path:", 5) == 0)
         type = "path", rest = u + 5;
-    else if (strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0 || strncmp(u, "file://", 7) == 0) {
+    else if (strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0 || strncmp(u, "file:", 5) == 0) {
         size_t n = strcspn(u, "?#");
         static const char *const exts[] = {".zip", ".tar", ".tgz", ".tar.gz", ".tar.xz", ".tar.bz2", ".tar.zst"};
         type = "file";
@@ -846,6 +860,11 @@ static ev_attrs *url_to_attrs(ev_state *S, ps_pos pos, const char *u)
                 type = "tarball";
     } else
         ev_error(S, EV_ERR_EVAL, pos, "input '%s' is unsupported", u);
+    if (strncmp(rest, "file:", 5) == 0 && rest[5] != '/') {
+        ev_trace_push(S, NOPOS, "while fetching the input '%s'", u);
+        ev_error(S, EV_ERR_EVAL, pos,
+                 "%s '%s' must use an absolute path. The 'file' scheme does not support relative paths.", type, u);
+    }
     /* Query parameters of git and path inputs are attributes; other
      * inputs keep them in the URL. */
     bool split = strcmp(type, "git") == 0 || strcmp(type, "path") == 0;
@@ -908,6 +927,9 @@ static void prim_fetchTree(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
             x->value.type != EV_PATH)
             ev_error(S, EV_ERR_EVAL, apos, "fetchTree argument '%s' is %s while a string, Boolean or integer is expected",
                      n, ev_type_name(&x->value));
+        if (x->value.type == EV_INT && x->value.u.i < 0)
+            ev_error(S, EV_ERR_EVAL, pos, "negative value given for 'fetchTree' argument '%s': %lld", n,
+                     (long long)x->value.u.i);
         const char *sv = (x->value.type == EV_STRING || x->value.type == EV_PATH) ? x->value.u.s->s : NULL;
         if (strcmp(n, "url") == 0 && sv)
             url = ga.url = sv;

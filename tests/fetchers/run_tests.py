@@ -167,6 +167,15 @@ def test_errors(c):
     check("invalid-name", rc == 1 and "invalid store path name when fetching URL '%s'" % c.url("/files/hello.txt?x=1&y=2")
           in err and "Please pass an attribute set with 'url' and 'name' attributes to 'fetchurl'" in err
           and c.srv.count() == n0, err)
+    ft = ("--features", "fetch-tree")
+    rc, out, err = c.run('builtins.fetchTree { type = "file"; url = "file:///x"; owner = -1; }', args=ft)
+    check("fetchTree-negative", rc == 1 and "negative value given for 'fetchTree' argument 'owner': -1" in err, err)
+    rc, out, err = c.run('builtins.fetchTree "file:./rel.tar.gz"', args=ft)
+    check("fetchTree-relative-file", rc == 1 and "tarball 'file:./rel.tar.gz' must use an absolute path. The 'file' "
+          "scheme does not support relative paths." in err, err)
+    rc, out, err = c.run('builtins.fetchurl { url = "%s"; name = "~x~"; }' % url)
+    check("name-illegal-character", rc == 1 and "name '~x~' contains illegal character '~'. Please change the value "
+          "for the 'name' attribute passed to 'fetchurl'" in err, err)
     rc, out, err = c.run('builtins.fetchurl "%s"' % url, args=("--pure",))
     check("pure-needs-hash", rc == 1 and "in pure evaluation mode, 'fetchurl' requires a 'sha256' argument" in err, err)
     rc, out, err = c.run('builtins.fetchMercurial "%s"' % url)
