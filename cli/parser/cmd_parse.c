@@ -60,8 +60,7 @@ typedef struct run {
     unsigned print_flags;
     ut_buf out;
     char cwd[PATH_MAX];
-    ut_buf dir_arg;         /* the directory part of the last file argument */
-    char *dir_resolved;     /* its realpath */
+    ut_hmap *dirs;          /* directory argument -> its realpath */
 } run;
 
 static bool parse_one(run *r, ps_origin origin, const char *path, const char *text, size_t len)
@@ -96,10 +95,43 @@ static bool parse_one(run *r, ps_origin origin, const char *path, const char *te
     return true;
 }
 
+/* realpath of the directory d (n bytes; "" is the current directory),
+ * built from its parent's when d names a real directory rather than a
+ * symlink, "." or "..": one lstat per directory instead of resolving every
+ * path from the root, which cost more system time than reading the files.
+ * Cached for the run; NULL if it cannot be resolved. */
+static const char *resolve_dir(run *r, const char *d, size_t n)
+{
+    const char *hit = ut_hmap_get(r->dirs, d, n);
+    if (hit)
+        return hit;
+    char *dstr = ut_xstrndup(n ? d : ".", n ? n : 1);
+    char *res = NULL;
+    const char *ls = n ? memrchr(d, '/', n) : NULL;
+    const char *name = ls ? ls + 1 : d;
+    size_t nlen = n - (size_t)(name - d);
+    bool plain = n && nlen && !(nlen == 1 && name[0] == '.') && !(nlen == 2 && name[0] == '.' && name[1] == '.');
+    struct stat stt;
+    if (plain && lstat(dstr, &stt) == 0 && S_ISDIR(stt.st_mode)) {
+        const char *parent = !ls ? resolve_dir(r, "", 0) : ls == d ? resolve_dir(r, "/", 1)
+                                                                   : resolve_dir(r, d, (size_t)(ls - d));
+        if (parent) {
+            ut_buf b = UT_BUF_INIT;
+            ut_buf_printf(&b, "%s/%.*s", strcmp(parent, "/") == 0 ? "" : parent, (int)nlen, name);
+            res = ut_buf_steal(&b, NULL);
+        }
+    }
+    if (!res)
+        res = realpath(dstr, NULL);
+    free(dstr);
+    if (res)
+        ut_hmap_put(r->dirs, d, n, res);
+    return res;
+}
+
 /* realpath(arg) for a regular file that is not a symlink, from its
- * directory's realpath, which files listed together mostly share: resolving
- * every path from the root cost more system time than reading the files.
- * NULL when that does not apply (the caller then resolves it in full). */
+ * directory's; NULL when that does not apply (the caller then resolves it
+ * in full). */
 static char *fast_realpath(run *r, const char *arg)
 {
     struct stat stt;
@@ -107,19 +139,14 @@ static char *fast_realpath(run *r, const char *arg)
         return NULL;
     const char *slash = strrchr(arg, '/');
     const char *base = slash ? slash + 1 : arg;
-    size_t dlen = slash ? (size_t)(slash - arg) : 0;
     if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
         return NULL;
-    if (!r->dir_resolved || r->dir_arg.len != dlen || memcmp(r->dir_arg.data ? r->dir_arg.data : "", arg, dlen) != 0) {
-        free(r->dir_resolved);
-        ut_buf_clear(&r->dir_arg);
-        ut_buf_append(&r->dir_arg, arg, dlen);
-        r->dir_resolved = realpath(!slash ? "." : dlen == 0 ? "/" : ut_buf_cstr(&r->dir_arg), NULL);
-        if (!r->dir_resolved)
-            return NULL;
-    }
+    const char *dir = !slash ? resolve_dir(r, "", 0) : slash == arg ? resolve_dir(r, "/", 1)
+                                                                    : resolve_dir(r, arg, (size_t)(slash - arg));
+    if (!dir)
+        return NULL;
     ut_buf p = UT_BUF_INIT;
-    ut_buf_printf(&p, "%s/%s", strcmp(r->dir_resolved, "/") == 0 ? "" : r->dir_resolved, base);
+    ut_buf_printf(&p, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, base);
     return ut_buf_steal(&p, NULL);
 }
 
@@ -266,6 +293,7 @@ static int cli_parse(int argc, char **argv)
         inputs[n++] = a;
     }
     r.syms = ps_symtab_new();
+    r.dirs = ut_hmap_new();
     if (each_line) {
         rc = parse_lines(&r) ? 0 : 1;
         n = 0;
@@ -281,8 +309,15 @@ static int cli_parse(int argc, char **argv)
     ps_symtab_free(r.syms);
 out:
     ut_buf_free(&r.out);
-    ut_buf_free(&r.dir_arg);
-    free(r.dir_resolved);
+    if (r.dirs) {
+        size_t it = 0;
+        const char *k;
+        size_t kl;
+        void *v;
+        while (ut_hmap_next(r.dirs, &it, &k, &kl, &v))
+            free(v);
+        ut_hmap_free(r.dirs);
+    }
     free(inputs);
     free(is_expr);
     return rc;
