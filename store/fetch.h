@@ -31,8 +31,10 @@ typedef struct st_fetch_log {
     size_t n, cap;
 } st_fetch_log;
 
-/* The process-wide log every st_fetch_download appends to (thread safe to
- * append; read it once evaluation is over). */
+/* The process-wide log every successful st_fetch_download appends to
+ * (thread safe to append; read it once evaluation is over). An evaluator
+ * front end writes st_fetch_log_json() beside its outputs: the fetches are
+ * part of what the result depended on. */
 st_fetch_log *st_fetch_global_log(void);
 void st_fetch_log_clear(st_fetch_log *log);
 /* JSON array of {url, finalUrl, sha256 (SRI), size, time, fromCache}. */
@@ -66,7 +68,10 @@ typedef struct st_fetch_result {
 void st_fetch_result_free(st_fetch_result *r);
 
 /* Downloads url (libcurl: redirects followed, proxies from the usual
- * environment variables) into the cache. Errors use Nix's wording:
+ * environment variables http_proxy/https_proxy/no_proxy) into the cache.
+ * Transient failures (connection, 5xx, 408, 429) are retried, as Nix's
+ * download-attempts: STRAYLIGHT_DOWNLOAD_ATTEMPTS (default 5); a transfer
+ * stalled for STRAYLIGHT_STALLED_DOWNLOAD_TIMEOUT seconds (300) fails. Errors use Nix's wording:
  * "unable to download 'URL': HTTP error 404". When opts->expected is set and
  * the bytes differ, the error is Nix's "hash mismatch in file downloaded
  * from 'URL':..." and the cache is left as it was. */
