@@ -231,7 +231,10 @@ struct ev_state {
 
     ev_copy_path_fn copy_path;
     void *copy_path_ud;
-    ut_hmap *copied_paths;
+    ut_hmap *copied_paths;      /* source path -> store path (heap) */
+    ut_hmap *copy_sources;      /* store path -> source path (heap), the inverse */
+    ut_hmap *checkouts;         /* store path -> host directory (heap) */
+    ut_hmap *host_paths;        /* logical path -> host path (heap), see ev_host_path */
 
     ev_string *empty_string;
     ps_sym s_outPath, s_toString, s_functor, s_type, s_drvPath, s_name,

@@ -215,6 +215,9 @@ ev_state *ev_state_new(const ev_options *opts)
     S->import_cache = ut_hmap_new();
     S->intern = ut_hmap_new();
     S->copied_paths = ut_hmap_new();
+    S->copy_sources = ut_hmap_new();
+    S->checkouts = ut_hmap_new();
+    S->host_paths = ut_hmap_new();
     S->code_arena = ut_arena_new();
     S->npositions = 1;
     S->cappositions = 1024;
@@ -306,6 +309,13 @@ void ev_state_free(ev_state *S)
     it = 0;
     while (ut_hmap_next(S->copied_paths, &it, &k, &kl, &v))
         free(v);
+    ut_hmap *owned[] = {S->copy_sources, S->checkouts, S->host_paths};
+    for (size_t i = 0; i < sizeof owned / sizeof *owned; i++) {
+        it = 0;
+        while (ut_hmap_next(owned[i], &it, &k, &kl, &v))
+            free(v);
+        ut_hmap_free(owned[i]);
+    }
     ut_hmap_free(S->intern);
     ut_hmap_free(S->copied_paths);
     ut_hmap_free(S->base_index);
@@ -462,19 +472,20 @@ char *ev_copy_path_to_store(ev_state *S, const char *path, ps_pos pos)
     if (cached)
         return ut_xstrdup(cached);
     struct stat st;
-    if (lstat(path, &st) != 0)
+    const char *host = ev_host_path(S, path);
+    if (lstat(host, &st) != 0)
         ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "path '%s' does not exist", path);
     ut_err err = UT_ERR_INIT;
     char *r = NULL;
     if (S->copy_path) {
-        r = S->copy_path(S->copy_path_ud, S, path, &err);
+        r = S->copy_path(S->copy_path_ud, S, host, &err);
     } else {
 #ifdef STRAYLIGHT_HAVE_STORE
         if (!S->opts.store)
             ev_error(S, EV_ERR_EVAL, pos, "cannot copy '%s' to the store: no store is available", path);
         const char *base = strrchr(path, '/');
         base = base ? base + 1 : path;
-        if (!st_store_add_path(S->opts.store, path, base, NULL, NULL, NC_CA_NAR, &r, NULL, &err))
+        if (!st_store_add_path(S->opts.store, host, base, NULL, NULL, NC_CA_NAR, &r, NULL, &err))
             r = NULL;
 #else
         ev_error(S, EV_ERR_EVAL, pos, "cannot copy '%s' to the store: no store is available", path);
@@ -487,6 +498,86 @@ char *ev_copy_path_to_store(ev_state *S, const char *path, ps_pos pos)
         ev_error_owned(S, EV_ERR_EVAL, pos, m);
     }
     ut_hmap_put(S->copied_paths, path, strlen(path), ut_xstrdup(r));
+    if (!ut_hmap_has(S->copy_sources, r, strlen(r)))
+        ut_hmap_put(S->copy_sources, r, strlen(r), ut_xstrdup(path));
+    return r;
+}
+
+void ev_note_copy(ev_state *S, const char *source, const char *store_path)
+{
+    if (!ut_hmap_has(S->copy_sources, store_path, strlen(store_path)))
+        ut_hmap_put(S->copy_sources, store_path, strlen(store_path), ut_xstrdup(source));
+}
+
+static char *checkout_cache_dir(void)
+{
+    const char *xc = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    ut_buf b = UT_BUF_INIT;
+    if (xc && *xc)
+        ut_buf_printf(&b, "%s/straylight/store-checkout", xc);
+    else
+        ut_buf_printf(&b, "%s/.cache/straylight/store-checkout", home && *home ? home : "/tmp");
+    return ut_buf_steal(&b, NULL);
+}
+
+const char *ev_host_path(ev_state *S, const char *path)
+{
+    size_t sdl = strlen(S->store_dir);
+    if (strncmp(path, S->store_dir, sdl) != 0 || (path[sdl] && path[sdl] != '/'))
+        return path;
+    struct stat st;
+    if (lstat(path, &st) == 0)
+        return path;
+    if (!path[sdl] || !path[sdl + 1]) {
+        /* the store dir itself always exists logically; the directory of
+         * objects materialised from the store stands in for it */
+        char *r = ut_hmap_get(S->host_paths, path, strlen(path));
+        if (r)
+            return r;
+        r = checkout_cache_dir();
+        ut_err e = UT_ERR_INIT;
+        if (!ut_mkdirs(r, 0755, &e)) {
+            ut_err_clear(&e);
+            free(r);
+            return path;
+        }
+        ut_hmap_put(S->host_paths, path, strlen(path), r);
+        return r;
+    }
+    const char *name = path + sdl + 1;
+    const char *end = strchr(name, '/');
+    size_t splen = end ? (size_t)(end - path) : strlen(path);
+    const char *rest = path + splen;
+    const char *base = ut_hmap_get(S->copy_sources, path, splen);
+    if (!base)
+        base = ut_hmap_get(S->checkouts, path, splen);
+#ifdef STRAYLIGHT_HAVE_STORE
+    if (!base && S->opts.store) {
+        char *sp = ut_xstrndup(path, splen), *dir = checkout_cache_dir(), *fs = NULL;
+        ut_err e = UT_ERR_INIT;
+        if (ut_mkdirs(dir, 0755, &e) && st_store_checkout(S->opts.store, sp, dir, &fs, &e)) {
+            ut_hmap_put(S->checkouts, path, splen, fs);
+            base = fs;
+        }
+        ut_err_clear(&e);
+        free(dir);
+        free(sp);
+    }
+#endif
+    if (!base)
+        return path;
+    size_t bl = strlen(base), rl = strlen(rest);
+    ut_buf b = UT_BUF_INIT;
+    ut_buf_append(&b, base, bl);
+    ut_buf_append(&b, rest, rl);
+    char *r = ut_buf_steal(&b, NULL);
+    /* kept for S's lifetime: callers hold the result across evaluation */
+    char *old = ut_hmap_get(S->host_paths, path, strlen(path));
+    if (old) {
+        free(r);
+        return old;
+    }
+    ut_hmap_put(S->host_paths, path, strlen(path), r);
     return r;
 }
 
@@ -531,20 +622,23 @@ ev_code *ev_parse_compile(ev_state *S, const char *text, size_t len, ps_origin o
 
 ev_code *ev_load_file(ev_state *S, const char *path, const ev_attrs *scope, ps_pos pos)
 {
+    /* p names the file (positions, relative imports); it is read at its
+     * host location */
     struct stat st;
     char *p = ut_xstrdup(path);
-    if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (stat(ev_host_path(S, p), &st) == 0 && S_ISDIR(st.st_mode)) {
         char *q = ut_xmalloc(strlen(p) + 13);
         sprintf(q, "%s%sdefault.nix", p, p[strlen(p) - 1] == '/' ? "" : "/");
         free(p);
         p = q;
     }
+    const char *host = ev_host_path(S, p);
     ut_buf text = UT_BUF_INIT;
     ut_err err = UT_ERR_INIT;
-    if (!ut_read_file(p, &text, &err)) {
+    if (!ut_read_file(host, &text, &err)) {
         ut_err_clear(&err);
         char *m = ut_xmalloc(strlen(p) + 64);
-        if (access(p, F_OK) != 0)
+        if (access(host, F_OK) != 0)
             sprintf(m, "path '%s' does not exist", p);
         else
             sprintf(m, "cannot read '%s'", p);

@@ -400,6 +400,15 @@ char *ev_find_file(ev_state *S, const char *name, size_t len);
 typedef char *(*ev_copy_path_fn)(void *ud, ev_state *S, const char *path, ut_err *err);
 void ev_set_copy_path_hook(ev_state *S, ev_copy_path_fn fn, void *ud);
 char *ev_copy_path_to_store(ev_state *S, const char *path, ps_pos pos);
+/* Where to read a logical path on this machine. A path under the store dir
+ * that is not on the host (no /nix/store, or a store kept elsewhere) is read
+ * from the source this evaluation copied it from, or else from the store's
+ * own copy, materialised once into a cache. Every file system read of the
+ * evaluator goes through here. Returns path itself, or a string owned by S
+ * (valid until S is freed). */
+const char *ev_host_path(ev_state *S, const char *path);
+/* Records that store_path holds a copy of source (for ev_host_path). */
+void ev_note_copy(ev_state *S, const char *source, const char *store_path);
 
 /* Memory statistics. */
 size_t ev_heap_bytes(ev_state *S);

@@ -141,14 +141,15 @@ char *ev_bi_realise_path(ev_state *S, ev_value *v, ps_pos pos, int mode)
 {
     char *p = ev_bi_coerce_path(S, v, pos, "while realising the context of a path", NULL);
     if (mode == EV_BI_RESOLVE_NONE)
-        return p;
+        return (char *)ev_host_path(S, p);
     bool loop;
     char *r = resolve_symlinks(p, mode == EV_BI_RESOLVE_FULL, &loop);
     if (!r)
         ev_error(S, EV_ERR_EVAL, pos, "infinite symlink recursion in path '%s'", p);
-    size_t n = strlen(r);
+    const char *h = ev_host_path(S, r);
+    size_t n = strlen(h);
     char *out = ev_scratch_alloc(S, n + 1);
-    memcpy(out, r, n + 1);
+    memcpy(out, h, n + 1);
     free(r);
     return out;
 }
@@ -502,8 +503,9 @@ static void add_path(ev_state *S, ps_pos pos, const char *name, const char *path
     char *resolved = resolve_symlinks(path, true, &loop);
     if (!resolved)
         ev_error(S, EV_ERR_EVAL, pos, "infinite symlink recursion in path '%s'", path);
-    char *fs = ev_scratch_alloc(S, strlen(resolved) + 1);
-    strcpy(fs, resolved);
+    const char *host = ev_host_path(S, resolved);
+    char *fs = ev_scratch_alloc(S, strlen(host) + 1);
+    strcpy(fs, host);
     free(resolved);
     struct stat st;
     if (lstat(fs, &st) != 0)
@@ -528,6 +530,9 @@ static void add_path(ev_state *S, ps_pos pos, const char *name, const char *path
     char *sp = NULL;
     bool ok = st_store_add_path(store, fs, name, keep ? kept_filter : NULL, keep, method, &sp, NULL, &e);
     ut_hmap_free(keep);
+    /* a filtered copy holds less than its source: read it from the store */
+    if (ok && !filter)
+        ev_note_copy(S, fs, sp);
     if (!ok) {
         char *m = ev_scratch_alloc(S, strlen(e.msg) + 1);
         strcpy(m, e.msg);

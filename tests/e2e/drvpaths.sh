@@ -53,8 +53,6 @@ for a in err_drv[:20]:
 if wrong or err_drv:
     sys.exit(1)
 if len(match) < floor:
-    # the evaluator reads store paths it copied from /nix/store (see hello.sh)
-    missing_store = not os.path.isdir("/nix/store")
-    print(f"below the floor of {floor}" + (" (no /nix/store on this machine)" if missing_store else ""))
-    sys.exit(77 if missing_store else 1)
+    print(f"below the floor of {floor}")
+    sys.exit(1)
 PY
