@@ -146,7 +146,14 @@ static bool read_meta(const dv_graph *g, const dv_sbom_opts *o, const char *drv_
     ut_buf b = UT_BUF_INIT, p = UT_BUF_INIT;
     ut_err ignore = UT_ERR_INIT;
     ut_buf_printf(&p, "%s.meta.json", drv_path);
-    bool found = dv_source_read(g->src, p.data, &b, &ignore);
+    bool found = false;
+    const char *mem = o->meta ? ut_hmap_get(o->meta, drv_path, strlen(drv_path)) : NULL;
+    if (mem) {
+        ut_buf_puts(&b, mem);
+        found = true;
+    } else {
+        found = dv_source_read(g->src, p.data, &b, &ignore);
+    }
     ut_err_clear(&ignore);
     if (!found && o->meta_dir) {
         ut_buf_clear(&p);

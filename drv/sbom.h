@@ -19,6 +19,9 @@ typedef struct dv_sbom_opts {
     const char *meta_dir;      /* also look for <drv base name>.meta.json here */
     const char *tool_version;
     int64_t timestamp;         /* seconds since the epoch, for reproducible documents */
+    /* meta recorded in memory by the evaluation that made the .drv files:
+     * .drv path -> JSON text (NULL value: no usable meta); looked at first */
+    const ut_hmap *meta;
 } dv_sbom_opts;
 
 typedef struct dv_sbom_stats {

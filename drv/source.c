@@ -105,7 +105,7 @@ static void dir_free(void *ctx)
     free(d);
 }
 
-static const dv_source_ops dir_ops = {dir_read, dir_local_path, dir_free};
+static const dv_source_ops dir_ops = {dir_read, dir_local_path, dir_free, NULL};
 
 dv_source *dv_source_dir(const char *dir, const char *store_dir)
 {
@@ -177,9 +177,22 @@ bool dv_source_load_pathinfo(dv_source *s, const char *tsv_path, ut_err *e)
     return ok;
 }
 
-const dv_pathinfo *dv_source_pathinfo(const dv_source *s, const char *store_path)
+const dv_pathinfo *dv_source_pathinfo(dv_source *s, const char *store_path)
 {
-    return ut_hmap_get(s->info, store_path, strlen(store_path));
+    size_t kl = strlen(store_path);
+    if (ut_hmap_has(s->info, store_path, kl)) return ut_hmap_get(s->info, store_path, kl);
+    if (!s->ops->pathinfo) return NULL;
+    /* Asked once per path; a miss (or a failing backend) is remembered as
+     * NULL so a closure walk does not query the same path again. */
+    dv_pathinfo *p = ut_xcalloc(1, sizeof *p);
+    ut_err e = UT_ERR_INIT;
+    if (s->ops->pathinfo(s->ctx, store_path, p, &e) != 1) {
+        ut_err_clear(&e);
+        pathinfo_free(p);
+        p = NULL;
+    }
+    ut_hmap_put(s->info, store_path, kl, p);
+    return p;
 }
 
 /* ---- NAR hashing of local objects ---- */

@@ -16,6 +16,8 @@
 
 #include "util/util.h"
 
+struct dv_pathinfo;
+
 typedef struct dv_source_ops {
     /* All bytes of a regular file store object. */
     bool (*read)(void *ctx, const char *store_path, ut_buf *out, ut_err *e);
@@ -23,6 +25,9 @@ typedef struct dv_source_ops {
      * directory sources), malloc'd; NULL if the object is not local. */
     char *(*local_path)(void *ctx, const char *store_path);
     void (*free)(void *ctx);
+    /* Optional: path metadata the backing store knows (1 found, 0 not
+     * known, -1 error). Asked only for paths the TSV did not give. */
+    int (*pathinfo)(void *ctx, const char *store_path, struct dv_pathinfo *out, ut_err *e);
 } dv_source_ops;
 
 typedef struct dv_pathinfo {
@@ -46,9 +51,17 @@ const char *dv_source_store_dir(const dv_source *s);
 bool dv_source_read(dv_source *s, const char *store_path, ut_buf *out, ut_err *e);
 char *dv_source_local_path(dv_source *s, const char *store_path);
 
+/* Objects and path metadata from a straylight store (store/store.h; only
+ * when the store layer is built). Objects not in that store are read from
+ * the store directory on this file system when they are there, so .drv
+ * files written by nix-instantiate keep working. The store stays owned by
+ * the caller and must outlive the source. */
+typedef struct st_store st_store;
+dv_source *dv_source_st_store(st_store *st);
+
 /* Loads path metadata; errors name file:line. */
 bool dv_source_load_pathinfo(dv_source *s, const char *tsv_path, ut_err *e);
-const dv_pathinfo *dv_source_pathinfo(const dv_source *s, const char *store_path);
+const dv_pathinfo *dv_source_pathinfo(dv_source *s, const char *store_path);
 
 /* "sha256:<nix32>" NAR hash of a store object (memoised). Computed from the
  * local bytes when they are reachable, and then checked against the known

@@ -4,15 +4,22 @@
 
 #include "cli/cli.h"
 #include "cli/drv/drv_cli.h"
+#include "cli/eval/installable.h"
 #include "drv/emit.h"
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: straylight graph DRV... [--format json|dot|rev2] [--out PATH]\n"
-               "                        [--drv-source DIR] [--path-info TSV] [--store-dir DIR] [--no-verify]\n"
+    fprintf(f, "usage: straylight graph DRV...|INSTALLABLE [--format json|dot|rev2] [--out PATH]\n"
+               "                        [--store URL] [--drv-source DIR] [--path-info TSV] [--store-dir DIR]\n"
+               "                        [--no-verify]\n"
+               "  INSTALLABLE: [-f FILE] [-A ATTRPATH] | -E EXPR | NAME#ATTRPATH (NAME from NIX_PATH/-I),\n"
+               "               with --arg NAME EXPR, --argstr NAME STR, -I PATH\n"
                "\n"
                "Lowers the closure of each DRV (a .drv store path, or a .drv file in a\n"
-               "directory that mirrors the store) to graded coeffect actions and exports them.\n"
+               "directory that mirrors the store) or of the derivations INSTALLABLE evaluates to\n"
+               "(written into the store, as `straylight instantiate`) to graded coeffect\n"
+               "actions and exports them. Store paths are read from straylight's store (--store,\n"
+               "default its default store), else from the store directory on this machine.\n"
                "  json  every action with its digest, grade, taint, inputs and outputs\n"
                "  dot   Graphviz, coloured pure / pinned network / impure\n"
                "  rev2  Bazel REv2 Action/Command/Directory blobs under --out DIR\n"
@@ -27,13 +34,17 @@ static int cli_graph(int argc, char **argv)
     const char *format = "json", *out = NULL;
     char **args = calloc((size_t)argc, sizeof *args);
     size_t nargs = 0;
+    cli_installable in;
+    cli_installable_init(&in, argc);
     for (int i = 1; i < argc; i++) {
         int r = cli_drv_opt(&o, argc, argv, &i);
+        if (!r) r = cli_drv_installable_opt(&in, argc, argv, &i);
         if (r < 0) goto usage_err;
         if (r) continue;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             free(args);
+            cli_installable_free(&in);
             return 0;
         }
         if ((!strcmp(argv[i], "--format") || !strcmp(argv[i], "--out")) && i + 1 < argc) {
@@ -47,7 +58,7 @@ static int cli_graph(int argc, char **argv)
         }
         args[nargs++] = argv[i];
     }
-    if (!nargs) goto usage_err;
+    if (!nargs && !in.given) goto usage_err;
     if (strcmp(format, "json") && strcmp(format, "dot") && strcmp(format, "rev2")) {
         fprintf(stderr, "error: unknown format '%s' (json, dot or rev2)\n", format);
         goto usage_err;
@@ -58,12 +69,11 @@ static int cli_graph(int argc, char **argv)
     }
 
     ut_err e = UT_ERR_INIT;
-    dv_source *src = NULL;
-    char **paths = NULL;
+    cli_drv_input di;
     dv_graph g;
     int rc = 1;
-    if (!cli_drv_resolve(&o, args, nargs, &src, &paths, &e)) goto fail;
-    if (!dv_graph_load(&g, src, paths, nargs, o.flags, &e)) goto fail;
+    if (!cli_drv_input_resolve(&o, &in, args, nargs, &di, &e)) goto fail;
+    if (!dv_graph_load(&g, di.src, di.paths, di.npaths, o.flags, &e)) goto fail;
     bool ok = true;
     if (!strcmp(format, "json")) {
         ut_buf b = UT_BUF_INIT;
@@ -86,13 +96,14 @@ static int cli_graph(int argc, char **argv)
 fail:
     if (rc) fprintf(stderr, "error: %s\n", e.msg ? e.msg : "failed");
     ut_err_clear(&e);
-    if (paths) cli_drv_paths_free(paths, nargs);
-    dv_source_free(src);
+    cli_drv_input_free(&di);
+    cli_installable_free(&in);
     free(args);
     return rc;
 usage_err:
     usage(stderr);
     free(args);
+    cli_installable_free(&in);
     return 1;
 }
 

@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/drv/drv_cli.h"
+#include "cli/eval/installable.h"
 #include "drv/sbom.h"
 
 #ifndef STRAYLIGHT_VERSION
@@ -14,9 +15,12 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: straylight sbom DRV [--format cyclonedx|spdx] [--buildtime|--runtime] [--out FILE]\n"
-               "                       [--meta-dir DIR] [--drv-source DIR] [--path-info TSV] [--store-dir DIR]\n"
-               "                       [--no-verify]\n"
+    fprintf(f, "usage: straylight sbom DRV|INSTALLABLE [--format cyclonedx|spdx] [--buildtime|--runtime]\n"
+               "                       [--out FILE] [--meta-dir DIR] [--store URL] [--drv-source DIR]\n"
+               "                       [--path-info TSV] [--store-dir DIR] [--no-verify]\n"
+               "  INSTALLABLE: [-f FILE] [-A ATTRPATH] | -E EXPR | NAME#ATTRPATH (NAME from NIX_PATH/-I),\n"
+               "               with --arg NAME EXPR, --argstr NAME STR, -I PATH; it must name one derivation.\n"
+               "               Its closure's meta is recorded while it is evaluated.\n"
                "\n"
                "Writes a CycloneDX 1.6 (default) or SPDX 2.3 JSON SBOM of DRV's closure: every\n"
                "derivation (and, build-time, every source) with name, version, PURL, hashes,\n"
@@ -29,14 +33,18 @@ static void usage(FILE *f)
 static int cli_sbom(int argc, char **argv)
 {
     cli_drv_opts o = {0};
-    dv_sbom_opts so = {DV_SBOM_CYCLONEDX, DV_SBOM_BUILDTIME, NULL, STRAYLIGHT_VERSION, 0};
+    dv_sbom_opts so = {DV_SBOM_CYCLONEDX, DV_SBOM_BUILDTIME, NULL, STRAYLIGHT_VERSION, 0, NULL};
     const char *out = NULL, *arg = NULL;
+    cli_installable in;
+    cli_installable_init(&in, argc);
     for (int i = 1; i < argc; i++) {
         int r = cli_drv_opt(&o, argc, argv, &i);
+        if (!r) r = cli_drv_installable_opt(&in, argc, argv, &i);
         if (r < 0) goto usage_err;
         if (r) continue;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
+            cli_installable_free(&in);
             return 0;
         }
         if (!strcmp(argv[i], "--runtime")) so.scope = DV_SBOM_RUNTIME;
@@ -59,7 +67,7 @@ static int cli_sbom(int argc, char **argv)
             goto usage_err;
         } else arg = argv[i];
     }
-    if (!arg) goto usage_err;
+    if (!arg && !in.given) goto usage_err;
     const char *sde = getenv("SOURCE_DATE_EPOCH");
     if (sde && *sde) {
         char *end;
@@ -67,6 +75,7 @@ static int cli_sbom(int argc, char **argv)
         long long t = strtoll(sde, &end, 10);
         if (*end || errno || t < 0) {
             fprintf(stderr, "error: SOURCE_DATE_EPOCH '%s' is not a number of seconds\n", sde);
+            cli_installable_free(&in);
             return 1;
         }
         so.timestamp = t;
@@ -75,14 +84,18 @@ static int cli_sbom(int argc, char **argv)
     }
 
     ut_err e = UT_ERR_INIT;
-    dv_source *src = NULL;
-    char **paths = NULL;
+    cli_drv_input di;
     dv_graph g;
     bool loaded = false;
     int rc = 1;
     char *args[1] = {(char *)arg};
-    if (!cli_drv_resolve(&o, args, 1, &src, &paths, &e)) goto done;
-    if (!dv_graph_load(&g, src, paths, 1, o.flags, &e)) goto done;
+    if (!cli_drv_input_resolve(&o, &in, args, arg ? 1 : 0, &di, &e)) goto done;
+    if (di.npaths != 1) {
+        ut_err_set(&e, "the installable names %zu derivations; sbom describes one", di.npaths);
+        goto done;
+    }
+    so.meta = di.meta;
+    if (!dv_graph_load(&g, di.src, di.paths, 1, o.flags, &e)) goto done;
     loaded = true;
     dv_sbom_stats st;
     json_t *doc = dv_sbom(&g, g.roots[0], &so, &st, &e);
@@ -105,11 +118,12 @@ done:
     if (rc) fprintf(stderr, "error: %s\n", e.msg ? e.msg : "failed");
     ut_err_clear(&e);
     if (loaded) dv_graph_free(&g);
-    if (paths) cli_drv_paths_free(paths, 1);
-    dv_source_free(src);
+    cli_drv_input_free(&di);
+    cli_installable_free(&in);
     return rc;
 usage_err:
     usage(stderr);
+    cli_installable_free(&in);
     return 1;
 }
 

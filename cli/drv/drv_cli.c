@@ -6,8 +6,18 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli/eval/installable.h"
 #include "compat/storepath.h"
 #include "drv/graph.h"
+#ifdef STRAYLIGHT_DRV_HAVE_STORE
+#include "store/store.h"
+#endif
+
+/* cli/eval/ is compiled only when the evaluator is built; without it these
+ * stay NULL and installables are refused with a message. */
+#pragma weak cli_installable_opt
+#pragma weak cli_installable_drvs
+#pragma weak cli_installable_meta_free
 
 int cli_drv_opt(cli_drv_opts *o, int argc, char **argv, int *i)
 {
@@ -19,6 +29,10 @@ int cli_drv_opt(cli_drv_opts *o, int argc, char **argv, int *i)
     if (!strcmp(argv[*i], "--drv-source")) slot = &o->source_dir;
     else if (!strcmp(argv[*i], "--path-info")) slot = &o->path_info;
     else if (!strcmp(argv[*i], "--store-dir")) slot = &o->store_dir;
+    else if (!strcmp(argv[*i], "--store")) {
+        slot = &o->store_url;
+        o->store_given = true;
+    }
     else return 0;
     if (*i + 1 >= argc) {
         fprintf(stderr, "error: %s needs a value\n", argv[*i]);
@@ -87,4 +101,70 @@ bool cli_drv_write_out(const char *path, const char *data, size_t len, ut_err *e
         return true;
     }
     return ut_write_file_atomic(path, data, len, 0644, e);
+}
+
+int cli_drv_installable_opt(struct cli_installable *in, int argc, char **argv, int *i)
+{
+    if (!cli_installable_opt) return 0;
+    return cli_installable_opt(in, argc, argv, i);
+}
+
+void cli_drv_input_free(cli_drv_input *in)
+{
+    if (in->paths) cli_drv_paths_free(in->paths, in->npaths);
+    dv_source_free(in->src);
+    if (in->meta && cli_installable_meta_free) cli_installable_meta_free(in->meta);
+#ifdef STRAYLIGHT_DRV_HAVE_STORE
+    if (in->store) st_store_close(in->store);
+#endif
+    memset(in, 0, sizeof *in);
+}
+
+bool cli_drv_input_resolve(const cli_drv_opts *o, struct cli_installable *in, char **args, size_t nargs,
+                           cli_drv_input *out, ut_err *e)
+{
+    memset(out, 0, sizeof *out);
+    bool inst = in && in->given;
+    if (inst && nargs) return ut_err_set(e, "give either an installable (-f/-A/-E/NAME#ATTR) or .drv paths, not both");
+    if (inst && (o->source_dir || o->store_dir))
+        return ut_err_set(e, "an installable is evaluated into the store (--store); --drv-source and --store-dir are for .drv paths");
+    if (!inst && !nargs) return ut_err_set(e, "nothing to do: give .drv paths or an installable");
+#ifdef STRAYLIGHT_DRV_HAVE_STORE
+    /* .drv paths are read from straylight's store (falling back to the store
+     * directory on this machine) unless a mirror directory or files are
+     * named; an installable always goes through the store. */
+    bool files = false;
+    const char *sd = o->store_dir ? o->store_dir : NC_STORE_DIR_DEFAULT;
+    for (size_t i = 0; i < nargs && !files; i++) files = !nc_is_store_path(sd, nc_str_c(args[i]));
+    if (inst || (!o->source_dir && !files && (o->store_given || !o->store_dir))) {
+        st_store *st = st_store_open(o->store_url, e);
+        if (!st) return ut_err_wrap(e, "opening the store");
+        out->store = st;
+        if (inst) {
+            if (!cli_installable_drvs) {
+                cli_drv_input_free(out);
+                return ut_err_set(e, "installables need the evaluator, which this straylight was built without");
+            }
+            if (!cli_installable_drvs(in, st, &out->paths, &out->npaths, &out->meta, e)) {
+                cli_drv_input_free(out);
+                return false;
+            }
+        } else {
+            out->paths = ut_xcalloc(nargs, sizeof *out->paths);
+            out->npaths = nargs;
+            for (size_t i = 0; i < nargs; i++) out->paths[i] = ut_xstrdup(args[i]);
+        }
+        out->src = dv_source_st_store(st);
+        if (o->path_info && !dv_source_load_pathinfo(out->src, o->path_info, e)) {
+            cli_drv_input_free(out);
+            return false;
+        }
+        return true;
+    }
+#else
+    if (inst) return ut_err_set(e, "installables need the store layer, which this straylight was built without");
+#endif
+    if (!cli_drv_resolve(o, args, nargs, &out->src, &out->paths, e)) return false;
+    out->npaths = nargs;
+    return true;
 }

@@ -18,27 +18,13 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/eval/installable.h"
 #include "eval/builtins.h"
 #include "eval/value.h"
 #ifdef STRAYLIGHT_HAVE_STORE
 #include "store/store.h"
 #endif
 
-typedef struct inst_arg {
-    const char *name;
-    const char *val;
-    bool is_str;
-} inst_arg;
-
-typedef struct inst_opts {
-    const char *expr, *file;
-    const char **attrpaths;
-    size_t nattrpaths;
-    inst_arg *args;
-    size_t nargs;
-    bool show_trace, walk_tsv;
-    const char *meta_dir;
-} inst_opts;
 
 static void inst_usage(void)
 {
@@ -48,341 +34,71 @@ static void inst_usage(void)
             "         [--meta-dir DIR] [--walk-tsv]\n");
 }
 
-static const char *inst_cwd(char *buf, size_t n)
-{
-    if (!getcwd(buf, n))
-        strcpy(buf, "/");
-    return buf;
-}
-
-/* Nix's autoCallFunction with the --arg/--argstr values. */
-static void inst_auto_call(ev_state *S, ev_value *v, const inst_opts *o, ev_value *out)
-{
-    ev_force(S, v, (ps_pos){0});
-    if (v->type == EV_ATTRS) {
-        ev_attr *f = ev_attrs_find(v->u.a, ev_sym(S, "__functor"));
-        if (f) {
-            size_t mark = ev_stack_mark(S);
-            ev_value *t = ev_stack_push(S, 3);
-            t[0] = f->value;
-            t[1] = *v;
-            ev_call(S, &t[0], 1, &t[1], &t[2], (ps_pos){0});
-            inst_auto_call(S, &t[2], o, out);
-            ev_stack_reset(S, mark);
-            return;
-        }
-    }
-    if (v->type != EV_LAMBDA) {
-        *out = *v;
-        return;
-    }
-    extern bool ev_lambda_formals(ev_state * S, const ev_value *fn, bool *ellipsis, ps_sym **names,
-                                  bool **has_default, uint32_t *n);
-    bool ellipsis;
-    ps_sym *names;
-    bool *has_def;
-    uint32_t n;
-    if (!ev_lambda_formals(S, v, &ellipsis, &names, &has_def, &n)) {
-        *out = *v;
-        return;
-    }
-    size_t mark = ev_stack_mark(S);
-    ev_value *slots = ev_stack_push(S, 2);
-    ev_attrs *a = ev_attrs_new(S, o->nargs);
-    slots[0] = ev_mk_attrs(a);
-    for (size_t i = 0; i < o->nargs; i++) {
-        ps_sym s = ev_sym(S, o->args[i].name);
-        bool wanted = ellipsis;
-        for (uint32_t j = 0; j < n && !wanted; j++)
-            wanted = names[j] == s;
-        if (!wanted)
-            continue;
-        ev_value val;
-        if (o->args[i].is_str) {
-            val = ev_mk_cstring(S, o->args[i].val);
-        } else {
-            char cwd[PATH_MAX];
-            ev_value *tmp = ev_stack_push(S, 1);
-            ev_eval_string(S, o->args[i].val, strlen(o->args[i].val), PS_ORIGIN_STRING,
-                           inst_cwd(cwd, sizeof cwd), tmp);
-            val = *tmp;
-        }
-        ev_attrs_add(a, s, val, 0);
-    }
-    ev_attrs_finish(a);
-    for (uint32_t j = 0; j < n; j++)
-        if (!has_def[j] && !ev_attrs_find(a, names[j])) {
-            const char *nm = ev_sym_str(S, names[j]);
-            free(names);
-            free(has_def);
-            ev_error(S, EV_ERR_EVAL, (ps_pos){0},
-                     "cannot evaluate a function that has an argument without a value ('%s')\n"
-                     "Nix attempted to evaluate a function as a top level expression; in\n"
-                     "this case it must have its arguments supplied either by default\n"
-                     "values, or passed explicitly with '--arg' or '--argstr'. See\n"
-                     "https://nix.dev/manual/nix/stable/language/constructs.html#functions.",
-                     nm);
-        }
-    free(names);
-    free(has_def);
-    ev_call(S, v, 1, &slots[0], &slots[1], (ps_pos){0});
-    *out = slots[1];
-    ev_stack_reset(S, mark);
-}
-
-/* Nix's findAlongAttrPath: "a.b.0.c", functions auto-called on the way. */
-static void inst_select(ev_state *S, ev_value *v, const char *path, const inst_opts *o)
-{
-    size_t len = strlen(path);
-    char *p = ev_scratch_alloc(S, len + 1);
-    memcpy(p, path, len + 1);
-    char *save = NULL;
-    for (char *tok = strtok_r(p, ".", &save); tok; tok = strtok_r(NULL, ".", &save)) {
-        inst_auto_call(S, v, o, v);
-        ev_force(S, v, (ps_pos){0});
-        char *end;
-        long idx = strtol(tok, &end, 10);
-        if (*end == 0 && *tok) {
-            if (v->type != EV_LIST)
-                ev_error(S, EV_ERR_EVAL, (ps_pos){0},
-                         "the expression selected by the selection path '%s' should be a list but is %s", path,
-                         ev_type_name(v));
-            if (idx < 0 || (size_t)idx >= v->u.l->h.n)
-                ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "list index %ld in selection path '%s' is out of range", idx,
-                         path);
-            *v = ev_share(S, &v->u.l->v[idx]);
-        } else {
-            if (v->type != EV_ATTRS)
-                ev_error(S, EV_ERR_EVAL, (ps_pos){0},
-                         "the expression selected by the selection path '%s' should be a set but is %s", path,
-                         ev_type_name(v));
-            ev_attr *a = ev_attrs_find(v->u.a, ev_sym(S, tok));
-            if (!a)
-                ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "attribute '%s' in selection path '%s' not found", tok, path);
-            *v = a->value;
-        }
-    }
-}
-
-static void inst_load(ev_state *S, const inst_opts *o, ev_value *out)
-{
-    char cwd[PATH_MAX];
-    inst_cwd(cwd, sizeof cwd);
-    if (o->expr) {
-        ev_eval_string(S, o->expr, strlen(o->expr), PS_ORIGIN_STRING, cwd, out);
-    } else if (o->file && strcmp(o->file, "-") == 0) {
-        ut_buf in = UT_BUF_INIT;
-        ut_err err = UT_ERR_INIT;
-        if (!ut_read_fd(0, &in, &err)) {
-            char *m = ev_scratch_alloc(S, strlen(err.msg) + 1);
-            strcpy(m, err.msg);
-            ut_err_clear(&err);
-            ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "%s", m);
-        }
-        char *t = ev_scratch_alloc(S, in.len + 1);
-        memcpy(t, in.data ? in.data : "", in.len);
-        size_t n = in.len;
-        ut_buf_free(&in);
-        ev_eval_string(S, t, n, PS_ORIGIN_STDIN, cwd, out);
-    } else {
-        const char *f = o->file ? o->file : "default.nix";
-        ut_buf b = UT_BUF_INIT;
-        if (f[0] == '/')
-            ut_buf_puts(&b, f);
-        else
-            ut_buf_printf(&b, "%s/%s", cwd, f);
-        char *abs = ev_canon_path(b.data, b.len);
-        ut_buf_free(&b);
-        char *a2 = ev_scratch_alloc(S, strlen(abs) + 1);
-        strcpy(a2, abs);
-        free(abs);
-        ev_eval_file(S, a2, out, (ps_pos){0});
-    }
-}
-
-/* ---- getDerivations ----------------------------------------------------- */
-
-static bool is_drv(ev_state *S, ev_value *v)
-{
-    if (v->type != EV_ATTRS)
-        return false;
-    ev_attr *t = ev_attrs_find(v->u.a, ev_sym(S, "type"));
-    if (!t)
-        return false;
-    ev_force(S, &t->value, (ps_pos){0});
-    return t->value.type == EV_STRING && strcmp(t->value.u.s->s, "derivation") == 0;
-}
-
-/* Nix's attrRegex for the attributes getDerivations looks at. */
-static bool attr_name_ok(const char *s)
-{
-    if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
-        return false;
-    for (s++; *s; s++)
-        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' ||
-              *s == '_' || *s == '+'))
-            return false;
-    return true;
-}
-
-typedef struct drv_list {
-    ev_value *vals;       /* stack slots */
-    size_t n, cap;
-    ut_hmap *done;        /* attrs pointers already taken */
-} drv_list;
-
-/* getDerivation: true when v is not a derivation (so the caller may look
- * inside it); adds it otherwise. */
-static bool get_drv(ev_state *S, ev_value *v, drv_list *dl)
-{
-    ev_force(S, v, (ps_pos){0});
-    if (!is_drv(S, v))
-        return true;
-    ev_attrs *a = v->u.a;
-    if (ut_hmap_has(dl->done, &a, sizeof a))
-        return false;
-    ut_hmap_put(dl->done, &a, sizeof a, NULL);
-    if (dl->n == dl->cap) {
-        ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "too many derivations in the result");
-    }
-    dl->vals[dl->n++] = *v;
-    return false;
-}
-
-static void get_drvs(ev_state *S, ev_value *vin, const inst_opts *o, drv_list *dl)
-{
-    size_t mark = ev_stack_mark(S);
-    ev_value *v = ev_stack_push(S, 1);
-    inst_auto_call(S, vin, o, v);
-    if (!get_drv(S, v, dl)) {
-    } else if (v->type == EV_ATTRS) {
-        ev_attrs *a = v->u.a;
-        uint32_t *idx = ev_scratch_alloc(S, (a->h.n + 1) * sizeof *idx);
-        ev_attrs_sorted_by_name(S, a, idx);
-        ps_sym rfd = ev_sym(S, "recurseForDerivations");
-        for (uint32_t i = 0; i < a->h.n; i++) {
-            ev_attr *at = &a->a[idx[i]];
-            if (!attr_name_ok(ev_sym_str(S, at->name)))
-                continue;
-            if (get_drv(S, &at->value, dl) && at->value.type == EV_ATTRS) {
-                ev_attr *r = ev_attrs_find(at->value.u.a, rfd);
-                if (r && ev_force_bool(S, &r->value, ev_pos_get(S, r->pos), NULL))
-                    get_drvs(S, &at->value, o, dl);
-            }
-        }
-    } else if (v->type == EV_LIST) {
-        for (uint32_t i = 0; i < v->u.l->h.n; i++) {
-            ev_value *e = &v->u.l->v[i];
-            if (get_drv(S, e, dl))
-                get_drvs(S, e, o, dl);
-        }
-    } else {
-        ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "expression does not evaluate to a derivation (or a set or list of those)");
-    }
-    ev_stack_reset(S, mark);
-}
-
 /* ---- recorded meta --------------------------------------------------------
- * nixpkgs keeps `meta` out of what derivationStrict sees, so the .drv never
- * holds it; --meta-dir records the meta of each derivation instantiate
- * prints as DIR/<hash>-<name>.drv.meta.json, the file `straylight sbom
- * --meta-dir` reads (docs/sbom.md): meta as toJSON renders it, leaving out
- * functions and anything that fails to evaluate. */
-static void meta_value(ev_state *S, ev_value *v, ut_buf *out, unsigned depth);
+ * nixpkgs keeps `meta` out of what derivationStrict sees, so no .drv holds
+ * it. With --meta-dir, instantiate records the whole `meta` of each
+ * derivation it prints, and the meta of every derivation in their closures
+ * whose value evaluation met (the SBOM fields; eval/builtins/derivation.c),
+ * as DIR/<hash>-<name>.drv.meta.json: the file `straylight sbom --meta-dir`
+ * reads (docs/sbom.md). */
+void ev_drv_meta_begin(void);
+ut_hmap *ev_drv_meta_end(void);
+void ev_drv_meta_render(ev_state *S, ev_value *meta, bool closure_keys, ut_buf *out);
 
-/* Evaluates v; false if it fails or is a function (left out). */
-static bool meta_keep(ev_state *S, ev_value *v)
+static bool write_meta_file(const char *dir, const char *drv_path, const char *json, size_t len)
 {
-    ev_try t;
-    if (ev_try_begin(S, &t) == 0) {
-        ev_force(S, v, (ps_pos){0});
-        ev_try_end(S, &t);
-    } else {
-        ev_try_end(S, &t);
-        return false;
-    }
-    return !ev_is_function(v) && !(v->type == EV_ATTRS && ev_attrs_find(v->u.a, ev_sym(S, "__functor")));
-}
-
-static void meta_leaf(ev_state *S, ev_value *v, ut_buf *out)
-{
-    ut_buf b = UT_BUF_INIT;
-    ev_try t;
-    if (ev_try_begin(S, &t) == 0) {
-        ev_to_json(S, &b, v, (ps_pos){0}, true, NULL);
-        ev_try_end(S, &t);
-        ut_buf_append(out, b.data, b.len);
-    } else {
-        ev_try_end(S, &t);
-        ut_buf_puts(out, "null");
-    }
-    ut_buf_free(&b);
-}
-
-static void meta_value(ev_state *S, ev_value *v, ut_buf *out, unsigned depth)
-{
-    if (depth > 32) {
-        ut_buf_puts(out, "null");
-        return;
-    }
-    if (v->type == EV_ATTRS && !ev_attrs_find(v->u.a, ev_sym(S, "outPath")) &&
-        !ev_attrs_find(v->u.a, ev_sym(S, "__toString"))) {
-        ev_attrs *a = v->u.a;
-        uint32_t *idx = ev_scratch_alloc(S, (a->h.n + 1) * sizeof *idx);
-        ev_attrs_sorted_by_name(S, a, idx);
-        ut_buf_putc(out, '{');
-        bool first = true;
-        for (uint32_t i = 0; i < a->h.n; i++) {
-            ev_attr *at = &a->a[idx[i]];
-            if (!meta_keep(S, &at->value))
-                continue;
-            if (!first)
-                ut_buf_putc(out, ',');
-            first = false;
-            ev_value k = ev_mk_cstring(S, ev_sym_str(S, at->name));
-            ev_to_json(S, out, &k, (ps_pos){0}, false, NULL);
-            ut_buf_putc(out, ':');
-            meta_value(S, &at->value, out, depth + 1);
-        }
-        ut_buf_putc(out, '}');
-    } else if (v->type == EV_LIST) {
-        ut_buf_putc(out, '[');
-        bool first = true;
-        for (uint32_t i = 0; i < v->u.l->h.n; i++) {
-            ev_value *e = &v->u.l->v[i];
-            if (!meta_keep(S, e))
-                continue;
-            if (!first)
-                ut_buf_putc(out, ',');
-            first = false;
-            meta_value(S, e, out, depth + 1);
-        }
-        ut_buf_putc(out, ']');
-    } else {
-        meta_leaf(S, v, out);
-    }
+    ut_buf p = UT_BUF_INIT;
+    const char *base = strrchr(drv_path, '/');
+    ut_buf_printf(&p, "%s/%s.meta.json", dir, base ? base + 1 : drv_path);
+    ut_err e = UT_ERR_INIT;
+    bool ok = ut_mkdirs(dir, 0755, &e) && ut_write_file_atomic(p.data, json, len, 0644, &e);
+    if (!ok)
+        fprintf(stderr, "warning: cannot record meta: %s\n", e.msg);
+    ut_err_clear(&e);
+    ut_buf_free(&p);
+    return ok;
 }
 
 static void write_meta(ev_state *S, ev_value *d, const char *drv_path, const char *dir)
 {
     ev_attr *m = ev_attrs_find(d->u.a, ev_sym(S, "meta"));
-    if (!m || !meta_keep(S, &m->value) || m->value.type != EV_ATTRS)
+    if (!m)
         return;
     ut_buf j = UT_BUF_INIT;
-    meta_value(S, &m->value, &j, 0);
-    ut_buf_putc(&j, '\n');
-    ut_buf p = UT_BUF_INIT;
-    const char *base = strrchr(drv_path, '/');
-    ut_buf_printf(&p, "%s/%s.meta.json", dir, base ? base + 1 : drv_path);
-    ut_err e = UT_ERR_INIT;
-    if (!ut_mkdirs(dir, 0755, &e) || !ut_write_file_atomic(p.data, j.data, j.len, 0644, &e))
-        fprintf(stderr, "warning: cannot record meta: %s\n", e.msg);
-    ut_err_clear(&e);
-    ut_buf_free(&p);
+    ev_drv_meta_render(S, &m->value, false, &j);
+    if (j.len && strcmp(j.data, "null") != 0) {
+        ut_buf_putc(&j, '\n');
+        write_meta_file(dir, drv_path, j.data, j.len);
+    }
     ut_buf_free(&j);
 }
 
-static void print_drv_path(ev_state *S, ev_value *d, ut_buf *out, const char *meta_dir)
+/* The closure's meta, except where the printed derivation's whole meta was
+ * written already. Frees meta. */
+static void write_closure_meta(ut_hmap *meta, const char *dir, ut_hmap *written)
+{
+    if (!meta)
+        return;
+    size_t it = 0;
+    const char *k;
+    size_t kl;
+    void *v;
+    while (ut_hmap_next(meta, &it, &k, &kl, &v)) {
+        if (v && !ut_hmap_has(written, k, kl)) {
+            ut_buf j = UT_BUF_INIT;
+            ut_buf_puts(&j, v);
+            ut_buf_putc(&j, '\n');
+            char *path = ut_xstrndup(k, kl);
+            write_meta_file(dir, path, j.data, j.len);
+            free(path);
+            ut_buf_free(&j);
+        }
+        free(v);
+    }
+    ut_hmap_free(meta);
+}
+
+static void print_drv_path(ev_state *S, ev_value *d, ut_buf *out, const char *meta_dir, ut_hmap *written)
 {
     ev_attr *p = ev_attrs_find(d->u.a, ev_sym(S, "drvPath"));
     if (!p)
@@ -393,8 +109,10 @@ static void print_drv_path(ev_state *S, ev_value *d, ut_buf *out, const char *me
     if (!on)
         ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "derivation '%s' lacks an 'outputName' attribute", s->s);
     ev_string *o = ev_force_string(S, &on->value, (ps_pos){0}, NULL);
-    if (meta_dir)
+    if (meta_dir && !ut_hmap_has(written, s->s, s->len)) {
         write_meta(S, d, s->s, meta_dir);
+        ut_hmap_put(written, s->s, s->len, NULL);
+    }
     ut_buf_append(out, s->s, s->len);
     if (strcmp(o->s, "out") != 0)
         ut_buf_printf(out, "!%s", o->s);
@@ -460,7 +178,7 @@ static void walk_one(ev_state *S, const char *attr, ev_value *slot, ut_buf *out,
     ut_buf row = UT_BUF_INIT;
     if (ev_try_begin(S, &t) == 0) {
         ev_force(S, slot, (ps_pos){0});
-        if (!is_drv(S, slot)) {
+        if (!cli_inst_is_drv(S, slot)) {
             if (slot->type == EV_ATTRS) {
                 ev_attr *r = ev_attrs_find(slot->u.a, ev_sym(S, "recurseForDerivations"));
                 if (r) {
@@ -524,11 +242,11 @@ static void walk_one(ev_state *S, const char *attr, ev_value *slot, ut_buf *out,
     ut_buf_free(&row);
 }
 
-static void walk_tsv(ev_state *S, ev_value *v, const inst_opts *o, ut_buf *out)
+static void walk_tsv(ev_state *S, ev_value *v, const cli_inst_opts *o, ut_buf *out)
 {
     size_t mark = ev_stack_mark(S);
     ev_value *top = ev_stack_push(S, 1);
-    inst_auto_call(S, v, o, top);
+    cli_inst_auto_call(S, v, o, top);
     ev_attrs *a = ev_force_attrs(S, top, (ps_pos){0}, "while evaluating the package set");
     uint32_t *idx = ev_scratch_alloc(S, (a->h.n + 1) * sizeof *idx);
     ev_attrs_sorted_by_name(S, a, idx);
@@ -558,107 +276,32 @@ static void walk_tsv(ev_state *S, ev_value *v, const inst_opts *o, ut_buf *out)
     ev_stack_reset(S, mark);
 }
 
-/* ---- <nix/fetchurl.nix> -------------------------------------------------
- * Nix resolves <nix/...> to its own "corepkgs" after every search path
- * entry; fetchurl.nix is the one nixpkgs uses (bootstrap files). Its
- * attributes end up in .drv files, so they are exactly Nix's. The file is
- * written once into the user's cache directory and found like any other
- * search path entry. */
-static const char corepkg_fetchurl[] =
-    "# <nix/fetchurl.nix>: a fixed-output download by Nix's built-in fetcher.\n"
-    "{ system ? \"\" # no longer used\n"
-    ", url\n"
-    ", hash ? \"\" # SRI\n"
-    ", md5 ? \"\", sha1 ? \"\", sha256 ? \"\", sha512 ? \"\"\n"
-    ", outputHash ?\n"
-    "    if hash != \"\" then hash else if sha512 != \"\" then sha512 else if sha1 != \"\" then sha1 else if md5 != \"\" then md5 else sha256\n"
-    ", outputHashAlgo ?\n"
-    "    if hash != \"\" then \"\" else if sha512 != \"\" then \"sha512\" else if sha1 != \"\" then \"sha1\" else if md5 != \"\" then \"md5\" else \"sha256\"\n"
-    ", executable ? false\n"
-    ", unpack ? false\n"
-    ", name ? baseNameOf (toString url)\n"
-    ", impure ? false\n"
-    "}:\n"
-    "\n"
-    "derivation ({\n"
-    "  builder = \"builtin:fetchurl\";\n"
-    "  outputHashMode = if unpack || executable then \"recursive\" else \"flat\";\n"
-    "  inherit name url executable unpack;\n"
-    "  system = \"builtin\";\n"
-    "  preferLocalBuild = true;\n"
-    "  # proxies come from the caller's environment: the output is fixed anyway\n"
-    "  impureEnvVars = [ \"http_proxy\" \"https_proxy\" \"ftp_proxy\" \"all_proxy\" \"no_proxy\" ];\n"
-    "  urls = [ url ];\n"
-    "} // (if impure\n"
-    "  then { __impure = true; }\n"
-    "  else { inherit outputHashAlgo outputHash; }))\n";
-
-/* The search path entry "nix=DIR" that makes <nix/fetchurl.nix> resolve, or
- * NULL (then <nix/...> stays unresolved, as with no corepkgs). Heap string.
- * Not static: `straylight eval` needs the same entry (Nix adds it to every
- * evaluation). */
-char *cli_corepkgs_search_entry(void);
-char *cli_corepkgs_search_entry(void)
-{
-    ut_buf d = UT_BUF_INIT;
-    const char *xc = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    if (xc && *xc)
-        ut_buf_printf(&d, "%s/straylight/corepkgs-1", xc);
-    else if (home && *home)
-        ut_buf_printf(&d, "%s/.cache/straylight/corepkgs-1", home);
-    else {
-        ut_buf_free(&d);
-        return NULL;
-    }
-    ut_buf f = UT_BUF_INIT;
-    ut_buf_printf(&f, "%s/fetchurl.nix", d.data);
-    ut_buf cur = UT_BUF_INIT;
-    ut_err e = UT_ERR_INIT;
-    bool ok = ut_read_file(f.data, &cur, &e) && cur.len == sizeof corepkg_fetchurl - 1 &&
-              memcmp(cur.data, corepkg_fetchurl, cur.len) == 0;
-    ut_err_clear(&e);
-    if (!ok)
-        ok = ut_mkdirs(d.data, 0755, &e) &&
-             ut_write_file_atomic(f.data, corepkg_fetchurl, sizeof corepkg_fetchurl - 1, 0644, &e);
-    ut_err_clear(&e);
-    ut_buf_free(&cur);
-    ut_buf_free(&f);
-    if (!ok) {
-        ut_buf_free(&d);
-        return NULL;
-    }
-    ut_buf s = UT_BUF_INIT;
-    ut_buf_printf(&s, "nix=%s", d.data);
-    ut_buf_free(&d);
-    return ut_buf_steal(&s, NULL);
-}
-
 /* ---- the command ---------------------------------------------------------- */
 
-static int instantiate(ev_state *S, const inst_opts *o, ut_buf *out)
+static int instantiate(ev_state *S, const cli_inst_opts *o, ut_buf *out, ut_hmap *written)
 {
     volatile int rc = 0;
     ev_try t;
     if (ev_try_begin(S, &t) == 0) {
         ev_value *root = ev_stack_push(S, 2);
-        inst_load(S, o, &root[0]);
+        cli_inst_load(S, o, &root[0]);
         size_t npaths = o->nattrpaths ? o->nattrpaths : 1;
         for (size_t i = 0; i < npaths; i++) {
             root[1] = root[0];
             if (o->nattrpaths)
-                inst_select(S, &root[1], o->attrpaths[i], o);
+                cli_inst_select(S, &root[1], o->attrpaths[i], o);
             if (o->walk_tsv) {
                 walk_tsv(S, &root[1], o, out);
                 continue;
             }
-            drv_list dl = {0};
+            cli_drv_list dl = {0};
             dl.cap = 1u << 16;
             dl.vals = ev_stack_push(S, dl.cap);
             dl.done = ut_hmap_new();
-            get_drvs(S, &root[1], o, &dl);
+            cli_inst_get_drvs(S, &root[1], o, &dl);
             ut_hmap_free(dl.done);
             for (size_t k = 0; k < dl.n; k++)
-                print_drv_path(S, &dl.vals[k], out, o->meta_dir);
+                print_drv_path(S, &dl.vals[k], out, o->meta_dir, written);
         }
         ev_try_end(S, &t);
     } else {
@@ -679,7 +322,7 @@ static int instantiate(ev_state *S, const inst_opts *o, ut_buf *out)
 
 static int run_instantiate(int argc, char **argv)
 {
-    inst_opts o = {0};
+    cli_inst_opts o = {0};
     const char *store_url = NULL;
     bool dry = false;
     o.args = calloc((size_t)argc + 1, sizeof *o.args);
@@ -762,9 +405,17 @@ static int run_instantiate(int argc, char **argv)
     (void)dry;
 #endif
     {
+        if (o.meta_dir)
+            ev_drv_meta_begin();
         ev_state *S = ev_state_new(&eo);
         ut_buf out = UT_BUF_INIT;
-        rc = instantiate(S, &o, &out);
+        ut_hmap *written = ut_hmap_new();
+        rc = instantiate(S, &o, &out, written);
+        /* the closure's meta is written even when evaluation failed later:
+         * every recorded entry belongs to a .drv that was written */
+        if (o.meta_dir)
+            write_closure_meta(ev_drv_meta_end(), o.meta_dir, written);
+        ut_hmap_free(written);
         if (out.len)
             fwrite(out.data, 1, out.len, stdout);
         fflush(stdout);

@@ -392,6 +392,8 @@ static char *fmt_escape(ev_state *S, const char *prefix, const char *s, const ch
 static void build_derivation(ev_state *S, const ev_string *drv_name, const attr_job *jobs, size_t njobs,
                              ev_value *vals, bool structured, ev_value *out);
 
+static void meta_scan_jobs(ev_state *S, const attr_job *jobs, size_t n);
+
 static void prim_derivationStrict(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
 {
     ev_attrs *attrs = ev_force_attrs(S, &a[0], pos, "while evaluating the argument passed to builtins.derivationStrict");
@@ -515,6 +517,7 @@ static void prim_derivationStrict(ev_state *S, ev_value *a, ev_value *out, ps_po
         S->ntraces = tm;
     }
     vals[n] = ev_mk_int((ca ? 1 : 0) | (impure ? 2 : 0));
+    meta_scan_jobs(S, jobs, n);
     build_derivation(S, drv_name, jobs, n, vals, structured, out);
     S->ntraces = trace_mark;
 }
@@ -922,4 +925,264 @@ void ev_builtins_derivation_register(ev_state *S)
     v.type = EV_THUNK;
     v.u.t = ev_thunk_new(S, c, NULL);   /* given the base environment when it is complete */
     ev_register_value(S, "derivation", v, EV_PRIM_GLOBAL);
+}
+
+/* ---- meta of the derivations a derivation depends on --------------------
+ * nixpkgs keeps `meta` out of what derivationStrict sees, so no .drv holds
+ * it; but the attribute sets of the dependencies pass through here whole
+ * (buildInputs = [ zlib ... ]), and coercion has just forced them. When a
+ * command asks for it (ev_drv_meta_begin, for SBOMs), each such set that
+ * is a derivation with a `meta` gets its meta rendered to JSON, keyed by
+ * its .drv path.
+ *
+ * This must not change what evaluation computes: only values coercion
+ * already forced are looked at to find dependencies; meta itself is forced
+ * inside ev_try (a throw, abort or infinite recursion in meta drops that
+ * field silently, no trace is printed), never a thunk under evaluation,
+ * never a derivation inside meta (that could instantiate more), with a
+ * depth and a size budget. Forcing meta cannot change a .drv path: nothing
+ * in meta reaches derivationStrict. */
+
+typedef struct meta_rec {
+    ut_hmap *done;        /* drv path -> char* JSON, or NULL when meta was unusable */
+    unsigned busy;        /* > 0 while rendering: no recursive recording */
+} meta_rec;
+
+static _Thread_local meta_rec *meta_on;
+
+void ev_drv_meta_begin(void);
+ut_hmap *ev_drv_meta_end(void);
+void ev_drv_meta_note(ev_state *S, ev_value *drv);
+void ev_drv_meta_render(ev_state *S, ev_value *meta, bool closure_keys, ut_buf *out);
+
+/* The forced value in a slot, or NULL when it is not forced yet. */
+static ev_value *meta_forced(ev_value *v)
+{
+    if (v->type == EV_APPI)
+        return NULL;
+    if (v->type == EV_THUNK)
+        return EV_TH_STATE(v->u.t) == EV_TH_DONE && !(v->u.t->h.flags & EV_TH_BH) ? &v->u.t->u.v : NULL;
+    return v;
+}
+
+/* Forces v in a try; false when that fails, v is under evaluation, or v is
+ * something meta JSON leaves out (functions). */
+static bool meta_force(ev_state *S, ev_value *v)
+{
+    if ((v->type == EV_THUNK && (v->u.t->h.flags & EV_TH_BH)) || (v->type == EV_APPI && v->pad[0]))
+        return false;
+    ev_try t;
+    if (ev_try_begin(S, &t) == 0) {
+        ev_force(S, v, (ps_pos){0});
+        ev_try_end(S, &t);
+    } else {
+        ev_try_end(S, &t);
+        return false;
+    }
+    return !ev_is_function(v);
+}
+
+#define META_MAX_DEPTH 16
+#define META_MAX_BYTES (256u << 10)
+
+/* Keys kept for dependencies: what SBOMs use. The derived ones nixpkgs adds
+ * (available, broken, unfree, insecure...) run its meta checks, which cost
+ * time and may throw; top-level derivations get their whole meta. */
+static bool meta_closure_key(const char *k)
+{
+    static const char *const keep[] = {"description", "homepage", "license", "identifiers", "position",
+                                       "mainProgram", "changelog", "downloadPage", "sourceProvenance", NULL};
+    for (size_t i = 0; keep[i]; i++)
+        if (!strcmp(k, keep[i]))
+            return true;
+    return false;
+}
+
+static void meta_json(ev_state *S, ev_value *v, ut_buf *out, unsigned depth, bool closure_keys)
+{
+    if (depth > META_MAX_DEPTH || out->len > META_MAX_BYTES) {
+        ut_buf_puts(out, "null");
+        return;
+    }
+    switch (v->type) {
+    case EV_ATTRS: {
+        ev_attrs *a = v->u.a;
+        ev_attr *op = ev_attrs_find(a, ev_sym(S, "outPath"));
+        if (op) {
+            /* a derivation or path-like set: its outPath if already known */
+            ev_value *f = meta_forced(&op->value);
+            if (f && f->type == EV_STRING) {
+                ev_value k = ev_mk_string(S, f->u.s->s, f->u.s->len, NULL);
+                ev_to_json(S, out, &k, (ps_pos){0}, false, NULL);
+            } else {
+                ut_buf_puts(out, "null");
+            }
+            return;
+        }
+        if (ev_attrs_find(a, ev_sym(S, "__toString")) || ev_attrs_find(a, ev_sym(S, "__functor"))) {
+            ut_buf_puts(out, "null");
+            return;
+        }
+        uint32_t *idx = ev_scratch_alloc(S, (a->h.n + 1) * sizeof *idx);
+        ev_attrs_sorted_by_name(S, a, idx);
+        ut_buf_putc(out, '{');
+        bool first = true;
+        for (uint32_t i = 0; i < a->h.n; i++) {
+            ev_attr *at = &a->a[idx[i]];
+            const char *name = ev_sym_str(S, at->name);
+            if (closure_keys && depth == 0 && !meta_closure_key(name))
+                continue;
+            if (!meta_force(S, &at->value))
+                continue;
+            if (!first)
+                ut_buf_putc(out, ',');
+            first = false;
+            ev_value k = ev_mk_cstring(S, name);
+            ev_to_json(S, out, &k, (ps_pos){0}, false, NULL);
+            ut_buf_putc(out, ':');
+            meta_json(S, &at->value, out, depth + 1, closure_keys);
+        }
+        ut_buf_putc(out, '}');
+        return;
+    }
+    case EV_LIST: {
+        ut_buf_putc(out, '[');
+        bool first = true;
+        for (uint32_t i = 0; i < v->u.l->h.n; i++) {
+            ev_value *e = &v->u.l->v[i];
+            if (!meta_force(S, e))
+                continue;
+            if (!first)
+                ut_buf_putc(out, ',');
+            first = false;
+            meta_json(S, e, out, depth + 1, closure_keys);
+        }
+        ut_buf_putc(out, ']');
+        return;
+    }
+    case EV_STRING: {
+        /* the text only: context says nothing in a JSON file */
+        ev_value k = ev_mk_string(S, v->u.s->s, v->u.s->len, NULL);
+        ev_to_json(S, out, &k, (ps_pos){0}, false, NULL);
+        return;
+    }
+    case EV_NULL:
+    case EV_BOOL:
+    case EV_INT:
+    case EV_FLOAT:
+        ev_to_json(S, out, v, (ps_pos){0}, false, NULL);
+        return;
+    default:
+        /* paths (toJSON would copy them to the store) and anything else */
+        ut_buf_puts(out, "null");
+        return;
+    }
+}
+
+void ev_drv_meta_render(ev_state *S, ev_value *meta, bool closure_keys, ut_buf *out)
+{
+    size_t mark = ev_stack_mark(S);
+    ev_value *m = ev_stack_push(S, 1);
+    *m = *meta;
+    if (!meta_force(S, m) || m->type != EV_ATTRS)
+        ut_buf_puts(out, "null");
+    else
+        meta_json(S, m, out, 0, closure_keys);
+    ev_stack_reset(S, mark);
+}
+
+void ev_drv_meta_begin(void)
+{
+    if (meta_on)
+        return;
+    meta_on = ut_xcalloc(1, sizeof *meta_on);
+    meta_on->done = ut_hmap_new();
+}
+
+ut_hmap *ev_drv_meta_end(void)
+{
+    if (!meta_on)
+        return NULL;
+    ut_hmap *m = meta_on->done;
+    free(meta_on);
+    meta_on = NULL;
+    return m;
+}
+
+/* The .drv path of a forced derivation set, without forcing anything: its
+ * drvPath when known, else the output context of its forced outPath. */
+static const char *meta_drv_path(ev_state *S, ev_attrs *a)
+{
+    ev_attr *dp = ev_attrs_find(a, ev_sym(S, "drvPath"));
+    ev_value *f = dp ? meta_forced(&dp->value) : NULL;
+    if (f && f->type == EV_STRING)
+        return f->u.s->s;
+    ev_attr *op = ev_attrs_find(a, ev_sym(S, "outPath"));
+    f = op ? meta_forced(&op->value) : NULL;
+    if (!f || f->type != EV_STRING || !f->u.s->ctx || f->u.s->ctx->h.n != 1)
+        return NULL;
+    const char *el = f->u.s->ctx->e[0];
+    const char *bang = el[0] == '!' ? strchr(el + 1, '!') : NULL;
+    return bang ? bang + 1 : NULL;
+}
+
+void ev_drv_meta_note(ev_state *S, ev_value *drv)
+{
+    if (!meta_on || meta_on->busy || drv->type != EV_ATTRS)
+        return;
+    ev_attrs *a = drv->u.a;
+    ev_attr *m = ev_attrs_find(a, ev_sym(S, "meta"));
+    ev_attr *ty = ev_attrs_find(a, ev_sym(S, "type"));
+    if (!m || !ty)
+        return;
+    ev_value *tv = meta_forced(&ty->value);
+    if (!tv) {
+        if (!meta_force(S, &ty->value))
+            return;
+        tv = &ty->value;
+    }
+    if (tv->type != EV_STRING || strcmp(tv->u.s->s, "derivation") != 0)
+        return;
+    const char *dp = meta_drv_path(S, a);
+    if (!dp || ut_hmap_has(meta_on->done, dp, strlen(dp)))
+        return;
+    char *key = ut_xstrdup(dp);   /* dp may be collected while meta runs */
+    ut_hmap_put(meta_on->done, key, strlen(key), NULL);
+    meta_on->busy++;
+    ut_buf j = UT_BUF_INIT;
+    ev_drv_meta_render(S, &m->value, true, &j);
+    meta_on->busy--;
+    if (j.len && strcmp(j.data, "null") != 0)
+        ut_hmap_put(meta_on->done, key, strlen(key), ut_buf_steal(&j, NULL));
+    ut_buf_free(&j);
+    free(key);
+}
+
+/* Dependencies among the forced values of one derivation attribute: the
+ * value itself, list elements and (structured attrs) nested sets. */
+static void meta_scan(ev_state *S, ev_value *v, unsigned depth)
+{
+    v = meta_forced(v);
+    if (!v || depth > 3)
+        return;
+    if (v->type == EV_LIST) {
+        for (uint32_t i = 0; i < v->u.l->h.n; i++)
+            meta_scan(S, &v->u.l->v[i], depth + 1);
+    } else if (v->type == EV_ATTRS) {
+        if (ev_attrs_find(v->u.a, ev_sym(S, "outPath"))) {
+            ev_drv_meta_note(S, v);
+            return;
+        }
+        for (uint32_t i = 0; i < v->u.a->h.n; i++)
+            meta_scan(S, &v->u.a->a[i].value, depth + 1);
+    }
+}
+
+static void meta_scan_jobs(ev_state *S, const attr_job *jobs, size_t n)
+{
+    if (!meta_on || meta_on->busy)
+        return;
+    for (size_t k = 0; k < n; k++)
+        if (jobs[k].kind != A_SKIP)
+            meta_scan(S, jobs[k].src, 0);
 }

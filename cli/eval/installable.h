@@ -1,0 +1,91 @@
+/* cli/eval/installable.h: what `instantiate`, `graph` and `sbom` share to
+ * turn "FILE -A ATTR", "-E EXPR" or "nixpkgs#attr" into derivations. */
+#ifndef STRAYLIGHT_CLI_EVAL_INSTALLABLE_H
+#define STRAYLIGHT_CLI_EVAL_INSTALLABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval/value.h"
+#include "util/util.h"
+
+typedef struct cli_inst_arg {
+    const char *name;
+    const char *val;
+    bool is_str;
+} cli_inst_arg;
+
+typedef struct cli_inst_opts {
+    const char *expr, *file;
+    const char **attrpaths;
+    size_t nattrpaths;
+    cli_inst_arg *args;
+    size_t nargs;
+    bool show_trace, walk_tsv;
+    const char *meta_dir;
+} cli_inst_opts;
+typedef struct cli_drv_list {
+    ev_value *vals;       /* stack slots */
+    size_t n, cap;
+    ut_hmap *done;        /* attrs pointers already taken */
+} cli_drv_list;
+
+/* Nix's autoCallFunction with the --arg/--argstr values. */
+void cli_inst_auto_call(ev_state *S, ev_value *v, const cli_inst_opts *o, ev_value *out);
+/* Nix's findAlongAttrPath: "a.b.0.c", functions auto-called on the way. */
+void cli_inst_select(ev_state *S, ev_value *v, const char *path, const cli_inst_opts *o);
+/* The expression: -E, a file ("-" is standard input), else default.nix. */
+void cli_inst_load(ev_state *S, const cli_inst_opts *o, ev_value *out);
+bool cli_inst_is_drv(ev_state *S, ev_value *v);
+/* Nix's getDerivations into dl (stack slots of capacity dl->cap). */
+void cli_inst_get_drvs(ev_state *S, ev_value *vin, const cli_inst_opts *o, cli_drv_list *dl);
+const char *cli_inst_cwd(char *buf, size_t n);
+/* The search path entry "nix=DIR" for <nix/fetchurl.nix>, or NULL. Heap. */
+char *cli_corepkgs_search_entry(void);
+
+/* ---- installables for graph and sbom ---- */
+
+typedef struct cli_installable {
+    cli_inst_opts o;
+    const char **search;       /* -I entries, then NIX_PATH */
+    size_t nsearch;
+    char *expr_buf;            /* "import <name>" for name#attr */
+    bool given;                /* an installable (not .drv paths) was named */
+} cli_installable;
+
+/* Inline so that commands built without the evaluator (cli/drv) can hold
+ * one; the functions below exist only when cli/eval/ is compiled. */
+static inline void cli_installable_init(cli_installable *in, int argc)
+{
+    memset(in, 0, sizeof *in);
+    in->o.args = ut_xcalloc((size_t)argc + 1, sizeof *in->o.args);
+    in->o.attrpaths = ut_xcalloc((size_t)argc + 1, sizeof *in->o.attrpaths);
+    in->search = ut_xcalloc((size_t)argc + 3, sizeof *in->search);
+}
+
+static inline void cli_installable_free(cli_installable *in)
+{
+    free(in->o.args);
+    free(in->o.attrpaths);
+    free(in->search);
+    free(in->expr_buf);
+}
+/* Recognises -f/--file FILE, -A/--attr, -E/--expr, --arg, --argstr, -I and
+ * an argument NAME#ATTRPATH (NAME looked up in the search path, as
+ * `nix-instantiate '<NAME>' -A ATTRPATH`; flake references are not
+ * supported). 1 consumed, 0 not one of these, -1 error (printed). */
+int cli_installable_opt(cli_installable *in, int argc, char **argv, int *i);
+
+/* Evaluates the installable (on a thread with a large stack, like
+ * instantiate), writes the .drv closures to store (a st_store *) and
+ * returns the .drv paths of the derivations it names, in nix-instantiate's
+ * order. When meta is not NULL it gets a map .drv path -> meta JSON (heap
+ * strings; NULL values for derivations whose meta was unusable) for every
+ * derivation in the closure whose value evaluation met. */
+bool cli_installable_drvs(cli_installable *in, void *store, char ***paths, size_t *npaths, ut_hmap **meta,
+                          ut_err *e);
+void cli_installable_meta_free(ut_hmap *meta);
+
+#endif
