@@ -29,12 +29,6 @@
 #include "store/fetch.h"
 #include "store/store.h"
 
-/* store/CMakeLists.txt (not owned by the fetchers) does not list fetch.c
- * yet; until it does, it is compiled here. */
-#ifndef STRAYLIGHT_STORE_LISTS_FETCH
-#include "store/fetch.c"
-#endif
-
 #define NOPOS ((ps_pos){0})
 
 /* Raises e's message (copied to scratch memory first, then e is cleared). */
