@@ -10,34 +10,31 @@
 
 /* ---- positions and errors ---------------------------------------------- */
 
-ps_pos ps__pos(ps_pstate *st, int offset)
+ps_pos ps__pos_search(ps_pstate *st, uint32_t off)
 {
-    if (offset < 0)
-        offset = 0;
-    uint32_t off = (uint32_t)offset;
-    /* Nodes are mostly made in source order: try the last line first. */
+    /* Nodes are mostly made in source order: after the line found last,
+     * try the next few before bisecting. */
     const uint32_t *ls = st->line_starts;
-    size_t lo = st->last_line, n = st->nlines;
-    if (lo < n && ls[lo] <= off) {
-        /* ... or one of the next few */
+    size_t lo = st->last_line;
+    if (ls[lo] <= off) {
         for (size_t k = 0; k < 4; k++, lo++) {
-            if (lo + 1 == n || ls[lo + 1] > off) {
+            if (ls[lo + 1] > off) {
                 st->last_line = lo;
                 return (ps_pos){st->src, (uint32_t)lo + 1, off - ls[lo] + 1};
             }
         }
     }
-    size_t hi = n;   /* find the last line whose start <= off */
+    size_t hi = st->nlines;   /* find the last line whose start <= off */
     lo = 0;
     while (hi - lo > 1) {
         size_t mid = (lo + hi) / 2;
-        if (st->line_starts[mid] <= off)
+        if (ls[mid] <= off)
             lo = mid;
         else
             hi = mid;
     }
     st->last_line = lo;
-    return (ps_pos){st->src, (uint32_t)lo + 1, off - st->line_starts[lo] + 1};
+    return (ps_pos){st->src, (uint32_t)lo + 1, off - ls[lo] + 1};
 }
 
 /* Nix lays a multi-line message out under its "error: " (or "warning: ")

@@ -63,7 +63,8 @@ typedef struct ps_pstate {
     ut_err *err;
     ps_expr *result;
     bool failed;
-    /* line_starts[i] is the offset of line i+1 */
+    /* line_starts[i] is the offset of line i+1; line_starts[nlines] is
+     * UINT32_MAX */
     uint32_t *line_starts;
     size_t nlines;
     size_t last_line;       /* index of the line ps__pos found last */
@@ -81,8 +82,18 @@ typedef struct ps_pstate {
     ps_sym s_sub, s_mul, s_div, s_lessThan, s_findFile, s_nixPath, s_or, s_body;
 } ps_pstate;
 
-/* positions */
-ps_pos ps__pos(ps_pstate *st, int offset);
+/* positions: line_starts ends with a UINT32_MAX sentinel; the line found
+ * last is tried inline, as most nodes are on it */
+ps_pos ps__pos_search(ps_pstate *st, uint32_t off);
+static inline ps_pos ps__pos(ps_pstate *st, int offset)
+{
+    uint32_t off = offset < 0 ? 0 : (uint32_t)offset;
+    const uint32_t *ls = st->line_starts;
+    size_t lo = st->last_line;
+    if (ls[lo] <= off && ls[lo + 1] > off)
+        return (ps_pos){st->src, (uint32_t)lo + 1, off - ls[lo] + 1};
+    return ps__pos_search(st, off);
+}
 #define PS_AT(st, loc) ps__pos((st), (loc).first)
 
 /* errors (always return false so callers can `return ps__error(...)`) */

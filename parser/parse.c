@@ -101,6 +101,9 @@ ps_expr *ps_parse(ps_symtab *syms, const ps_source *src, ut_arena *arena, const 
         st.line_starts[st.nlines++] = (uint32_t)(nl + 1 - text);
         p = nl + 1;
     }
+    if (st.nlines == cap)
+        st.line_starts = ut_xrealloc(st.line_starts, (cap + 1) * sizeof *st.line_starts);
+    st.line_starts[st.nlines] = UINT32_MAX;     /* ps__pos's sentinel */
 
     /* flex scans in place and needs two NULs at the end */
     char *buf = ut_xmalloc(src->len + 2);

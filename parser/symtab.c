@@ -35,10 +35,10 @@ struct ps_symtab {
     size_t nbase;
 };
 
-static inline uint64_t load_le(const char *s, size_t n)
+static inline uint64_t load8(const char *s)
 {
-    uint64_t w = 0;
-    memcpy(&w, s, n);
+    uint64_t w;
+    memcpy(&w, s, 8);
     return w;
 }
 
@@ -49,13 +49,25 @@ static uint32_t hash_str(const char *s, size_t n)
 {
     uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xC2B2AE3D27D4EB4FULL);
     while (n >= 8) {
-        h = (h ^ load_le(s, 8)) * 0xFF51AFD7ED558CCDULL;
+        h = (h ^ load8(s)) * 0xFF51AFD7ED558CCDULL;
         h ^= h >> 32;
         s += 8;
         n -= 8;
     }
     if (n) {
-        h = (h ^ load_le(s, n)) * 0xFF51AFD7ED558CCDULL;
+        /* the last 1-7 bytes by (overlapping) fixed-size loads, which
+         * compile to a few moves where a variable-length copy did not */
+        uint64_t w;
+        if (n >= 4) {
+            uint32_t a, b;
+            memcpy(&a, s, 4);
+            memcpy(&b, s + n - 4, 4);
+            w = a | (uint64_t)b << 32;
+        } else {
+            w = (uint64_t)(unsigned char)s[0] | (uint64_t)(unsigned char)s[n / 2] << 8 |
+                (uint64_t)(unsigned char)s[n - 1] << 16;
+        }
+        h = (h ^ w) * 0xFF51AFD7ED558CCDULL;
         h ^= h >> 32;
     }
     h *= 0xC4CEB9FE1A85EC53ULL;
