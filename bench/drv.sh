@@ -6,11 +6,15 @@
 # Needs the closure in the store (the corpus copy is used for straylight when
 # it is not). Prints mean wall and CPU time over N runs and peak RSS; CPU
 # time is the steadier figure on a shared machine.
-# usage: bench/drv.sh [BUILD_DIR] [N]
+# Then the same from the installable (the corpus nixpkgs stand-in's hello,
+# evaluated in-process into a scratch straylight store) against
+# nix-instantiate followed by nix-store -q --tree, over N_EVAL runs.
+# usage: bench/drv.sh [BUILD_DIR] [N] [N_EVAL]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-"$here/build"}
 n=${2:-20}
+n_eval=${3:-5}
 sl="$build/straylight"
 corpus="$here/corpus/hello-closure"
 root=$(cat "$corpus/root")
@@ -46,4 +50,26 @@ if command -v nix-store > /dev/null && [ -e "$root" ]; then
   run "nix show-derivation -r" nix --extra-experimental-features nix-command show-derivation -r "$root"
 else
   echo "(nix-bin or the closure in the store is missing: no Nix timings)"
+fi
+
+pkgs="$build/corpus/nixpkgs/nixpkgs.nix"
+if [ -x "$sl" ] && [ -f "$pkgs" ]; then
+  echo "hello from the installable ($pkgs -A hello), $n_eval runs each"
+  n=$n_eval
+  # the first run writes the .drv closure into the scratch store, later runs
+  # find it there (as nix-instantiate's later runs find theirs in /nix/store)
+  st="env STRAYLIGHT_STORE=local:$work/store XDG_CACHE_HOME=$work/cache"
+  run "straylight instantiate -A hello" $st "$sl" instantiate "$pkgs" -A hello
+  run "straylight graph -f -A hello" $st "$sl" graph -f "$pkgs" -A hello
+  run "straylight sbom -f -A hello" $st "$sl" sbom -f "$pkgs" -A hello
+  run "straylight sbom --format spdx -A" $st "$sl" sbom -f "$pkgs" -A hello --format spdx
+  if command -v nix-instantiate > /dev/null && command -v nix-store > /dev/null; then
+    nix_tree() { nix-store -q --tree "$(nix-instantiate "$pkgs" -A hello 2>/dev/null)"; }
+    run "nix-instantiate -A hello" nix-instantiate "$pkgs" -A hello
+    run "nix-instantiate + nix-store --tree" nix_tree
+  else
+    echo "(nix-instantiate is missing: no Nix timings)"
+  fi
+else
+  echo "(no $pkgs: scripts/setup.sh $build unpacks it)"
 fi

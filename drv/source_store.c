@@ -30,17 +30,37 @@ static bool st_read(void *ctx, const char *store_path, ut_buf *out, ut_err *e)
                       dv_source_store_dir(c->fs));
 }
 
-/* Only objects outside the straylight store have a local path: those in it
- * are hashed by their recorded path info, which the store verified. */
+/* The checkout cache for objects only the store holds: beside the user's
+ * other straylight caches. NULL when there is no home to put it in. */
+static char *checkout_dir(void)
+{
+    ut_buf d = UT_BUF_INIT;
+    const char *xc = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (xc && *xc) ut_buf_printf(&d, "%s/straylight/checkout", xc);
+    else if (home && *home) ut_buf_printf(&d, "%s/.cache/straylight/checkout", home);
+    else return NULL;
+    return ut_buf_steal(&d, NULL);
+}
+
+/* Where the object's files are on this machine: the store directory when it
+ * is there, else a verified checkout of the store's copy (the REv2 export
+ * needs source trees). NULL if neither. */
 static char *st_local_path(void *ctx, const char *store_path)
 {
     st_ctx *c = ctx;
+    char *local = dv_source_local_path(c->fs, store_path);
+    struct stat sb;
+    if (local && lstat(local, &sb) == 0) return local;
+    free(local);
     st_path_info *pi = NULL;
     ut_err e = UT_ERR_INIT;
     int q = st_store_query(c->st, store_path, &pi, &e);
     st_path_info_free(pi);
+    char *dir = q == 1 ? checkout_dir() : NULL, *out = NULL;
+    if (dir && !(ut_mkdirs(dir, 0755, &e) && st_store_checkout(c->st, store_path, dir, &out, &e))) out = NULL;
     ut_err_clear(&e);
-    return q == 0 ? dv_source_local_path(c->fs, store_path) : NULL;
+    free(dir);
+    return out;
 }
 
 static int st_info(void *ctx, const char *store_path, dv_pathinfo *out, ut_err *e)
