@@ -42,9 +42,27 @@ char *ev_bi_coerce_path(ev_state *S, ev_value *v, ps_pos pos, const char *errctx
             char *s = ev_scratch_alloc(S, b.len + 1);
             memcpy(s, b.data ? b.data : "", b.len + 1);
             ut_buf_free(&b);
+            /* Nix's coerceToPath goes through __toString and outPath
+             * itself, so the check fails inside their frames. */
+            bool framed = false;
+            for (ev_value *w = v; w->type == EV_ATTRS;) {
+                ev_attr *f = ev_attrs_find(w->u.a, ev_sym(S, "__toString"));
+                if (f) {
+                    ev_trace_push(S, ev_pos_get(S, f->pos), "while using the result of the `__toString` attribute",
+                                  NULL);
+                    framed = true;
+                    break;
+                }
+                ev_attr *o = ev_attrs_find(w->u.a, ev_sym(S, "outPath"));
+                if (!o)
+                    break;
+                ev_trace_push(S, ev_pos_get(S, o->pos), "while using the `outPath` attribute", NULL);
+                framed = true;
+                w = &o->value;
+            }
             if (errctx)
                 ev_trace_push(S, NOPOS, errctx, NULL);
-            ev_error(S, EV_ERR_EVAL, pos, "string '%s' doesn't represent an absolute path", s);
+            ev_error(S, EV_ERR_EVAL, framed ? NOPOS : pos, "string '%s' doesn't represent an absolute path", s);
         }
     }
     char *canon = ev_canon_path(b.data, b.len);
@@ -311,7 +329,7 @@ static void prim_storePath(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
     if (ev_opts(S)->pure)
         ev_error(S, EV_ERR_EVAL, pos, "'builtins.storePath' is not allowed in pure evaluation mode");
     ev_ctxset ctx = {0};
-    char *p = ev_bi_coerce_path(S, &a[0], pos, "while evaluating the first argument passed to builtins.storePath", &ctx);
+    char *p = ev_bi_coerce_path(S, &a[0], pos, "while evaluating the first argument passed to 'builtins.storePath'", &ctx);
     ev_ctxset_free(&ctx);
     /* A path inside a store object names that object. */
     const char *sd = store_dir(S);

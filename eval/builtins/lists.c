@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "eval/builtins.h"
+#include "eval/internal.h"
 
 #define NOPOS ((ps_pos){0})
 
@@ -149,6 +150,15 @@ static void prim_all(ev_state *S, ev_value *a, ev_value *out, ps_pos pos) { any_
 
 /* ---- concatMap, groupBy ------------------------------------------------ */
 
+/* Where Nix points a check of a function's result (Value::determinePos on
+ * the function): a lambda's own position, else the call. */
+static ps_pos function_pos(const ev_value *fn, ps_pos fallback)
+{
+    if (fn->type == EV_LAMBDA && fn->u.fn->code->pos.src)
+        return fn->u.fn->code->pos;
+    return fallback;
+}
+
 static void prim_concatMap(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
 {
     ev_force_function(S, &a[0], pos, "while evaluating the first argument passed to builtins.concatMap");
@@ -161,8 +171,11 @@ static void prim_concatMap(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
     size_t total = 0;
     for (size_t i = 0; i < n; i++) {
         ev_call(S, &a[0], 1, &l->v[i], &parts->v[i], pos);
+        ps_pos saved = S->errctx_pos;
+        S->errctx_pos = function_pos(&a[0], pos);
         ev_list *p = ev_force_list(S, &parts->v[i], pos,
                                    "while evaluating the return value of the function passed to builtins.concatMap");
+        S->errctx_pos = saved;
         total += p->h.n;
     }
     ev_list *r = ev_list_new(S, total);
