@@ -19,6 +19,17 @@ rm -rf "$work" && mkdir -p "$work"
 export STRAYLIGHT_STORE="local:$work/store" XDG_CACHE_HOME="$work/cache" SOURCE_DATE_EPOCH=1700000000
 unset NIX_PATH
 
+# Meta that throws, aborts or loops is dropped silently; paths are Nix's.
+robust="$src/tests/drv-data/meta-robust.nix"
+"$sl" instantiate "$robust" --meta-dir "$work/rmeta" >"$work/rdrv" 2>"$work/rerr"
+[ "$(cat "$work/rdrv")" = /nix/store/m99pzq3fmqsl36dv2n57r9wdyqs1xsbh-top.drv ] || { cat "$work/rdrv"; exit 1; }
+[ ! -s "$work/rerr" ] || { echo "meta recording printed:"; cat "$work/rerr"; exit 1; }
+m() { cat "$work/rmeta/"*-"$1".drv.meta.json; }
+[ "$(m top)" = '{"description":"top"}' ] && [ "$(m dep1)" = '{"homepage":"https://a","license":{"spdxId":"MIT"}}' ] &&
+  [ "$(m dep2)" = '{"homepage":"https://b"}' ] && [ "$(m dep3)" = '{"homepage":"https://c","identifiers":{}}' ] &&
+  [ ! -e "$(echo "$work"/rmeta/*-dep4.drv.meta.json)" ] || { head "$work"/rmeta/*; exit 1; }
+echo "meta: throwing, aborting and recursive meta fields dropped, .drv path as Nix"
+
 if ! "$sl" instantiate "$pkgs" -A hello --meta-dir "$work/meta" >"$work/drv" 2>"$work/inst.err"; then
   cat "$work/inst.err"
   if grep -Eq "/nix/store/[^ ]*('| ).*(does not exist|No such file|not found|not valid)" "$work/inst.err"; then
