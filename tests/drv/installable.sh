@@ -30,6 +30,40 @@ m() { cat "$work/rmeta/"*-"$1".drv.meta.json; }
   [ ! -e "$(echo "$work"/rmeta/*-dep4.drv.meta.json)" ] || { head "$work"/rmeta/*; exit 1; }
 echo "meta: throwing, aborting and recursive meta fields dropped, .drv path as Nix"
 
+# --runtime from the store's path info: register outputs for top and dep1
+# (top referring to dep1) and the runtime SBOM is exactly those two.
+outof() { "$sl" store cat "$1" | grep -o '("out","/nix/store/[^"]*"' | head -1 | cut -d'"' -f4; }
+top=$(cat "$work/rdrv")
+d1=/nix/store/$(basename "$work"/rmeta/*-dep1.drv.meta.json .meta.json)
+o1=$(outof "$d1") ot=$(outof "$top")
+mkdir -p "$work/o1" "$work/ot"
+echo dep1 > "$work/o1/f"
+echo "$o1" > "$work/ot/f"
+"$sl" store import --path "$o1" --deriver "$d1" "$work/o1" > /dev/null
+"$sl" store import --path "$ot" --ref "$o1" --deriver "$top" "$work/ot" > /dev/null
+"$sl" sbom "$top" --runtime --meta-dir "$work/rmeta" --out "$work/rt.json"
+"$sl" store path-info --json "$o1" > "$work/o1.json"
+python3 - "$work/rt.json" "$work/o1.json" "$d1" "$top" <<'PY'
+import json, sys
+doc, info = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))[0]
+def nix32_hex(s):
+    alpha = "0123456789abcdfghijklmnpqrsvwxyz"
+    out = bytearray(len(s) * 5 // 8)
+    for i, ch in enumerate(reversed(s)):
+        d, b = alpha.index(ch), i * 5
+        out[b // 8] |= (d << (b % 8)) & 0xFF
+        if b // 8 + 1 < len(out): out[b // 8 + 1] |= d >> (8 - b % 8)
+    return out.hex()
+assert doc["metadata"]["component"]["bom-ref"] == sys.argv[4]
+assert [c["bom-ref"] for c in doc["components"]] == [sys.argv[3]], doc["components"]
+c = doc["components"][0]
+assert c["licenses"] == [{"license": {"id": "MIT"}}], c.get("licenses")
+assert c["hashes"] == [{"alg": "SHA-256", "content": nix32_hex(info["narHash"].split(":")[1])}], c.get("hashes")
+deps = {d["ref"]: d["dependsOn"] for d in doc["dependencies"]}
+assert deps == {sys.argv[4]: [sys.argv[3]], sys.argv[3]: []}, deps
+print("runtime: outputs' references and NAR hashes from the store's path info")
+PY
+
 if ! "$sl" instantiate "$pkgs" -A hello --meta-dir "$work/meta" >"$work/drv" 2>"$work/inst.err"; then
   cat "$work/inst.err"
   if grep -Eq "/nix/store/[^ ]*('| ).*(does not exist|No such file|not found|not valid)" "$work/inst.err"; then
