@@ -144,5 +144,8 @@ bool ps__finish(ps_pstate *st, ps_expr *root);
 
 /* the lexer */
 typedef void *yyscan_t;
+/* Whether the lexer's fast path runs (the default). Only tests clear it, to
+ * check that the flex rules alone give the same results. */
+extern bool ps__lex_fast_path;
 
 #endif

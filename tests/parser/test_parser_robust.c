@@ -1,7 +1,8 @@
 /* Feeds truncated and mutated real Nix files to the parser in-process: every
- * input must either parse (and print) or fail with a located message. A
- * crash or a sanitizer report fails the test. Deterministic (fixed seed), so
- * a failure reproduces.
+ * input must either parse (and print) or fail with a located message, and
+ * give the same tree, message and warnings with the lexer's fast path as
+ * with the flex rules alone. A crash or a sanitizer report fails the test.
+ * Deterministic (fixed seed), so a failure reproduces.
  *
  * usage: test_parser_robust STRIDE DIR...   (every STRIDE-th .nix file of
  * each DIR, walked in sorted order) */
@@ -11,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "parser/parser.h"
+#include "parser/internal.h"
 
 static uint64_t rng = 0x9E3779B97F4A7C15ULL;
 
@@ -67,46 +68,72 @@ static void collect(files *fs, const char *dir)
 
 static size_t nparsed, nok, nfail, nwarn;
 
-static void count_warning(void *ctx, const char *text, size_t len)
+static void collect_warning(void *ctx, const char *text, size_t len)
 {
-    (void)ctx;
-    (void)text;
-    (void)len;
-    nwarn++;
+    ut_buf_append(ctx, text, len);
+}
+
+/* One parse: the printed tree or "error: " and the message, then the
+ * warnings, into out. Returns whether it parsed. */
+static bool parse_into(ps_symtab *syms, const char *path, const char *text, size_t len, ps_options opts,
+                       ut_buf *out, bool *located)
+{
+    ut_arena *arena = ut_arena_new();
+    ut_buf warnings = UT_BUF_INIT;
+    opts.warn = collect_warning;
+    opts.warn_ctx = &warnings;
+    const ps_source *src = ps_source_new(arena, PS_ORIGIN_FILE, path, text, len, NULL);
+    ut_err err = UT_ERR_INIT;
+    ps_expr *e = ps_parse(syms, src, arena, &opts, &err);
+    if (e) {
+        ps_print(out, syms, e);
+    } else {
+        *located = err.msg && strstr(err.msg, "\n       at ");
+        ut_buf_printf(out, "error: %s", err.msg ? err.msg : "(none)");
+    }
+    ut_buf_append(out, warnings.data ? warnings.data : "", warnings.len);
+    ut_buf_free(&warnings);
+    ut_err_clear(&err);
+    ut_arena_free(arena);
+    return e != NULL;
 }
 
 static int check(ps_symtab *syms, const char *path, const char *text, size_t len, const char *what)
 {
-    ut_arena *arena = ut_arena_new();
     ps_options opts = {0};
     opts.home = "/home/test";
-    opts.warn = count_warning;
     opts.lint_url_literals = (ps_lint)(next_rand() % 3);
     opts.pipe_operators = (next_rand() & 1) != 0;
-    const ps_source *src = ps_source_new(arena, PS_ORIGIN_FILE, path, text, len, NULL);
-    ut_err err = UT_ERR_INIT;
-    ps_expr *e = ps_parse(syms, src, arena, &opts, &err);
+    ut_buf fast = UT_BUF_INIT, rules = UT_BUF_INIT;
+    bool located = false, located2 = false;
+    bool ok = parse_into(syms, path, text, len, opts, &fast, &located);
+    ps__lex_fast_path = false;
+    bool ok2 = parse_into(syms, path, text, len, opts, &rules, &located2);
+    ps__lex_fast_path = true;
     int bad = 0;
     nparsed++;
-    if (e) {
+    if (ok) {
         nok++;
-        ut_buf b = UT_BUF_INIT;
-        ps_print(&b, syms, e);
-        if (b.len == 0) {
+        if (fast.len == 0) {
             fprintf(stderr, "%s (%s): parsed but printed nothing\n", path, what);
             bad = 1;
         }
-        ut_buf_free(&b);
     } else {
         nfail++;
-        if (!err.msg || !strstr(err.msg, "\n       at ")) {
-            fprintf(stderr, "%s (%s): failed without a located message: %s\n", path, what,
-                    err.msg ? err.msg : "(none)");
+        if (!located) {
+            fprintf(stderr, "%s (%s): failed without a located message: %s\n", path, what, ut_buf_cstr(&fast));
             bad = 1;
         }
     }
-    ut_err_clear(&err);
-    ut_arena_free(arena);
+    if (strstr(ut_buf_cstr(&fast), "warning:"))
+        nwarn++;
+    if (ok != ok2 || fast.len != rules.len || memcmp(ut_buf_cstr(&fast), ut_buf_cstr(&rules), fast.len) != 0) {
+        fprintf(stderr, "%s (%s): the lexer's fast path and the flex rules disagree:\n%s\n---\n%s\n", path, what,
+                ut_buf_cstr(&fast), ut_buf_cstr(&rules));
+        bad = 1;
+    }
+    ut_buf_free(&fast);
+    ut_buf_free(&rules);
     return bad;
 }
 
@@ -186,8 +213,8 @@ int main(int argc, char **argv)
         free(copy);
         ut_buf_free(&text);
     }
-    printf("%zu files, %zu inputs: %zu parsed, %zu rejected with a located error, %zu warnings\n", nfiles, nparsed,
-           nok, nfail, nwarn);
+    printf("%zu files, %zu inputs: %zu parsed, %zu rejected with a located error, %zu with warnings; "
+           "the same with and without the lexer's fast path\n", nfiles, nparsed, nok, nfail, nwarn);
     ps_symtab_free(syms);
     for (size_t i = 0; i < fs.n; i++)
         free(fs.v[i]);
