@@ -645,8 +645,22 @@ bool ps__lambda(ps_pstate *st, ps_expr **out, ps_pos pos, ps_sym arg, ps_formals
         ps_formal *fs = f->formals.data;
         uint32_t n = f->formals.n;
         sort_syms = st->syms;
-        if (n > 1)
+        /* formal_cmp is a total order, so any sort gives the same result;
+         * formal lists are short, and insertion sort skips qsort's
+         * indirect calls */
+        if (n > 24) {
             qsort(fs, n, sizeof *fs, formal_cmp);
+        } else {
+            for (uint32_t i = 1; i < n; i++) {
+                ps_formal x = fs[i];
+                uint32_t j = i;
+                while (j > 0 && formal_cmp(&x, &fs[j - 1]) < 0) {
+                    fs[j] = fs[j - 1];
+                    j--;
+                }
+                fs[j] = x;
+            }
+        }
         for (uint32_t i = 0; i + 1 < n; i++)
             if (fs[i].name == fs[i + 1].name)
                 return dup_formal(st, fs[i].name, fs[i + 1].pos);

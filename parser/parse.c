@@ -74,7 +74,7 @@ ps_expr *ps_parse(ps_symtab *syms, const ps_source *src, ut_arena *arena, const 
     }
 
     /* line table for offset -> line:column */
-    size_t cap = 64;
+    size_t cap = src->len / 32 + 64;    /* most files need no regrowth */
     st.line_starts = ut_xmalloc(cap * sizeof *st.line_starts);
     st.line_starts[st.nlines++] = 0;
     /* CR, LF and CR LF each end a line, as in Nix's positions; CRs are
