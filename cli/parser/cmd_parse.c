@@ -61,6 +61,7 @@ typedef struct run {
     ut_buf out;
     char cwd[PATH_MAX];
     ut_hmap *dirs;          /* directory argument -> its realpath */
+    ut_buf text;            /* the file being parsed */
 } run;
 
 static bool parse_one(run *r, ps_origin origin, const char *path, const char *text, size_t len)
@@ -181,14 +182,15 @@ static bool parse_file(run *r, const char *arg)
         fprintf(stderr, "error: path '%s' does not exist\n", arg);
         return false;
     }
-    if (!ut_read_file(path, &text, &err)) {
+    /* one buffer for all files: it stops growing after the largest */
+    ut_buf_clear(&r->text);
+    if (!ut_read_file(path, &r->text, &err)) {
         fprintf(stderr, "error: %s\n", err.msg);
         ut_err_clear(&err);
         free(path);
         return false;
     }
-    bool ok = parse_one(r, PS_ORIGIN_FILE, path, text.data ? text.data : "", text.len);
-    ut_buf_free(&text);
+    bool ok = parse_one(r, PS_ORIGIN_FILE, path, r->text.data ? r->text.data : "", r->text.len);
     free(path);
     return ok;
 }
@@ -309,6 +311,7 @@ static int cli_parse(int argc, char **argv)
     ps_symtab_free(r.syms);
 out:
     ut_buf_free(&r.out);
+    ut_buf_free(&r.text);
     if (r.dirs) {
         size_t it = 0;
         const char *k;
