@@ -105,8 +105,14 @@ bool cli_drv_write_out(const char *path, const char *data, size_t len, ut_err *e
 
 int cli_drv_installable_opt(struct cli_installable *in, int argc, char **argv, int *i)
 {
-    if (!cli_installable_opt) return 0;
-    return cli_installable_opt(in, argc, argv, i);
+    if (cli_installable_opt) return cli_installable_opt(in, argc, argv, i);
+    const char *a = argv[*i];
+    static const char *const flags[] = {"-f", "--file", "-A", "--attr", "-E", "--expr", "--arg", "--argstr", NULL};
+    bool inst = a[0] != '-' && strchr(a, '#');
+    for (size_t k = 0; flags[k] && !inst; k++) inst = !strcmp(a, flags[k]);
+    if (!inst) return 0;
+    fprintf(stderr, "error: '%s': installables need the evaluator, which this straylight was built without\n", a);
+    return -1;
 }
 
 void cli_drv_input_free(cli_drv_input *in)
