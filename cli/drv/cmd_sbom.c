@@ -33,6 +33,7 @@ static void usage(FILE *f)
 static int cli_sbom(int argc, char **argv)
 {
     cli_drv_opts o = {0};
+    o.want_meta = true;
     dv_sbom_opts so = {DV_SBOM_CYCLONEDX, DV_SBOM_BUILDTIME, NULL, STRAYLIGHT_VERSION, 0, NULL};
     const char *out = NULL, *arg = NULL;
     cli_installable in;

@@ -151,7 +151,7 @@ bool cli_drv_input_resolve(const cli_drv_opts *o, struct cli_installable *in, ch
                 cli_drv_input_free(out);
                 return ut_err_set(e, "installables need the evaluator, which this straylight was built without");
             }
-            if (!cli_installable_drvs(in, st, &out->paths, &out->npaths, &out->meta, e)) {
+            if (!cli_installable_drvs(in, st, &out->paths, &out->npaths, o->want_meta ? &out->meta : NULL, e)) {
                 cli_drv_input_free(out);
                 return false;
             }

@@ -12,6 +12,7 @@ typedef struct cli_drv_opts {
     unsigned flags;           /* --no-verify: DV_GRAPH_NO_VERIFY */
     const char *store_url;    /* --store URL: straylight's store (default: its default store) */
     bool store_given;
+    bool want_meta;           /* record the closure's meta when evaluating (sbom) */
 } cli_drv_opts;
 
 /* What graph and sbom work on once the arguments are resolved. */
