@@ -298,6 +298,10 @@ static void sweep(ev_state *S)
             }
             live += chunk_live * size;
             if (chunk_live == 0 && ch != cl->chunks) {
+                /* under stress, a stale reference must read garbage, not
+                 * the dead object's intact fields */
+                if (S->gc_stress)
+                    memset(ch->mem, 0xa5, ch->used);
                 ch->used = 0;
                 ch->next_empty = cl->empty;
                 cl->empty = ch;
@@ -311,6 +315,8 @@ static void sweep(ev_state *S)
                     continue;
                 }
                 ev_freeobj *f = (ev_freeobj *)h;
+                if (S->gc_stress && h->kind != EV_OBJ_FREE)
+                    memset(h, 0xa5, size);
                 f->h.kind = EV_OBJ_FREE;
                 f->h.mark = 0;
                 f->next = chunk_free;

@@ -998,7 +998,9 @@ top:
         *out = *v;
         break;
     use_default:
-        S->sp = base;
+        /* only this select's slot: roots below it (a let or with env this
+         * frame entered by `goto top`) are still needed by the default */
+        S->sp = v;
         c = c->u.sel.def;
         goto top;
     }
