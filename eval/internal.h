@@ -234,6 +234,7 @@ struct ev_state {
     ut_hmap *copied_paths;      /* source path -> store path (heap) */
     ut_hmap *copy_sources;      /* store path -> source path (heap), the inverse */
     ut_hmap *checkouts;         /* store path -> host directory (heap) */
+    ut_hmap *dir_cache;         /* see ev_dir_cache */
     ut_hmap *host_paths;        /* logical path -> host path (heap), see ev_host_path */
 
     ev_string *empty_string;

@@ -218,6 +218,7 @@ ev_state *ev_state_new(const ev_options *opts)
     S->copy_sources = ut_hmap_new();
     S->checkouts = ut_hmap_new();
     S->host_paths = ut_hmap_new();
+    S->dir_cache = ut_hmap_new();
     S->code_arena = ut_arena_new();
     S->npositions = 1;
     S->cappositions = 1024;
@@ -316,6 +317,7 @@ void ev_state_free(ev_state *S)
             free(v);
         ut_hmap_free(owned[i]);
     }
+    ut_hmap_free(S->dir_cache);
     ut_hmap_free(S->intern);
     ut_hmap_free(S->copied_paths);
     ut_hmap_free(S->base_index);
@@ -502,6 +504,8 @@ char *ev_copy_path_to_store(ev_state *S, const char *path, ps_pos pos)
         ut_hmap_put(S->copy_sources, r, strlen(r), ut_xstrdup(path));
     return r;
 }
+
+ut_hmap *ev_dir_cache(ev_state *S) { return S->dir_cache; }
 
 void ev_note_copy(ev_state *S, const char *source, const char *store_path)
 {

@@ -407,6 +407,10 @@ char *ev_copy_path_to_store(ev_state *S, const char *path, ps_pos pos);
  * evaluator goes through here. Returns path itself, or a string owned by S
  * (valid until S is freed). */
 const char *ev_host_path(ev_state *S, const char *path);
+/* Directories already seen not to be symlinks, for path resolution (keys
+ * only; lives as long as S). Files are assumed not to change during one
+ * evaluation, as Nix does. */
+ut_hmap *ev_dir_cache(ev_state *S);
 /* Records that store_path holds a copy of source (for ev_host_path). */
 void ev_note_copy(ev_state *S, const char *source, const char *store_path);
 

@@ -78,7 +78,7 @@ char *ev_bi_coerce_path(ev_state *S, ev_value *v, ps_pos pos, const char *errctx
  * or all but the last when `last` is false; missing components are kept
  * as they are. Returns a malloc'd path, or NULL with *loop set when more
  * than 1024 links were followed. */
-static char *resolve_symlinks(const char *path, bool last, bool *loop)
+static char *resolve_symlinks(ut_hmap *dirs, const char *path, bool last, bool *loop)
 {
     /* todo: the components still to walk, as one '/'-separated string
      * consumed from the front. */
@@ -123,9 +123,18 @@ static char *resolve_symlinks(const char *path, bool last, bool *loop)
         at = end;
         if (!(last || more))
             continue;
-        struct stat st;
-        if (lstat(res.data, &st) != 0 || !S_ISLNK(st.st_mode))
+        /* nixpkgs reads thousands of paths below the same few directories:
+         * an ancestor known to be a real directory is not examined again */
+        if (more && ut_hmap_has(dirs, res.data, res.len))
             continue;
+        struct stat st;
+        if (lstat(res.data, &st) != 0)
+            continue;
+        if (!S_ISLNK(st.st_mode)) {
+            if (more && S_ISDIR(st.st_mode))
+                ut_hmap_put(dirs, res.data, res.len, (void *)1);
+            continue;
+        }
         if (links-- == 0) {
             *loop = true;
             ut_buf_free(&todo);
@@ -161,7 +170,7 @@ char *ev_bi_realise_path(ev_state *S, ev_value *v, ps_pos pos, int mode)
     if (mode == EV_BI_RESOLVE_NONE)
         return (char *)ev_host_path(S, p);
     bool loop;
-    char *r = resolve_symlinks(p, mode == EV_BI_RESOLVE_FULL, &loop);
+    char *r = resolve_symlinks(ev_dir_cache(S), p, mode == EV_BI_RESOLVE_FULL, &loop);
     if (!r)
         ev_error(S, EV_ERR_EVAL, pos, "infinite symlink recursion in path '%s'", p);
     const char *h = ev_host_path(S, r);
@@ -518,7 +527,7 @@ static void add_path(ev_state *S, ps_pos pos, const char *name, const char *path
 {
     ev_trace_push(S, (ps_pos){0}, "while adding path '%s'", path);
     bool loop;
-    char *resolved = resolve_symlinks(path, true, &loop);
+    char *resolved = resolve_symlinks(ev_dir_cache(S), path, true, &loop);
     if (!resolved)
         ev_error(S, EV_ERR_EVAL, pos, "infinite symlink recursion in path '%s'", path);
     const char *host = ev_host_path(S, resolved);
