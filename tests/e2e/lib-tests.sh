@@ -8,7 +8,9 @@
 #    known-failures.txt are reported, not failed);
 #  - lib/tests/modules.sh (the module system's own shell-driven suite, whose
 #    checks are regexes on the output or the error) with `nix-instantiate`
-#    standing for straylight; fails when fewer checks pass than the floor.
+#    standing for straylight; fails when fewer checks pass than the floor;
+#  - lib/tests/filesystem.sh and lib/tests/sources.sh the same way (each
+#    passes or fails as a whole).
 # usage: lib-tests.sh STRAYLIGHT CORPUS_DIR REF_DIR
 set -euo pipefail
 bin=$1; corpus=$2; ref=$3
@@ -62,6 +64,7 @@ while [ \$# -gt 0 ]; do
   case "\$1" in
     --timeout) shift 2;;
     --eval-only|--eval|--read-write-mode) shift;;
+    --expr) args+=(-E); shift;;
     *) args+=("\$1"); shift;;
   esac
 done
@@ -77,4 +80,11 @@ if [ -z "$pass" ] || [ "$pass" -lt "$floor" ]; then
   grep -A3 '^error: Expected' "$tmp/modules.log" | head -100
   fail=1
 fi
+for t in filesystem sources; do
+  if PATH="$tmp/bin:$PATH" TEST_LIB="$core/lib" bash "$core/lib/tests/$t.sh" > "$tmp/$t.log" 2>&1; then
+    echo "$t.sh: ok"
+  else
+    echo "FAIL $t.sh"; tail -20 "$tmp/$t.log"; fail=1
+  fi
+done
 exit $fail
