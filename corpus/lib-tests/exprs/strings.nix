@@ -18,7 +18,7 @@ with lib.strings; {
   toInts = [ (toInt "42") (toIntBase10 "0012") (builtins.tryEval (toInt "4x")).success ];
   repl = replaceStrings [ "a" "bb" ] [ "1" "" ] "abba cab";
   intersperse = lib.intersperse "," [ "a" "b" "c" ];
-  isStorePath = [ (isStorePath "/nix/store/00000000000000000000000000000000-a") (isStorePath "/tmp/x") ];
+  isStorePath = [ (isStorePath "/nix/store/00000000000000000000000000000000-a") (isStorePath "/srv/x") ];
   sanitize = sanitizeDerivationName "foo bar/baz..1";
   levenshtein = [ (levenshtein "kitten" "sitting") (levenshteinAtMost 2 "abc" "abd") ];
   commonPrefix = commonPrefixLength "foobar" "foobaz";
