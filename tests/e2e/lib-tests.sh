@@ -81,6 +81,12 @@ if [ -z "$pass" ] || [ "$pass" -lt "$floor" ]; then
   fail=1
 fi
 for t in filesystem sources; do
+  # sources.sh `cd`s into the store paths the evaluation prints, which only a
+  # host /nix/store holds; straylight's store is content-addressed elsewhere.
+  if [ "$t" = sources ] && [ ! -d /nix/store ]; then
+    echo "sources.sh: not run (it reads store paths from the host's /nix/store, which this machine lacks)"
+    continue
+  fi
   if PATH="$tmp/bin:$PATH" TEST_LIB="$core/lib" bash "$core/lib/tests/$t.sh" > "$tmp/$t.log" 2>&1; then
     echo "$t.sh: ok"
   else
