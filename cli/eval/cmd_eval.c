@@ -120,7 +120,11 @@ static void auto_call(ev_state *S, ev_value *v, autoarg *args, size_t nargs, ev_
 
 static void select_attr_path(ev_state *S, ev_value *v, const char *path, autoarg *args, size_t nargs)
 {
-    char *p = strdup(path);
+    /* Scratch memory: the errors below unwind past this frame and still
+     * name the token. */
+    size_t len = strlen(path);
+    char *p = ev_scratch_alloc(S, len + 1);
+    memcpy(p, path, len + 1);
     char *save = NULL;
     for (char *tok = strtok_r(p, ".", &save); tok; tok = strtok_r(NULL, ".", &save)) {
         auto_call(S, v, args, nargs, v);
@@ -129,33 +133,28 @@ static void select_attr_path(ev_state *S, ev_value *v, const char *path, autoarg
         long idx = strtol(tok, &end, 10);
         if (*end == 0 && *tok) {
             if (v->type != EV_LIST) {
-                free(p);
                 ev_error(S, EV_ERR_EVAL, (ps_pos){0},
                          "the expression selected by the selection path '%s' should be a list but is %s", path,
                          ev_type_name(v));
             }
             if (idx < 0 || (size_t)idx >= v->u.l->h.n) {
-                free(p);
                 ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "list index %ld in selection path '%s' is out of range", idx,
                          path);
             }
-            *v = v->u.l->v[idx];
+            *v = ev_share(S, &v->u.l->v[idx]);
         } else {
             if (v->type != EV_ATTRS) {
-                free(p);
                 ev_error(S, EV_ERR_EVAL, (ps_pos){0},
                          "the expression selected by the selection path '%s' should be a set but is %s", path,
                          ev_type_name(v));
             }
             ev_attr *a = ev_attrs_find(v->u.a, ev_sym(S, tok));
             if (!a) {
-                free(p);
                 ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "attribute '%s' in selection path '%s' not found", tok, path);
             }
             *v = a->value;
         }
     }
-    free(p);
 }
 
 typedef struct eval_opts {
