@@ -6,7 +6,10 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 "$here/scripts/setup.sh" "$here/build"
 "$here/scripts/build.sh" "$here/build"
 (cd "$here/build" && ctest --output-on-failure -j"$(nproc)")
-# The sanitizer build shares the unpacked corpora of the main build.
+# The sanitizer build shares the unpacked corpora and npm test peers of the
+# main build.
+mkdir -p "$here/build-asan"
+[ -e "$here/build-asan/node" ] || ln -s "$here/build/node" "$here/build-asan/node"
 "$here/scripts/build.sh" "$here/build-asan" -DSTRAYLIGHT_SANITIZE=ON \
   -DSTRAYLIGHT_CORPUS_DIR="$here/build/corpus"
 (cd "$here/build-asan" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
