@@ -8,17 +8,12 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/eval/installable.h"
 #include "eval/builtins.h"
 #include "eval/value.h"
 #ifdef STRAYLIGHT_HAVE_STORE
 #include "store/store.h"
 #endif
-
-typedef struct autoarg {
-    const char *name;
-    const char *val;
-    bool is_str;
-} autoarg;
 
 typedef struct eval_job {
     int argc;
@@ -42,126 +37,10 @@ static ps_lint lint_level(const char *s)
     return PS_LINT_OFF;
 }
 
-/* Nix's autoCallFunction: a function with formals is applied to the
- * --arg/--argstr values it names (all of them if it has `...`). */
-static void auto_call(ev_state *S, ev_value *v, autoarg *args, size_t nargs, ev_value *out)
-{
-    ev_force(S, v, (ps_pos){0});
-    if (v->type == EV_ATTRS) {
-        ev_attr *f = ev_attrs_find(v->u.a, ev_sym(S, "__functor"));
-        if (f) {
-            size_t mark = ev_stack_mark(S);
-            ev_value *t = ev_stack_push(S, 3);
-            t[0] = f->value;
-            t[1] = *v;
-            ev_call(S, &t[0], 1, &t[1], &t[2], (ps_pos){0});
-            auto_call(S, &t[2], args, nargs, out);
-            ev_stack_reset(S, mark);
-            return;
-        }
-    }
-    if (v->type != EV_LAMBDA) {
-        *out = *v;
-        return;
-    }
-    extern bool ev_lambda_formals(ev_state * S, const ev_value *fn, bool *ellipsis, ps_sym **names,
-                                  bool **has_default, uint32_t *n);
-    bool ellipsis;
-    ps_sym *names;
-    bool *has_def;
-    uint32_t n;
-    if (!ev_lambda_formals(S, v, &ellipsis, &names, &has_def, &n)) {
-        *out = *v;
-        return;
-    }
-    size_t mark = ev_stack_mark(S);
-    ev_value *slots = ev_stack_push(S, 2);
-    ev_attrs *a = ev_attrs_new(S, nargs);
-    slots[0] = ev_mk_attrs(a);
-    for (size_t i = 0; i < nargs; i++) {
-        ps_sym s = ev_sym(S, args[i].name);
-        bool wanted = ellipsis;
-        for (uint32_t j = 0; j < n && !wanted; j++)
-            wanted = names[j] == s;
-        if (!wanted)
-            continue;
-        ev_value val;
-        if (args[i].is_str) {
-            val = ev_mk_cstring(S, args[i].val);
-        } else {
-            char cwd[PATH_MAX];
-            if (!getcwd(cwd, sizeof cwd))
-                strcpy(cwd, "/");
-            ev_value *tmp = ev_stack_push(S, 1);
-            ev_eval_string(S, args[i].val, strlen(args[i].val), PS_ORIGIN_STRING, cwd, tmp);
-            val = *tmp;
-        }
-        ev_attrs_add(a, s, val, 0);
-    }
-    ev_attrs_finish(a);
-    for (uint32_t j = 0; j < n; j++)
-        if (!has_def[j] && !ev_attrs_find(a, names[j])) {
-            free(names);
-            free(has_def);
-            ev_error(S, EV_ERR_EVAL, (ps_pos){0},
-                     "cannot evaluate a function that has an argument without a value ('%s')\n"
-                     "Nix attempted to evaluate a function as a top level expression; in\n"
-                     "this case it must have its arguments supplied either by default\n"
-                     "values, or passed explicitly with '--arg' or '--argstr'. See\n"
-                     "https://nix.dev/manual/nix/stable/language/constructs.html#functions.",
-                     ev_sym_str(S, names[j]));
-        }
-    free(names);
-    free(has_def);
-    ev_call(S, v, 1, &slots[0], &slots[1], (ps_pos){0});
-    *out = slots[1];
-    ev_stack_reset(S, mark);
-}
-
-static void select_attr_path(ev_state *S, ev_value *v, const char *path, autoarg *args, size_t nargs)
-{
-    /* Scratch memory: the errors below unwind past this frame and still
-     * name the token. */
-    size_t len = strlen(path);
-    char *p = ev_scratch_alloc(S, len + 1);
-    memcpy(p, path, len + 1);
-    char *save = NULL;
-    for (char *tok = strtok_r(p, ".", &save); tok; tok = strtok_r(NULL, ".", &save)) {
-        auto_call(S, v, args, nargs, v);
-        ev_force(S, v, (ps_pos){0});
-        char *end;
-        long idx = strtol(tok, &end, 10);
-        if (*end == 0 && *tok) {
-            if (v->type != EV_LIST) {
-                ev_error(S, EV_ERR_EVAL, (ps_pos){0},
-                         "the expression selected by the selection path '%s' should be a list but is %s", path,
-                         ev_type_name(v));
-            }
-            if (idx < 0 || (size_t)idx >= v->u.l->h.n) {
-                ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "list index %ld in selection path '%s' is out of range", idx,
-                         path);
-            }
-            *v = ev_share(S, &v->u.l->v[idx]);
-        } else {
-            if (v->type != EV_ATTRS) {
-                ev_error(S, EV_ERR_EVAL, (ps_pos){0},
-                         "the expression selected by the selection path '%s' should be a set but is %s", path,
-                         ev_type_name(v));
-            }
-            ev_attr *a = ev_attrs_find(v->u.a, ev_sym(S, tok));
-            if (!a) {
-                ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "attribute '%s' in selection path '%s' not found", tok, path);
-            }
-            *v = a->value;
-        }
-    }
-}
-
 typedef struct eval_opts {
     bool strict, json, xml, raw, show_trace, location;
-    const char *expr, *file, *attrpath;
-    autoarg *args;
-    size_t nargs;
+    const char *attrpath;
+    cli_inst_opts inst; /* expr, file and the --arg/--argstr values */
 } eval_opts;
 
 static int evaluate(ev_state *S, const eval_opts *eo, ut_buf *out)
@@ -170,39 +49,10 @@ static int evaluate(ev_state *S, const eval_opts *eo, ut_buf *out)
     ev_try t;
     if (ev_try_begin(S, &t) == 0) {
         ev_value *v = ev_stack_push(S, 2);
-        char cwd[PATH_MAX];
-        if (!getcwd(cwd, sizeof cwd))
-            strcpy(cwd, "/");
-        if (eo->expr) {
-            ev_eval_string(S, eo->expr, strlen(eo->expr), PS_ORIGIN_STRING, cwd, &v[0]);
-        } else if (eo->file && strcmp(eo->file, "-") == 0) {
-            ut_buf in = UT_BUF_INIT;
-            ut_err err = UT_ERR_INIT;
-            if (!ut_read_fd(0, &in, &err)) {
-                ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "%s", err.msg);
-            }
-            ev_eval_string(S, in.data ? in.data : "", in.len, PS_ORIGIN_STDIN, cwd, &v[0]);
-            ut_buf_free(&in);
-        } else {
-            const char *f = eo->file ? eo->file : "default.nix";
-            char *abs;
-            if (f[0] == '/')
-                abs = ev_canon_path(f, strlen(f));
-            else {
-                ut_buf b = UT_BUF_INIT;
-                ut_buf_printf(&b, "%s/%s", cwd, f);
-                abs = ev_canon_path(b.data, b.len);
-                ut_buf_free(&b);
-            }
-            /* the path lives in a GC string: evaluation may unwind */
-            ev_value *pv = ev_stack_push(S, 1);
-            *pv = ev_mk_string(S, abs, strlen(abs), NULL);
-            free(abs);
-            ev_eval_file(S, pv->u.s->s, &v[0], (ps_pos){0});
-        }
+        cli_inst_load(S, &eo->inst, &v[0]);
         if (eo->attrpath && *eo->attrpath)
-            select_attr_path(S, &v[0], eo->attrpath, eo->args, eo->nargs);
-        auto_call(S, &v[0], eo->args, eo->nargs, &v[1]);
+            cli_inst_select(S, &v[0], eo->attrpath, &eo->inst);
+        cli_inst_auto_call(S, &v[0], &eo->inst, &v[1]);
         if (eo->xml) {
             ev_to_xml(S, out, &v[1], (ps_pos){0}, eo->location, NULL);
         } else if (eo->json) {
@@ -236,7 +86,7 @@ static int run_eval(int argc, char **argv)
     bool strict = false, json = false, xml = false, raw = false, show_trace = false, location = true;
     const char *expr = NULL, *file = NULL, *attrpath = NULL, *store_url = NULL;
     ut_buf features = UT_BUF_INIT;
-    autoarg *args = calloc((size_t)argc + 1, sizeof *args);
+    cli_inst_arg *args = calloc((size_t)argc + 1, sizeof *args);
     size_t nargs = 0;
     const char **search = calloc((size_t)argc + 2, sizeof *search);
     size_t nsearch = 0;
@@ -323,7 +173,6 @@ static int run_eval(int argc, char **argv)
     o.experimental_features = features.data;
     /* <nix/fetchurl.nix> and friends (written by the instantiate command's
      * helper into the user's cache) */
-    extern char *cli_corepkgs_search_entry(void);
     char *corepkgs = cli_corepkgs_search_entry();
     if (corepkgs && strncmp(corepkgs, "nix=", 4) == 0)
         o.corepkgs_dir = corepkgs + 4;
@@ -346,7 +195,12 @@ static int run_eval(int argc, char **argv)
 #endif
     ev_state *S = ev_state_new(&o);
     ut_buf out = UT_BUF_INIT;
-    eval_opts eo = {strict, json, xml, raw, show_trace, location, expr, file, attrpath, args, nargs};
+    eval_opts eo = {strict, json, xml, raw, show_trace, location, attrpath, {0}};
+    eo.inst.expr = expr;
+    eo.inst.file = file;
+    eo.inst.args = args;
+    eo.inst.nargs = nargs;
+    eo.inst.show_trace = show_trace;
     int rc = evaluate(S, &eo, &out);
     if (out.len)
         fwrite(out.data, 1, out.len, stdout);
