@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "eval/internal.h"
+#include "eval/pure/fmt.h"
 
 void ev_format_float(ut_buf *out, double f)
 {
@@ -474,27 +475,13 @@ static void json_string(ut_buf *out, const char *s, size_t len)
     ut_buf_putc(out, '"');
 }
 
-static void json_float(ut_buf *out, double f)
-{
-    /* shortest representation that reads back exactly, as nlohmann::json */
-    char buf[64];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, f);
-        if (strtod(buf, NULL) == f)
-            break;
-    }
-    ut_buf_puts(out, buf);
-    if (!strpbrk(buf, ".eEn"))
-        ut_buf_puts(out, ".0");
-}
-
 static void to_json(ev_state *S, ut_buf *out, ev_value *v, ps_pos pos, bool strict, ev_ctxset *ctx, int depth)
 {
     ev_check_depth(S, pos);
     ev_force(S, v, pos);
     switch (v->type) {
     case EV_INT: ut_buf_printf(out, "%" PRId64, v->u.i); return;
-    case EV_FLOAT: json_float(out, v->u.f); return;
+    case EV_FLOAT: ev_fmt_float_json(v->u.f, out); return;
     case EV_BOOL: ut_buf_puts(out, v->u.b ? "true" : "false"); return;
     case EV_NULL: ut_buf_puts(out, "null"); return;
     case EV_STRING:
