@@ -261,7 +261,8 @@ static void prim_mapAttrs(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
         ev_value v = ev_mk_app_thunk(S, tmp, &set->a[i].value);
         S->sp--;
         r->a[i].name = set->a[i].name;
-        r->a[i].pos = set->a[i].pos;
+        /* Nix allocates the result's attributes without a position */
+        r->a[i].pos = 0;
         r->a[i].value = v;
         r->h.n++;
     }
