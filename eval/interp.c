@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "eval/internal.h"
+#include "eval/pure/fmt.h"
 
 /* ---- stack ---------------------------------------------------------- */
 
@@ -622,12 +623,12 @@ static void build_attrs(ev_state *S, const ev_code *c, ev_env *env, ev_value *ou
 static void formals_error(ev_state *S, const ev_clambda *cl, const char *what, ps_sym name, const ev_attrs *args)
 {
     ut_buf b = UT_BUF_INIT;
-    if (cl->name)
-        ut_buf_printf(&b, "function '%s' called %s argument '%s'", ps_sym_str(S->syms, cl->name), what,
-                      ps_sym_str(S->syms, name));
-    else
-        ut_buf_printf(&b, "function 'anonymous lambda' called %s argument '%s'", what,
-                      ps_sym_str(S->syms, name));
+    ut_buf_printf(&b, "function '%s' called %s argument '", cl->name ? ps_sym_str(S->syms, cl->name) : "anonymous lambda",
+                  what);
+    /* Nix prints the argument's symbol as an attribute name: quoted when it
+     * is not a plain identifier */
+    ev_fmt_attr_name(ps_sym_str(S->syms, name), ps_sym_len(S->syms, name), &b);
+    ut_buf_putc(&b, '\'');
     if (args) {
         /* suggestions: the declared formals, sorted by name */
         const char **names = ut_xmalloc((cl->nformals + 1) * sizeof(char *));
