@@ -177,10 +177,11 @@ static int run_eval(int argc, char **argv)
     if (corepkgs && strncmp(corepkgs, "nix=", 4) == 0)
         o.corepkgs_dir = corepkgs + 4;
 #ifdef STRAYLIGHT_HAVE_STORE
-    /* evaluation only needs store paths, not store contents: a dry store
-     * unless one is named */
+    /* an in-memory store unless one is named: evaluation writes nothing
+     * to disk, yet can read back what it added (imports of toFile results,
+     * as nixpkgs' module tests do) */
     ut_err serr = UT_ERR_INIT;
-    st_store *store = st_store_open(store_url ? store_url : "dry:", &serr);
+    st_store *store = st_store_open(store_url ? store_url : "mem:", &serr);
     if (!store) {
         fprintf(stderr, "error: %s\n", serr.msg);
         ut_err_clear(&serr);
