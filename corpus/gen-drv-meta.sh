@@ -20,7 +20,11 @@ for attr in hello bash gnumake xz zlib perl gettext; do
     echo "meta: $attr: meta does not evaluate to JSON, skipped"
     continue
   fi
-  printf '%s' "$json" | python3 -c 'import json,sys; json.dump(json.load(sys.stdin), sys.stdout, indent=1, sort_keys=True); print()' \
+  # positions name the corpus relative to its folder, not this machine
+  printf '%s' "$json" | CORPUS="$(cd "$corpus" && pwd)/" python3 -c 'import json,os,sys
+m = json.load(sys.stdin)
+if isinstance(m.get("position"), str): m["position"] = m["position"].replace(os.environ["CORPUS"], "corpus/")
+json.dump(m, sys.stdout, indent=1, sort_keys=True); print()' \
     > "$out.new/$(basename "$drv").meta.json"
 done
 rm -rf "$out" && mv "$out.new" "$out"
