@@ -678,6 +678,24 @@ ev_value ev_import_path(ev_state *S, const char *path, ps_pos pos)
     return b->v[0];
 }
 
+ev_value *ev_memo_slot(ev_state *S, const char *ns, const char *key, size_t klen, bool create)
+{
+    /* shares the import cache's rooted table; the NUL after the namespace
+     * keeps these keys apart from import paths */
+    ut_buf k = UT_BUF_INIT;
+    ut_buf_puts(&k, ns);
+    ut_buf_putc(&k, 0);
+    ut_buf_append(&k, key, klen);
+    ev_box *b = ut_hmap_get(S->import_cache, k.data, k.len);
+    if (!b && create) {
+        b = ev_gc_alloc(S, EV_OBJ_BOX, sizeof(ev_box) + sizeof(ev_value));
+        b->h.n = 1;
+        ut_hmap_put(S->import_cache, k.data, k.len, b);
+    }
+    ut_buf_free(&k);
+    return b ? &b->v[0] : NULL;
+}
+
 void ev_eval_file(ev_state *S, const char *path, ev_value *out, ps_pos pos)
 {
     *out = ev_import_path(S, path, pos);

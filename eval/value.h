@@ -411,6 +411,10 @@ const char *ev_host_path(ev_state *S, const char *path);
  * only; lives as long as S). Files are assumed not to change during one
  * evaluation, as Nix does. */
 ut_hmap *ev_dir_cache(ev_state *S);
+/* A slot, rooted for the life of S, for a value computed from files, which
+ * (as in Nix) are assumed not to change during one evaluation. ns names the
+ * cache. NULL when absent, unless create (then a null-valued new slot). */
+ev_value *ev_memo_slot(ev_state *S, const char *ns, const char *key, size_t klen, bool create);
 /* Records that store_path holds a copy of source (for ev_host_path). */
 void ev_note_copy(ev_state *S, const char *source, const char *store_path);
 

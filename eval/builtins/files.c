@@ -125,13 +125,13 @@ static char *resolve_symlinks(ut_hmap *dirs, const char *path, bool last, bool *
             continue;
         /* nixpkgs reads thousands of paths below the same few directories:
          * an ancestor known to be a real directory is not examined again */
-        if (more && ut_hmap_has(dirs, res.data, res.len))
+        if (ut_hmap_has(dirs, res.data, res.len))
             continue;
         struct stat st;
         if (lstat(res.data, &st) != 0)
             continue;
         if (!S_ISLNK(st.st_mode)) {
-            if (more && S_ISDIR(st.st_mode))
+            if (S_ISDIR(st.st_mode))
                 ut_hmap_put(dirs, res.data, res.len, (void *)1);
             continue;
         }
@@ -252,6 +252,12 @@ static int dent_cmp(const void *x, const void *y)
 static void prim_readDir(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
 {
     char *path = ev_bi_realise_path(S, &a[0], pos, EV_BI_RESOLVE_FULL);
+    /* nixpkgs lists the same package directories once per bootstrap stage */
+    ev_value *memo = ev_memo_slot(S, "readDir", path, strlen(path), false);
+    if (memo) {
+        *out = *memo;
+        return;
+    }
     struct stat st;
     if (stat(path, &st) != 0) {
         if (errno == ENOENT || errno == ENOTDIR)
@@ -301,6 +307,7 @@ static void prim_readDir(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
     free(ents);
     ev_attrs_finish(at);
     *out = ev_mk_attrs(at);
+    *ev_memo_slot(S, "readDir", path, strlen(path), true) = *out;
 }
 
 static void prim_pathExists(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
