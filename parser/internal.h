@@ -148,4 +148,23 @@ typedef void *yyscan_t;
  * check that the flex rules alone give the same results. */
 extern bool ps__lex_fast_path;
 
+/* The hand-written parser (fast.c): the tree bison would build, or NULL
+ * when it declines (anything unusual, any error); st may then hold an error
+ * and half-built state that ps_parse clears before bison starts again. */
+ps_expr *ps__fast_parse(ps_pstate *st, yyscan_t scanner);
+
+/* Which parser ps_parse runs. Tests set it; otherwise the environment
+ * variable STRAYLIGHT_PARSER decides (bison, fast or auto). */
+enum {
+    PS__PARSER_ENV,     /* read STRAYLIGHT_PARSER (default: auto) */
+    PS__PARSER_AUTO,    /* fast, and bison when it declines */
+    PS__PARSER_BISON,   /* bison only */
+    PS__PARSER_FAST,    /* fast only: a decline is an error (not Nix's) */
+};
+extern int ps__parser;
+
+/* A dump of the whole tree, every node with its kind and position (what
+ * ps_print leaves out included), for comparing two parsers' trees. */
+void ps__dump(ut_buf *out, const ps_symtab *syms, const ps_expr *e);
+
 #endif

@@ -43,6 +43,25 @@ void ps_yyerror(PS_YYLTYPE *loc, yyscan_t scanner, ps_pstate *st, const char *ms
     ps__error_at(st, ps__pos(st, off), "%s", msg);
 }
 
+int ps__parser = PS__PARSER_ENV;
+
+/* STRAYLIGHT_PARSER=bison|fast|auto (read once) chooses the parser when no
+ * test has set ps__parser; see README.md */
+static int parser_mode(void)
+{
+    static int from_env = -1;
+    if (ps__parser != PS__PARSER_ENV)
+        return ps__parser;
+    if (from_env < 0) {
+        const char *v = getenv("STRAYLIGHT_PARSER");
+        from_env = !v ? PS__PARSER_AUTO
+                 : strcmp(v, "bison") == 0 ? PS__PARSER_BISON
+                 : strcmp(v, "fast") == 0 ? PS__PARSER_FAST
+                                          : PS__PARSER_AUTO;
+    }
+    return from_env;
+}
+
 ps_expr *ps_parse(ps_symtab *syms, const ps_source *src, ut_arena *arena, const ps_options *opts, ut_err *err)
 {
     static const ps_options defaults;
@@ -113,6 +132,48 @@ ps_expr *ps_parse(ps_symtab *syms, const ps_source *src, ut_arena *arena, const 
 
     yyscan_t scanner;
     ps_expr *result = NULL;
+    int mode = parser_mode();
+    /* Lints warn from inside the tree builders, before the fast parser
+       could know whether it will decline: leave them to bison. */
+    bool lints = st.opts->lint_url_literals || st.opts->lint_short_path_literals ||
+                 st.opts->lint_absolute_path_literals;
+    if (mode != PS__PARSER_BISON && !lints) {
+        if (ps_lex_lex_init_extra(&st, &scanner) != 0) {
+            ut_err_set(err, "cannot initialise the lexer");
+            goto out;
+        }
+        ps_lex__scan_buffer(buf, src->len + 2, scanner);
+        ps_expr *e = ps__fast_parse(&st, scanner);
+        ps_lex_lex_destroy(scanner);
+        if (e) {
+            /* the binder's errors depend on the tree alone, which is
+               bison's: no need to parse again for them */
+            if (ps__finish(&st, e))
+                result = e;
+            goto out;
+        }
+        if (mode == PS__PARSER_FAST) {
+            /* only for tests and measurements: not Nix's message */
+            ut_err_clear(err);
+            ut_err_set(err, "the fast parser declined this input");
+            goto out;
+        }
+        /* Start again from scratch. What the attempt allocated stays in the
+           arena until the tree is freed; the symbols it interned are
+           harmless. */
+        if (st.failed)
+            ut_err_clear(err);
+        st.failed = false;
+        st.result = NULL;
+        st.cursed_or = NULL;
+        st.prev_loc = (ps_loc){0, 0};
+        st.last_line = 0;
+        if (st.aslots)
+            memset(st.aslots, 0, st.naslots * sizeof *st.aslots);
+        st.naslots_used = 0;
+        memcpy(buf, src->text, src->len);
+        buf[src->len] = buf[src->len + 1] = 0;
+    }
     if (ps_lex_lex_init_extra(&st, &scanner) != 0) {
         ut_err_set(err, "cannot initialise the lexer");
     } else {
@@ -124,6 +185,7 @@ ps_expr *ps_parse(ps_symtab *syms, const ps_source *src, ut_arena *arena, const 
         else if (!st.failed)
             ut_err_set(err, rc == 2 ? "parser stack exhausted" : "syntax error");
     }
+out:
     free(buf);
     free(st.line_starts);
     free(st.aslots);

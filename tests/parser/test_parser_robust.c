@@ -1,7 +1,8 @@
 /* Feeds truncated and mutated real Nix files to the parser in-process: every
  * input must either parse (and print) or fail with a located message, and
  * give the same tree, message and warnings with the lexer's fast path as
- * with the flex rules alone. A crash or a sanitizer report fails the test.
+ * with the flex rules alone, and the hand-written parser must decline it or
+ * build bison's tree (diff_check.h). A crash or a sanitizer report fails the test.
  * Deterministic (fixed seed), so a failure reproduces.
  *
  * usage: test_parser_robust STRIDE DIR...   (every STRIDE-th .nix file of
@@ -13,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "parser/internal.h"
+#include "diff_check.h"
 
 static uint64_t rng = 0x9E3779B97F4A7C15ULL;
 
@@ -66,7 +68,7 @@ static void collect(files *fs, const char *dir)
     free(ents);
 }
 
-static size_t nparsed, nok, nfail, nwarn;
+static size_t nparsed, nok, nfail, nwarn, nfastpath;
 
 static void collect_warning(void *ctx, const char *text, size_t len)
 {
@@ -134,6 +136,13 @@ static int check(ps_symtab *syms, const char *path, const char *text, size_t len
     }
     ut_buf_free(&fast);
     ut_buf_free(&rules);
+    /* the two parsers (ps_parse leaves inputs to bison when lints are on) */
+    ps_options nolint = opts;
+    nolint.lint_url_literals = PS_LINT_OFF;
+    bool took_fast;
+    if (!diff_check(syms, path, text, len, nolint, what, false, &took_fast))
+        bad = 1;
+    nfastpath += took_fast;
     return bad;
 }
 
@@ -215,6 +224,8 @@ int main(int argc, char **argv)
     }
     printf("%zu files, %zu inputs: %zu parsed, %zu rejected with a located error, %zu with warnings; "
            "the same with and without the lexer's fast path\n", nfiles, nparsed, nok, nfail, nwarn);
+    printf("the fast parser took %zu of the %zu inputs and agreed with bison on each; "
+           "ps_parse agreed with bison on all\n", nfastpath, nparsed);
     ps_symtab_free(syms);
     for (size_t i = 0; i < fs.n; i++)
         free(fs.v[i]);

@@ -1,0 +1,96 @@
+/* The two parsers on whole files: for every .nix file under DIR, the
+ * hand-written parser declines or builds bison's tree, every node and
+ * position included, and ps_parse's default gives what bison alone gives
+ * (diff_check.h). With --all-fast, a file the fast parser declines also
+ * fails the test: nixpkgs is what it is for.
+ *
+ * usage: test_parser_diff [--all-fast] DIR */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "diff_check.h"
+
+typedef struct files {
+    char **v;
+    size_t n, cap;
+} files;
+
+static void collect(files *fs, const char *dir)
+{
+    struct dirent **ents;
+    int n = scandir(dir, &ents, NULL, alphasort);
+    if (n < 0)
+        return;
+    for (int i = 0; i < n; i++) {
+        const char *name = ents[i]->d_name;
+        char *path = NULL;
+        if (name[0] != '.' && asprintf(&path, "%s/%s", dir, name) < 0)
+            abort();
+        struct stat st;
+        if (path && lstat(path, &st) == 0) {
+            if (S_ISDIR(st.st_mode)) {
+                collect(fs, path);
+            } else if (S_ISREG(st.st_mode) && strlen(name) > 4 && strcmp(name + strlen(name) - 4, ".nix") == 0) {
+                if (fs->n == fs->cap) {
+                    fs->cap = fs->cap ? fs->cap * 2 : 256;
+                    fs->v = ut_xrealloc(fs->v, fs->cap * sizeof *fs->v);
+                }
+                fs->v[fs->n++] = path;
+                path = NULL;
+            }
+        }
+        free(path);
+        free(ents[i]);
+    }
+    free(ents);
+}
+
+int main(int argc, char **argv)
+{
+    bool all_fast = argc > 1 && strcmp(argv[1], "--all-fast") == 0;
+    if (argc != 2 + all_fast) {
+        fprintf(stderr, "usage: %s [--all-fast] DIR\n", argv[0]);
+        return 2;
+    }
+    const char *dir = argv[1 + all_fast];
+    files fs = {0};
+    collect(&fs, dir);
+    if (fs.n == 0) {
+        fprintf(stderr, "no .nix files under %s\n", dir);
+        return 1;
+    }
+    ps_symtab *syms = ps_symtab_new();
+    ps_options opts = {0};
+    opts.home = "/home/test";
+    size_t nfast = 0, nbad = 0, nread = 0;
+    for (size_t i = 0; i < fs.n; i++) {
+        ut_buf text = UT_BUF_INIT;
+        ut_err err = UT_ERR_INIT;
+        if (!ut_read_file(fs.v[i], &text, &err)) {
+            fprintf(stderr, "%s\n", err.msg);
+            ut_err_clear(&err);
+            nbad++;
+            continue;
+        }
+        nread++;
+        bool fast;
+        if (!diff_check(syms, fs.v[i], text.data ? text.data : "", text.len, opts, "file", false, &fast))
+            nbad++;
+        else if (!fast && all_fast) {
+            fprintf(stderr, "%s: the fast parser declined it\n", fs.v[i]);
+            nbad++;
+        }
+        nfast += fast;
+        ut_buf_free(&text);
+    }
+    printf("%zu files: the fast parser took %zu (declined %zu); %zu disagreements or failures\n", nread, nfast,
+           nread - nfast, nbad);
+    ps_symtab_free(syms);
+    for (size_t i = 0; i < fs.n; i++)
+        free(fs.v[i]);
+    free(fs.v);
+    return nbad != 0;
+}
