@@ -262,6 +262,9 @@ static void mark_roots(ev_state *S, ev_markstack *m)
 {
     for (ev_value *v = S->stack; v < S->sp; v++)
         mark_value(m, v);
+    for (size_t i = 0; i < S->nframes; i++)
+        if (S->frames[i].env)
+            ms_push(m, &S->frames[i].env->h);
     if (S->base_env)
         ms_push(m, &S->base_env->h);
     mark_value(m, &S->builtins);

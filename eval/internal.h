@@ -81,10 +81,13 @@ typedef struct ev_cpath {       /* attribute path element */
     ev_code *expr;
 } ev_cpath;
 
+typedef struct ev_ins ev_ins;
+
 struct ev_code {
     uint8_t op;
     bool tail_ok;
     ps_pos pos;
+    const ev_ins *bc;           /* bytecode, compiled on first evaluation */
     union {
         ev_value k;                                             /* C_CONST */
         struct { uint32_t level, index; ps_sym name; bool base; } var;  /* C_VAR */
@@ -167,6 +170,21 @@ typedef struct ev_frame_msg {   /* a formatted trace line of a raised error */
 
 typedef struct ev_pool ev_pool;
 
+/* A frame of the bytecode VM (interp.c): the code running in it, its
+ * environment, and what to do with its result. */
+typedef struct ev_vframe {
+    const ev_ins *pc;           /* where this frame resumes */
+    ev_env *env;                /* environment of the code running here */
+    ev_value *base;             /* stack height at entry */
+    ev_value *slot;             /* THUNK: where the value goes; CALL: the function slot;
+                                   STOP: the caller's output */
+    ev_value *args;             /* CALL: arguments still to apply */
+    ev_thunk *thunk;            /* THUNK: the thunk being computed */
+    size_t ntraces;             /* trace depth to restore on return */
+    uint32_t nargs;             /* CALL: how many of args remain */
+    uint8_t kind;
+} ev_vframe;
+
 struct ev_state {
     ps_symtab *syms;
     ev_options opts;
@@ -177,6 +195,10 @@ struct ev_state {
     /* value stack */
     ev_value *stack, *sp, *stack_end;
     size_t stack_bytes;
+
+    /* VM frames (address space reserved once, so frame pointers stay valid) */
+    ev_vframe *frames;
+    size_t nframes, maxframes;
 
     /* heap */
     ev_pool *pools;

@@ -292,6 +292,7 @@ void ev_try_enter(ev_state *S, ev_try *t)
 {
     t->prev = S->try_top;
     t->stack_mark = ev_stack_mark(S);
+    t->nframes = S->nframes;
     t->trace_depth = S->ntraces;
     t->call_depth = S->call_depth;
     t->nblackholes = S->nforcing;
@@ -317,6 +318,7 @@ void ev_try_end(ev_state *S, ev_try *t)
     S->errctx_pos = t->errctx_pos;
     S->try_top = t->prev;
     ev_stack_reset(S, t->stack_mark);
+    S->nframes = t->nframes;
     S->ntraces = t->trace_depth;
     S->call_depth = t->call_depth;
     t->kind = S->err_kind;
@@ -491,28 +493,6 @@ void ev_force_slow(ev_state *S, ev_value *v, ps_pos pos)
     t->h.flags = EV_TH_DONE;
     *v = *tmp;
     S->sp = tmp;
-}
-
-/* ---- with -------------------------------------------------------------- */
-
-static void lookup_with(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
-{
-    ev_env *e = env_up(env, c->u.wvar.level);
-    for (;;) {
-        ev_attrs *a = ev_force_attrs(S, &e->v[0], c->pos, NULL);
-        ev_attr *f = ev_attrs_find(a, c->u.wvar.name);
-        if (f) {
-            ev_force(S, &f->value, c->pos);
-            *out = f->value;
-            return;
-        }
-        do
-            e = e->up;
-        while (e && !(e->h.flags & EV_ENV_WITH));
-        if (!e)
-            ev_error(S, EV_ERR_EVAL, c->pos, "undefined variable '%s'",
-                     ps_sym_str(S->syms, c->u.wvar.name));
-    }
 }
 
 /* ---- attribute sets ---------------------------------------------------- */
@@ -836,99 +816,6 @@ void ev_call(ev_state *S, ev_value *fn, size_t nargs, ev_value *args, ev_value *
     S->sp = cur;
 }
 
-void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out);
-/* Evaluates an operand under a trace frame naming the operator, as Nix
- * does for every operator ("in the left operand of '&&'"). */
-static inline void eval_operand(ev_state *S, const ev_code *c, ev_env *env, ev_value *out, const char *frame)
-{
-    ev_trace_push_fast(S, c->pos, frame, NULL);
-    ev_eval(S, c, env, out);
-    ev_force(S, out, c->pos);
-    S->ntraces--;
-}
-
-/* ---- arithmetic helpers used by the evaluator ---------------------------- */
-
-static void concat_strings(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
-{
-    uint32_t n = c->u.concat.n;
-    ev_value *parts = ev_stack_push(S, n);
-    ev_type first = EV_STRING;
-    bool firstp = !c->u.concat.force_string;
-    int64_t ni = 0;
-    double nf = 0;
-    ut_buf b = UT_BUF_INIT;
-    ev_ctxset ctx = {0};
-    /* buffers are released through the scratch box if an error unwinds */
-    for (uint32_t i = 0; i < n; i++) {
-        ev_value *v = &parts[i];
-        if (c->u.concat.force_string) {
-            ev_eval(S, c->u.concat.parts[i], env, v);
-            ev_force(S, v, c->u.concat.ppos[i]);
-        } else {
-            eval_operand(S, c->u.concat.parts[i], env, v, "in an operand of '+'");
-        }
-        if (firstp)
-            first = (ev_type)v->type;
-        if (first == EV_INT) {
-            if (v->type == EV_INT) {
-                int64_t r;
-                if (__builtin_add_overflow(ni, v->u.i, &r))
-                    ev_error(S, EV_ERR_EVAL, c->u.concat.ppos[i], "integer overflow in adding %" PRId64 " + %" PRId64,
-                             ni, v->u.i);
-                ni = r;
-            } else if (v->type == EV_FLOAT) {
-                first = EV_FLOAT;
-                nf = (double)ni + v->u.f;
-            } else {
-                ev_error(S, EV_ERR_EVAL, c->u.concat.ppos[i], "cannot add %s to an integer", ev_type_name(v));
-            }
-        } else if (first == EV_FLOAT) {
-            if (v->type == EV_INT)
-                nf += (double)v->u.i;
-            else if (v->type == EV_FLOAT)
-                nf += v->u.f;
-            else
-                ev_error(S, EV_ERR_EVAL, c->u.concat.ppos[i], "cannot add %s to a float", ev_type_name(v));
-        } else {
-            ut_buf part = UT_BUF_INIT;
-            ev_value *keep = ev_push1(S);   /* part buffer lives until the end */
-            (void)keep;
-            size_t before = b.len;
-            ps_pos saved = S->errctx_pos;
-            S->errctx_pos = c->u.concat.ppos[i];
-            ev_coerce_to_string(S, v, c->u.concat.ppos[i],
-                                first == EV_STRING ? EV_COERCE_COPY_TO_STORE : 0, &b, &ctx,
-                                "while evaluating a path segment");
-            S->errctx_pos = saved;
-            (void)before;
-            ut_buf_free(&part);
-            S->sp--;
-        }
-        firstp = false;
-    }
-    if (first == EV_INT) {
-        *out = ev_mk_int(ni);
-    } else if (first == EV_FLOAT) {
-        *out = ev_mk_float(nf);
-    } else if (first == EV_PATH) {
-        if (ctx.n) {
-            ev_ctxset_free(&ctx);
-            ut_buf_free(&b);
-            ev_error(S, EV_ERR_EVAL, c->pos, "a string that refers to a store path cannot be appended to a path");
-        }
-        char *p = ev_canon_path(b.data ? b.data : "", b.len);
-        *out = ev_mk_path(S, p, strlen(p));
-        free(p);
-    } else {
-        ev_context *cx = ev_ctxset_finish(S, &ctx);
-        *out = ev_mk_string(S, b.data ? b.data : "", b.len, cx);
-    }
-    ev_ctxset_free(&ctx);
-    ut_buf_free(&b);
-    S->sp = parts;
-}
-
 static void select_missing(ev_state *S, ev_attrs *a, ps_sym name, ps_pos pos)
 {
     /* suggestions: names at small edit distance, as Nix's Suggestions */
@@ -940,308 +827,964 @@ static void select_missing(ev_state *S, ev_attrs *a, ps_sym name, ps_pos pos)
     ev_error_owned(S, EV_ERR_EVAL, (ps_pos){0}, ut_buf_steal(&b, NULL));
 }
 
-/* ---- the evaluator ------------------------------------------------------ */
+/* ---- the bytecode VM ---------------------------------------------------- */
 
+/* Code reached as a thunk, a function body or a top-level expression is
+ * compiled, on its first evaluation, from the resolved code tree into a
+ * linear stack code. Evaluation of a value leaves it, in weak head normal
+ * form, on the value stack. Forcing a thunk and calling a lambda push a VM
+ * frame instead of recursing in C; only builtins that call back into Nix
+ * code (map, foldl', sort...) and a few rare paths re-enter the VM from C. */
 
+typedef enum ev_iop {
+    I_CONST, I_VAR, I_WITHVAR, I_FORCE, I_TRACE, I_TRACE_POP,
+    I_SEL_STEP, I_HAS_STEP, I_HAS_TRUE,
+    I_ATTRS, I_LIST, I_LAMBDA, I_MKVAL, I_CALL, I_PRIM_ENTER, I_PRIM_CALL,
+    I_LET, I_WITH, I_ENV_POP, I_JMP, I_IF, I_ASSERT,
+    I_NOT, I_EQ, I_AND1, I_OR1, I_IMPL1, I_BOOLCHK,
+    I_UPDATE, I_CONCAT_LISTS, I_CONCAT_PART, I_CONCAT_END, I_CURPOS, I_RET,
+} ev_iop;
 
-void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
+struct ev_ins {
+    uint8_t op;
+    uint8_t a;          /* small operand: trace message, flags */
+    uint16_t x;         /* index (path element, string part) */
+    uint32_t n;         /* jump target or count */
+    const void *p;      /* the code node (its fields and position) */
+};
+
+enum { FR_STOP, FR_THUNK, FR_CALL };
+
+/* room every frame may use without checking: more than one unit's
+ * expression nesting can need */
+#define EV_VM_STACK_MARGIN ((ptrdiff_t)1 << 16)
+
+/* trace messages for operands, as Nix words them */
+enum {
+    TF_SELECT, TF_HAS, TF_NOT, TF_EQ_L, TF_EQ_R, TF_NEQ_L, TF_NEQ_R, TF_AND_L, TF_AND_R,
+    TF_OR_L, TF_OR_R, TF_IMPL_L, TF_IMPL_R, TF_UPD_L, TF_UPD_R, TF_CAT_L, TF_CAT_R, TF_PLUS,
+};
+static const char *const trace_msgs[] = {
+    [TF_SELECT] = "while selecting an attribute",
+    [TF_HAS] = "in the argument of '?'",
+    [TF_NOT] = "in the argument of '!'",
+    [TF_EQ_L] = "in the left operand of '=='",
+    [TF_EQ_R] = "in the right operand of '=='",
+    [TF_NEQ_L] = "in the left operand of '!='",
+    [TF_NEQ_R] = "in the right operand of '!='",
+    [TF_AND_L] = "in the left operand of '&&'",
+    [TF_AND_R] = "in the right operand of '&&'",
+    [TF_OR_L] = "in the left operand of '||'",
+    [TF_OR_R] = "in the right operand of '||'",
+    [TF_IMPL_L] = "in the left operand of '->'",
+    [TF_IMPL_R] = "in the right operand of '->'",
+    [TF_UPD_L] = "in the left operand of '//'",
+    [TF_UPD_R] = "in the right operand of '//'",
+    [TF_CAT_L] = "in the left operand of '++'",
+    [TF_CAT_R] = "in the right operand of '++'",
+    [TF_PLUS] = "in an operand of '+'",
+};
+/* messages for forcing a boolean operand */
+enum { BM_AND_L, BM_AND_R, BM_OR_L, BM_OR_R, BM_IMPL_L, BM_IMPL_R };
+static const char *const bool_msgs[] = {
+    [BM_AND_L] = "in the left operand of the AND (&&) operator",
+    [BM_AND_R] = "in the right operand of the AND (&&) operator",
+    [BM_OR_L] = "in the left operand of the OR (||) operator",
+    [BM_OR_R] = "in the right operand of the OR (||) operator",
+    [BM_IMPL_L] = "in the left operand of the IMPL (->) operator",
+    [BM_IMPL_R] = "in the right operand of the IMPL (->) operator",
+};
+
+/* ---- the bytecode compiler ---- */
+
+typedef struct emitter {
+    ev_ins *v;
+    uint32_t n, cap;
+} emitter;
+
+static uint32_t emit(emitter *E, uint8_t op, const void *p)
 {
-    ev_value *base = S->sp;
-    check_cstack(S, c->pos);
-top:
+    if (E->n == E->cap) {
+        E->cap = E->cap ? E->cap * 2 : 32;
+        E->v = ut_xrealloc(E->v, E->cap * sizeof *E->v);
+    }
+    ev_ins *i = &E->v[E->n];
+    memset(i, 0, sizeof *i);
+    i->op = op;
+    i->p = p;
+    return E->n++;
+}
+
+static uint32_t emit_a(emitter *E, uint8_t op, const void *p, uint8_t a)
+{
+    uint32_t k = emit(E, op, p);
+    E->v[k].a = a;
+    return k;
+}
+
+static void emit_expr(emitter *E, const ev_code *c);
+
+static void emit_operand(emitter *E, const ev_code *c, uint8_t msg)
+{
+    emit_a(E, I_TRACE, c, msg);
+    emit_expr(E, c);
+    emit(E, I_TRACE_POP, NULL);
+}
+
+static void emit_expr(emitter *E, const ev_code *c)
+{
     switch ((ev_op)c->op) {
     case C_CONST:
-        *out = c->u.k;
-        break;
-    case C_VAR: {
-        ev_value *v = &env_up(env, c->u.var.level)->v[c->u.var.index];
-        if (v->type == EV_THUNK)
-            ev_force_slow(S, v, c->pos);
-        *out = *v;
-        break;
-    }
+        emit(E, I_CONST, c);
+        return;
+    case C_VAR:
+        emit(E, I_VAR, c);
+        return;
     case C_WITHVAR:
-        lookup_with(S, c, env, out);
-        break;
+        emit(E, I_WITHVAR, c);
+        return;
     case C_SELECT: {
-        ev_value *v = ev_push1(S);
-        ev_trace_push_fast(S, c->pos, "while selecting an attribute", NULL);
-        ev_eval(S, c->u.sel.e, env, v);
-        ev_force(S, v, c->pos);
-        S->ntraces--;
+        emit_a(E, I_TRACE, c, TF_SELECT);
+        emit_expr(E, c->u.sel.e);
+        emit(E, I_TRACE_POP, NULL);
+        uint32_t *steps = ut_xmalloc((c->u.sel.n + 1) * sizeof *steps);
         for (uint32_t i = 0; i < c->u.sel.n; i++) {
             const ev_cpath *p = &c->u.sel.path[i];
-            ps_sym name = p->name;
-            if (!name) {
-                bool is_null;
-                name = eval_attr_name(S, p->expr, env, &is_null);
-                if (is_null)
-                    ev_error_type(S, p->expr->pos, "a string", &(ev_value){0}, NULL);
-            }
-            ev_force(S, v, c->pos);
-            if (v->type != EV_ATTRS) {
-                if (c->u.sel.def)
-                    goto use_default;
-                ev_error_type(S, c->pos, "a set", v, "while selecting an attribute");
-            }
-            ev_attr *a = ev_attrs_find(v->u.a, name);
-            if (!a) {
-                if (c->u.sel.def)
-                    goto use_default;
-                select_missing(S, v->u.a, name, c->pos);
-            }
-            ev_trace_push_fast(S, ev_pos_get(S, a->pos), "while evaluating the attribute '%s'",
-                          ps_sym_str(S->syms, name));
-            ev_force(S, &a->value, c->pos);
-            S->ntraces--;
-            *v = a->value;
+            if (!p->name)
+                emit_expr(E, p->expr);
+            steps[i] = emit_a(E, I_SEL_STEP, c, p->name ? 0 : 1);
+            E->v[steps[i]].x = (uint16_t)i;
+            emit(E, I_FORCE, c);
+            emit(E, I_TRACE_POP, NULL);
         }
-        *out = *v;
-        break;
-    use_default:
-        /* only this select's slot: roots below it (a let or with env this
-         * frame entered by `goto top`) are still needed by the default */
-        S->sp = v;
-        c = c->u.sel.def;
-        goto top;
+        if (c->u.sel.def) {
+            uint32_t j = emit(E, I_JMP, NULL);
+            for (uint32_t i = 0; i < c->u.sel.n; i++)
+                E->v[steps[i]].n = E->n;
+            emit_expr(E, c->u.sel.def);
+            E->v[j].n = E->n;
+        }
+        free(steps);
+        return;
     }
     case C_HASATTR: {
-        ev_value *v = ev_push1(S);
-        eval_operand(S, c->u.sel.e, env, v, "in the argument of '?'");
-        bool ok = true;
+        emit_operand(E, c->u.sel.e, TF_HAS);
+        uint32_t *steps = ut_xmalloc((c->u.sel.n + 1) * sizeof *steps);
         for (uint32_t i = 0; i < c->u.sel.n; i++) {
             const ev_cpath *p = &c->u.sel.path[i];
-            ps_sym name = p->name;
-            if (!name) {
-                bool is_null;
-                name = eval_attr_name(S, p->expr, env, &is_null);
+            if (i > 0)
+                emit(E, I_FORCE, c);
+            if (!p->name)
+                emit_expr(E, p->expr);
+            steps[i] = emit_a(E, I_HAS_STEP, c, p->name ? 0 : 1);
+            E->v[steps[i]].x = (uint16_t)i;
+        }
+        emit(E, I_HAS_TRUE, c);
+        for (uint32_t i = 0; i < c->u.sel.n; i++)
+            E->v[steps[i]].n = E->n;
+        free(steps);
+        return;
+    }
+    case C_ATTRS:
+        emit(E, I_ATTRS, c);
+        return;
+    case C_LIST:
+        emit(E, I_LIST, c);
+        return;
+    case C_LAMBDA:
+        emit(E, I_LAMBDA, c);
+        return;
+    case C_CALL:
+        emit_expr(E, c->u.call.fn);
+        for (uint32_t i = 0; i < c->u.call.nargs; i++)
+            emit(E, I_MKVAL, c->u.call.args[i]);
+        emit(E, I_CALL, c);
+        return;
+    case C_PRIM:
+        emit(E, I_PRIM_ENTER, c);
+        for (uint32_t i = 0; i < c->u.prim.op->arity; i++)
+            emit_expr(E, c->u.prim.args[i]);
+        emit(E, I_PRIM_CALL, c);
+        return;
+    case C_LET:
+        emit(E, I_LET, c);
+        emit_expr(E, c->u.attrs.body);
+        emit(E, I_ENV_POP, NULL);
+        return;
+    case C_WITH:
+        emit(E, I_WITH, c);
+        emit_expr(E, c->u.with.body);
+        emit(E, I_ENV_POP, NULL);
+        return;
+    case C_IF: {
+        emit_expr(E, c->u.ops.a);
+        uint32_t jf = emit(E, I_IF, c);
+        emit_expr(E, c->u.ops.b);
+        uint32_t je = emit(E, I_JMP, NULL);
+        E->v[jf].n = E->n;
+        emit_expr(E, c->u.ops.c);
+        E->v[je].n = E->n;
+        return;
+    }
+    case C_ASSERT:
+        emit_expr(E, c->u.ops.a);
+        emit(E, I_ASSERT, c);
+        emit_expr(E, c->u.ops.b);
+        return;
+    case C_NOT:
+        emit_operand(E, c->u.ops.a, TF_NOT);
+        emit(E, I_NOT, c);
+        return;
+    case C_EQ:
+    case C_NEQ: {
+        bool eq = c->op == C_EQ;
+        emit_operand(E, c->u.ops.a, eq ? TF_EQ_L : TF_NEQ_L);
+        emit_operand(E, c->u.ops.b, eq ? TF_EQ_R : TF_NEQ_R);
+        emit_a(E, I_EQ, c, eq ? 1 : 0);
+        return;
+    }
+    case C_AND:
+    case C_OR:
+    case C_IMPL: {
+        uint8_t tl = c->op == C_AND ? TF_AND_L : c->op == C_OR ? TF_OR_L : TF_IMPL_L;
+        uint8_t bl = c->op == C_AND ? BM_AND_L : c->op == C_OR ? BM_OR_L : BM_IMPL_L;
+        uint8_t op = c->op == C_AND ? I_AND1 : c->op == C_OR ? I_OR1 : I_IMPL1;
+        emit_operand(E, c->u.ops.a, tl);
+        uint32_t j = emit_a(E, op, c, bl);
+        emit_operand(E, c->u.ops.b, (uint8_t)(tl + 1));
+        emit_a(E, I_BOOLCHK, c, (uint8_t)(bl + 1));
+        E->v[j].n = E->n;
+        return;
+    }
+    case C_UPDATE:
+        emit_operand(E, c->u.ops.a, TF_UPD_L);
+        emit_operand(E, c->u.ops.b, TF_UPD_R);
+        emit(E, I_UPDATE, c);
+        return;
+    case C_CONCAT_LISTS:
+        emit_operand(E, c->u.ops.a, TF_CAT_L);
+        emit_operand(E, c->u.ops.b, TF_CAT_R);
+        emit(E, I_CONCAT_LISTS, c);
+        return;
+    case C_CONCAT_STRINGS:
+        for (uint32_t i = 0; i < c->u.concat.n; i++) {
+            if (c->u.concat.force_string)
+                emit_expr(E, c->u.concat.parts[i]);
+            else
+                emit_operand(E, c->u.concat.parts[i], TF_PLUS);
+            uint32_t k = emit(E, I_CONCAT_PART, c);
+            E->v[k].x = (uint16_t)i;
+        }
+        emit(E, I_CONCAT_END, c);
+        return;
+    case C_CURPOS:
+        emit(E, I_CURPOS, c);
+        return;
+    }
+}
+
+static const ev_ins *unit_of(ev_state *S, const ev_code *c)
+{
+    if (c->bc)
+        return c->bc;
+    emitter E = {0};
+    emit_expr(&E, c);
+    emit(&E, I_RET, NULL);
+    /* jumps are relative to their own instruction */
+    for (uint32_t k = 0; k < E.n; k++)
+        if (E.v[k].n)
+            E.v[k].n -= k;
+    ev_ins *code = ut_arena_alloc(S->code_arena, E.n * sizeof(ev_ins));
+    memcpy(code, E.v, E.n * sizeof(ev_ins));
+    free(E.v);
+    ((ev_code *)c)->bc = code;
+    return code;
+}
+
+/* ---- the interpreter ---- */
+
+static ev_vframe *push_frame(ev_state *S, ps_pos pos)
+{
+    if (S->nframes == S->maxframes)
+        stack_overflow(S, pos);
+    ev_vframe *f = &S->frames[S->nframes++];
+    return f;
+}
+
+static ps_sym dyn_name(ev_state *S, ev_value *v, const ev_code *expr, bool *is_null)
+{
+    if (v->type == EV_NULL) {
+        *is_null = true;
+        return PS_NOSYM;
+    }
+    *is_null = false;
+    ev_string *s = ev_force_string_noctx(S, v, expr->pos, "while evaluating the name of a dynamic attribute");
+    return ps_intern(S->syms, s->s, s->len);
+}
+
+UT_NORETURN static void infrec(ev_state *S, ev_thunk *t, ps_pos pos)
+{
+    /* Nix reports the recursion as entered where the thunk's own
+     * evaluation began */
+    S->infrec_at = S->ntraces;
+    for (size_t k = S->nforcing; k > 0; k--)
+        if (S->forcing[k - 1] == t) {
+            S->infrec_at = S->forcing_depth[k - 1];
+            break;
+        }
+    ev_error(S, EV_ERR_INFREC, pos, "infinite recursion encountered");
+}
+
+static ev_attr *with_find(ev_state *S, const ev_code *c, ev_env *env)
+{
+    ev_env *e = env_up(env, c->u.wvar.level);
+    for (;;) {
+        ev_attrs *a = ev_force_attrs(S, &e->v[0], c->pos, NULL);
+        ev_attr *f = ev_attrs_find(a, c->u.wvar.name);
+        if (f)
+            return f;
+        do
+            e = e->up;
+        while (e && !(e->h.flags & EV_ENV_WITH));
+        if (!e)
+            ev_error(S, EV_ERR_EVAL, c->pos, "undefined variable '%s'", ps_sym_str(S->syms, c->u.wvar.name));
+    }
+}
+
+static void op_update(ev_state *S, const ev_code *c, ev_value *v)
+{
+    ev_attrs *x = ev_force_attrs(S, &v[0], c->pos, "in the left operand of the update (//) operator");
+    ev_attrs *y = ev_force_attrs(S, &v[1], c->pos, "in the right operand of the update (//) operator");
+    if (x->h.n == 0) {
+        v[0] = v[1];
+        return;
+    }
+    if (y->h.n == 0)
+        return;
+    ev_attrs *r = ev_attrs_new(S, x->h.n + y->h.n);
+    uint32_t i = 0, j = 0, k = 0;
+    while (i < x->h.n && j < y->h.n) {
+        if (x->a[i].name < y->a[j].name)
+            r->a[k++] = x->a[i++];
+        else if (x->a[i].name > y->a[j].name)
+            r->a[k++] = y->a[j++];
+        else {
+            r->a[k++] = y->a[j++];
+            i++;
+        }
+    }
+    while (i < x->h.n)
+        r->a[k++] = x->a[i++];
+    while (j < y->h.n)
+        r->a[k++] = y->a[j++];
+    r->h.n = k;
+    v[0] = ev_mk_attrs(r);
+}
+
+static void op_concat_lists(ev_state *S, const ev_code *c, ev_value *v)
+{
+    ps_pos saved = S->errctx_pos;
+    S->errctx_pos = c->pos;
+    ev_list *x = ev_force_list(S, &v[0], c->pos, "while evaluating one of the elements to concatenate");
+    ev_list *y = ev_force_list(S, &v[1], c->pos, "while evaluating one of the elements to concatenate");
+    S->errctx_pos = saved;
+    if (x->h.n == 0) {
+        v[0] = v[1];
+        return;
+    }
+    if (y->h.n == 0)
+        return;
+    ev_list *l = ev_list_new(S, (size_t)x->h.n + y->h.n);
+    for (uint32_t i = 0; i < x->h.n; i++)
+        l->v[i] = ev_share(S, &x->v[i]);
+    for (uint32_t i = 0; i < y->h.n; i++)
+        l->v[x->h.n + i] = ev_share(S, &y->v[i]);
+    v[0] = ev_mk_list(l);
+}
+
+/* `+` and string interpolation, one part at a time, in Nix's order: the
+ * first part decides between numbers, a path and a string. Each part is
+ * turned into its string form in its own stack slot (a plain string stays
+ * as it is); I_CONCAT_END joins them. The first slot's aux remembers the
+ * first part's type. */
+static void concat_part(ev_state *S, const ev_code *c, uint32_t i, ev_value *parts)
+{
+    ev_value *v = &parts[i];
+    ps_pos ppos = c->u.concat.ppos[i];
+    uint32_t first;
+    if (i == 0) {
+        first = c->u.concat.force_string ? EV_STRING : v->type;
+        if (first == EV_INT || first == EV_FLOAT)
+            return;
+    } else {
+        first = parts[0].type == EV_INT || parts[0].type == EV_FLOAT ? parts[0].type : parts[0].aux;
+    }
+    if (first == EV_INT || first == EV_FLOAT) {
+        ev_value *acc = &parts[0];
+        if (acc->type == EV_INT) {
+            if (v->type == EV_INT) {
+                int64_t r;
+                if (__builtin_add_overflow(acc->u.i, v->u.i, &r))
+                    ev_error(S, EV_ERR_EVAL, ppos, "integer overflow in adding %" PRId64 " + %" PRId64, acc->u.i,
+                             v->u.i);
+                acc->u.i = r;
+            } else if (v->type == EV_FLOAT) {
+                *acc = ev_mk_float((double)acc->u.i + v->u.f);
+            } else {
+                ev_error(S, EV_ERR_EVAL, ppos, "cannot add %s to an integer", ev_type_name(v));
             }
-            ev_force(S, v, c->pos);
-            if (v->type != EV_ATTRS) {
-                ok = false;
+        } else {
+            if (v->type == EV_INT)
+                acc->u.f += (double)v->u.i;
+            else if (v->type == EV_FLOAT)
+                acc->u.f += v->u.f;
+            else
+                ev_error(S, EV_ERR_EVAL, ppos, "cannot add %s to a float", ev_type_name(v));
+        }
+        return;
+    }
+    bool keep = v->type == EV_STRING || (first == EV_PATH && v->type == EV_PATH);
+    if (!keep) {
+        ut_buf b = UT_BUF_INIT;
+        ev_ctxset ctx = {0};
+        ps_pos saved = S->errctx_pos;
+        S->errctx_pos = ppos;
+        ev_coerce_to_string(S, v, ppos, first == EV_STRING ? EV_COERCE_COPY_TO_STORE : 0, &b, &ctx,
+                            "while evaluating a path segment");
+        S->errctx_pos = saved;
+        ev_context *cx = ev_ctxset_finish(S, &ctx);
+        ev_value r = ev_mk_string(S, b.data ? b.data : "", b.len, cx);
+        ev_ctxset_free(&ctx);
+        ut_buf_free(&b);
+        if (i == 0 && first == EV_PATH)
+            r.type = EV_PATH;
+        *v = r;
+    }
+    if (i == 0)
+        v->aux = first;
+}
+
+static void concat_end(ev_state *S, const ev_code *c, ev_value *parts, uint32_t n)
+{
+    if (parts[0].type == EV_INT || parts[0].type == EV_FLOAT) {
+        parts[0].aux = 0;
+        return;
+    }
+    bool path = parts[0].aux == EV_PATH;
+    size_t len = 0;
+    bool has_ctx = false;
+    for (uint32_t i = 0; i < n; i++) {
+        len += parts[i].u.s->len;
+        has_ctx |= parts[i].type == EV_STRING && parts[i].u.s->ctx != NULL;
+    }
+    if (path) {
+        if (has_ctx)
+            ev_error(S, EV_ERR_EVAL, c->pos, "a string that refers to a store path cannot be appended to a path");
+        ut_buf b = UT_BUF_INIT;
+        for (uint32_t i = 0; i < n; i++)
+            ut_buf_append(&b, parts[i].u.s->s, parts[i].u.s->len);
+        char *p = ev_canon_path(b.data ? b.data : "", b.len);
+        ut_buf_free(&b);
+        parts[0] = ev_mk_path(S, p, strlen(p));
+        free(p);
+        return;
+    }
+    if (n == 1) {
+        parts[0].aux = 0;
+        return;
+    }
+    ev_context *cx = NULL;
+    if (has_ctx) {
+        ev_ctxset ctx = {0};
+        for (uint32_t i = 0; i < n; i++)
+            if (parts[i].type == EV_STRING && parts[i].u.s->ctx)
+                ev_ctxset_add_ctx(&ctx, parts[i].u.s->ctx);
+        cx = ev_ctxset_finish(S, &ctx);
+        ev_ctxset_free(&ctx);
+    }
+    ev_string *s = ev_string_alloc(S, len);
+    size_t at = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        memcpy(s->s + at, parts[i].u.s->s, parts[i].u.s->len);
+        at += parts[i].u.s->len;
+    }
+    s->ctx = cx;
+    ev_value r = {0};
+    r.type = EV_STRING;
+    r.u.s = s;
+    parts[0] = r;
+}
+
+static void assert_failed(ev_state *S, const ev_code *c, ev_env *env)
+{
+    if (c->u.ops.a->op == C_EQ) {
+        /* explain which part differs, as Nix does */
+        ev_trace_push_fast(S, c->pos, "while evaluating the condition of the assertion '%s'",
+                           c->u.ops.c->u.k.u.s->s);
+        ev_value *lr = ev_stack_push(S, 2);
+        ev_eval(S, c->u.ops.a->u.ops.a, env, &lr[0]);
+        ev_eval(S, c->u.ops.a->u.ops.b, env, &lr[1]);
+        extern void ev_assert_equal(ev_state * S, ev_value * a, ev_value * b, ps_pos pos);
+        ev_assert_equal(S, &lr[0], &lr[1], c->u.ops.a->pos);
+        S->ntraces--;
+    }
+    ev_error(S, EV_ERR_ASSERT, c->pos, "assertion '%s' failed", c->u.ops.c->u.k.u.s->s);
+}
+
+static void make_curpos(ev_state *S, const ev_code *c, ev_value *out)
+{
+    ps_pos p = c->pos;
+    if (!p.src) {
+        *out = ev_mk_null();
+        return;
+    }
+    ev_attrs *a = ev_attrs_new(S, 3);
+    const char *file = p.src->origin == PS_ORIGIN_FILE ? p.src->path
+                       : p.src->origin == PS_ORIGIN_STDIN ? "«stdin»" : "«string»";
+    ev_attrs_add(a, S->s_file, ev_mk_cstring(S, file), 0);
+    ev_attrs_add(a, S->s_line, ev_mk_int(p.line), 0);
+    ev_attrs_add(a, S->s_column, ev_mk_int(p.col), 0);
+    ev_attrs_finish(a);
+    *out = ev_mk_attrs(a);
+}
+
+/* Runs code c in env until it returns; the value (WHNF) goes to *out. */
+void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
+{
+    check_cstack(S, c->pos);
+    size_t stop = S->nframes;
+    ev_vframe *F = push_frame(S, c->pos);
+    F->kind = FR_STOP;
+    F->env = env;
+    F->base = S->sp;
+    F->slot = out;
+    const ev_ins *pc = unit_of(S, c);
+    ev_value *sp = S->sp;
+    if (S->stack_end - sp < EV_VM_STACK_MARGIN)
+        stack_overflow(S, c->pos);
+    /* the call in progress: function slot, arguments left, position */
+    ev_value *k_fn = NULL, *k_args = NULL;
+    uint32_t k_n = 0;
+    ps_pos k_pos = {0};
+    /* sp is kept in S->sp whenever something that may allocate, raise or
+     * re-enter runs; SYNC before, RELOAD after */
+#define SYNC() (S->sp = sp)
+#define RELOAD() (sp = S->sp)
+#define CODE(i) ((const ev_code *)(i)->p)
+    for (;;) {
+        const ev_ins *I = pc++;
+        switch ((ev_iop)I->op) {
+        case I_CONST:
+            *sp++ = CODE(I)->u.k;
+            break;
+        case I_VAR: {
+            const ev_code *vc = CODE(I);
+            ev_value *v = &env_up(F->env, vc->u.var.level)->v[vc->u.var.index];
+            if (v->type == EV_THUNK && EV_TH_STATE(v->u.t) == EV_TH_DONE) {
+                *sp++ = v->u.t->u.v;
                 break;
             }
-            ev_attr *a = ev_attrs_find(v->u.a, name);
+            *sp++ = *v;
+            goto force_top;
+        }
+        case I_WITHVAR: {
+            SYNC();
+            ev_attr *a = with_find(S, CODE(I), F->env);
+            *sp++ = a->value;
+            goto force_top;
+        }
+        case I_FORCE:
+        force_top: {
+            ev_value *v = sp - 1;
+            if (v->type == EV_THUNK) {
+                ev_thunk *t = v->u.t;
+                if (EV_TH_STATE(t) == EV_TH_DONE) {
+                    *v = t->u.v;
+                    break;
+                }
+                ps_pos pos = CODE(I)->pos;
+                SYNC();
+                if (t->h.flags & EV_TH_BH)
+                    infrec(S, t, pos);
+                if (EV_TH_STATE(t) != EV_TH_CODE) {
+                    ev_force_slow(S, v, pos);
+                    break;
+                }
+                t->h.flags |= EV_TH_BH;
+                push_forcing(S, t);
+                ev_gc_safepoint(S);
+                if (S->stack_end - sp < EV_VM_STACK_MARGIN)
+                    stack_overflow(S, pos);
+                F->pc = pc;
+                F = push_frame(S, pos);
+                F->kind = FR_THUNK;
+                F->env = t->u.c.env;
+                F->base = sp;
+                F->slot = v;
+                F->thunk = t;
+                pc = unit_of(S, t->u.c.code);
+            } else if (v->type == EV_APPI) {
+                SYNC();
+                ev_force_slow(S, v, CODE(I)->pos);
+            }
+            break;
+        }
+        case I_TRACE: {
+            const ev_code *tc = CODE(I);
+            ev_trace_push_fast(S, tc->pos, trace_msgs[I->a], NULL);
+            break;
+        }
+        case I_TRACE_POP:
+            S->ntraces--;
+            break;
+        case I_SEL_STEP: {
+            const ev_code *sc = CODE(I);
+            const ev_cpath *p = &sc->u.sel.path[I->x];
+            ps_sym name = p->name;
+            SYNC();
+            if (I->a) {
+                bool is_null;
+                name = dyn_name(S, sp - 1, p->expr, &is_null);
+                if (is_null)
+                    ev_error_type(S, p->expr->pos, "a string", &(ev_value){0}, NULL);
+                sp--;
+                SYNC();
+            }
+            ev_value *v = sp - 1;
+            ev_attr *a = NULL;
+            if (v->type != EV_ATTRS) {
+                if (!sc->u.sel.def)
+                    ev_error_type(S, sc->pos, "a set", v, "while selecting an attribute");
+            } else {
+                a = ev_attrs_find(v->u.a, name);
+                if (!a && !sc->u.sel.def)
+                    select_missing(S, v->u.a, name, sc->pos);
+            }
             if (!a) {
-                ok = false;
+                sp = v;
+                pc = I + I->n;
+                break;
+            }
+            ev_trace_push_fast(S, ev_pos_get(S, a->pos), "while evaluating the attribute '%s'",
+                               ps_sym_str(S->syms, name));
+            *v = a->value;
+            break;
+        }
+        case I_HAS_STEP: {
+            const ev_code *hc = CODE(I);
+            ps_sym name = hc->u.sel.path[I->x].name;
+            SYNC();
+            if (I->a) {
+                bool is_null;
+                name = dyn_name(S, sp - 1, hc->u.sel.path[I->x].expr, &is_null);
+                sp--;
+                SYNC();
+            }
+            ev_value *v = sp - 1;
+            ev_attr *a = v->type == EV_ATTRS ? ev_attrs_find(v->u.a, name) : NULL;
+            if (!a) {
+                *v = ev_mk_bool(false);
+                pc = I + I->n;
                 break;
             }
             *v = a->value;
+            break;
         }
-        *out = ev_mk_bool(ok);
-        break;
-    }
-    case C_ATTRS:
-        build_attrs(S, c, env, out, NULL);
-        break;
-    case C_LIST: {
-        uint32_t n = c->u.list.n;
-        ev_list *l = ev_list_new(S, n);
-        for (uint32_t i = 0; i < n; i++)
-            l->v[i] = mkval(S, c->u.list.e[i], env, UINT32_MAX);
-        *out = ev_mk_list(l);
-        break;
-    }
-    case C_LAMBDA:
-        *out = mkval(S, c, env, UINT32_MAX);
-        break;
-    case C_CALL: {
-        uint32_t n = c->u.call.nargs;
-        ev_value *slots = ev_stack_push(S, n + 1);
-        ev_eval(S, c->u.call.fn, env, &slots[0]);
-        for (uint32_t i = 0; i < n; i++)
-            slots[i + 1] = mkval(S, c->u.call.args[i], env, UINT32_MAX);
-        ev_call(S, &slots[0], n, &slots[1], out, c->pos);
-        break;
-    }
-    case C_PRIM: {
-        ev_primop *op = c->u.prim.op;
-        uint32_t n = op->arity;
-        ev_value *slots = ev_stack_push(S, n + 1);
-        ev_check_depth(S, c->pos);
-        S->call_depth++;
-        ev_trace_push_fast(S, c->pos, builtin_frame, op->name);
-        for (uint32_t i = 0; i < n; i++)
-            ev_eval(S, c->u.prim.args[i], env, &slots[i]);
-        ev_gc_safepoint(S);
-        op->fn(S, slots, &slots[n], c->pos);
-        S->ntraces--;
-        S->call_depth--;
-        *out = slots[n];
-        break;
-    }
-    case C_LET: {
-        ev_env *ne;
-        build_attrs(S, c, env, out, &ne);
-        env = ne;
-        c = c->u.attrs.body;
-        goto top;
-    }
-    case C_WITH: {
-        ev_env *we = ev_env_new(S, env, 1);
-        we->h.flags = EV_ENV_WITH;
-        ev_value *root = ev_push1(S);
-        root->type = EV_ENV;
-        root->u.env = we;
-        we->v[0] = mkval(S, c->u.with.attrs, env, UINT32_MAX);
-        env = we;
-        c = c->u.with.body;
-        goto top;
-    }
-    case C_IF: {
-        ev_value *v = ev_push1(S);
-        ev_eval(S, c->u.ops.a, env, v);
-        bool b = ev_force_bool(S, v, c->pos, "while evaluating a branch condition");
-        S->sp--;
-        c = b ? c->u.ops.b : c->u.ops.c;
-        goto top;
-    }
-    case C_ASSERT: {
-        ev_value *v = ev_push1(S);
-        ev_eval(S, c->u.ops.a, env, v);
-        bool b = ev_force_bool(S, v, c->pos, "while evaluating the condition of the assertion");
-        if (!b && c->u.ops.a->op == C_EQ) {
-            /* explain which part differs, as Nix does */
-            ev_trace_push_fast(S, c->pos, "while evaluating the condition of the assertion '%s'",
-                               c->u.ops.c->u.k.u.s->s);
-            ev_value *lr = ev_stack_push(S, 2);
-            ev_eval(S, c->u.ops.a->u.ops.a, env, &lr[0]);
-            ev_eval(S, c->u.ops.a->u.ops.b, env, &lr[1]);
-            extern void ev_assert_equal(ev_state * S, ev_value * a, ev_value * b, ps_pos pos);
-            ev_assert_equal(S, &lr[0], &lr[1], c->u.ops.a->pos);
+        case I_HAS_TRUE:
+            sp[-1] = ev_mk_bool(true);
+            break;
+        case I_ATTRS: {
+            ev_value *out1 = sp++;
+            out1->type = EV_NULL;
+            SYNC();
+            build_attrs(S, CODE(I), F->env, out1, NULL);
+            RELOAD();
+            break;
+        }
+        case I_LIST: {
+            const ev_code *lc = CODE(I);
+            uint32_t n = lc->u.list.n;
+            SYNC();
+            ev_list *l = ev_list_new(S, n);
+            for (uint32_t i = 0; i < n; i++)
+                l->v[i] = mkval(S, lc->u.list.e[i], F->env, UINT32_MAX);
+            *sp++ = ev_mk_list(l);
+            break;
+        }
+        case I_LAMBDA:
+        case I_MKVAL:
+            SYNC();
+            *sp = mkval(S, CODE(I), F->env, UINT32_MAX);
+            sp++;
+            break;
+        case I_CALL: {
+            const ev_code *cc = CODE(I);
+            k_n = cc->u.call.nargs;
+            k_fn = sp - k_n - 1;
+            k_args = k_fn + 1;
+            k_pos = cc->pos;
+            goto do_call;
+        }
+        case I_PRIM_ENTER: {
+            const ev_code *pc2 = CODE(I);
+            SYNC();
+            ev_check_depth(S, pc2->pos);
+            S->call_depth++;
+            ev_trace_push_fast(S, pc2->pos, builtin_frame, pc2->u.prim.op->name);
+            break;
+        }
+        case I_PRIM_CALL: {
+            const ev_code *pc2 = CODE(I);
+            ev_primop *op = pc2->u.prim.op;
+            ev_value *slots = sp - op->arity;
+            sp->type = EV_NULL;
+            sp++;
+            SYNC();
+            ev_gc_safepoint(S);
+            op->fn(S, slots, &slots[op->arity], pc2->pos);
             S->ntraces--;
-        }
-        if (!b)
-            ev_error(S, EV_ERR_ASSERT, c->pos, "assertion '%s' failed", c->u.ops.c->u.k.u.s->s);
-        S->sp--;
-        c = c->u.ops.b;
-        goto top;
-    }
-    case C_NOT: {
-        eval_operand(S, c->u.ops.a, env, out, "in the argument of '!'");
-        bool b = ev_force_bool(S, out, c->pos, NULL);
-        *out = ev_mk_bool(!b);
-        break;
-    }
-    case C_EQ:
-    case C_NEQ: {
-        ev_value *v = ev_stack_push(S, 2);
-        const char *l = c->op == C_EQ ? "in the left operand of '=='" : "in the left operand of '!='";
-        const char *r = c->op == C_EQ ? "in the right operand of '=='" : "in the right operand of '!='";
-        eval_operand(S, c->u.ops.a, env, &v[0], l);
-        eval_operand(S, c->u.ops.b, env, &v[1], r);
-        bool eq = ev_equal(S, &v[0], &v[1], c->pos, "while testing two values for equality");
-        *out = ev_mk_bool(c->op == C_EQ ? eq : !eq);
-        break;
-    }
-    case C_AND: {
-        eval_operand(S, c->u.ops.a, env, out, "in the left operand of '&&'");
-        if (!ev_force_bool(S, out, c->pos, "in the left operand of the AND (&&) operator"))
-            break;
-        eval_operand(S, c->u.ops.b, env, out, "in the right operand of '&&'");
-        ev_force_bool(S, out, c->pos, "in the right operand of the AND (&&) operator");
-        break;
-    }
-    case C_OR: {
-        eval_operand(S, c->u.ops.a, env, out, "in the left operand of '||'");
-        if (ev_force_bool(S, out, c->pos, "in the left operand of the OR (||) operator"))
-            break;
-        eval_operand(S, c->u.ops.b, env, out, "in the right operand of '||'");
-        ev_force_bool(S, out, c->pos, "in the right operand of the OR (||) operator");
-        break;
-    }
-    case C_IMPL: {
-        eval_operand(S, c->u.ops.a, env, out, "in the left operand of '->'");
-        if (!ev_force_bool(S, out, c->pos, "in the left operand of the IMPL (->) operator")) {
-            *out = ev_mk_bool(true);
+            S->call_depth--;
+            slots[0] = slots[op->arity];
+            sp = slots + 1;
             break;
         }
-        eval_operand(S, c->u.ops.b, env, out, "in the right operand of '->'");
-        ev_force_bool(S, out, c->pos, "in the right operand of the IMPL (->) operator");
-        break;
-    }
-    case C_UPDATE: {
-        ev_value *v = ev_stack_push(S, 2);
-        eval_operand(S, c->u.ops.a, env, &v[0], "in the left operand of '//'");
-        eval_operand(S, c->u.ops.b, env, &v[1], "in the right operand of '//'");
-        ev_attrs *x = ev_force_attrs(S, &v[0], c->pos, "in the left operand of the update (//) operator");
-        ev_attrs *y = ev_force_attrs(S, &v[1], c->pos, "in the right operand of the update (//) operator");
-        if (x->h.n == 0) {
-            *out = v[1];
+        case I_LET: {
+            ev_env *ne;
+            SYNC();
+            ev_value tmp;
+            build_attrs(S, CODE(I), F->env, &tmp, &ne);
+            RELOAD();       /* one slot: the new environment's root */
+            F->env = ne;
             break;
         }
-        if (y->h.n == 0) {
-            *out = v[0];
+        case I_WITH: {
+            const ev_code *wc = CODE(I);
+            SYNC();
+            ev_env *we = ev_env_new(S, F->env, 1);
+            we->h.flags = EV_ENV_WITH;
+            sp->type = EV_ENV;
+            sp->u.env = we;
+            sp++;
+            SYNC();
+            we->v[0] = mkval(S, wc->u.with.attrs, F->env, UINT32_MAX);
+            F->env = we;
             break;
         }
-        ev_attrs *r = ev_attrs_new(S, x->h.n + y->h.n);
-        uint32_t i = 0, j = 0, k = 0;
-        while (i < x->h.n && j < y->h.n) {
-            if (x->a[i].name < y->a[j].name)
-                r->a[k++] = x->a[i++];
-            else if (x->a[i].name > y->a[j].name)
-                r->a[k++] = y->a[j++];
-            else {
-                r->a[k++] = y->a[j++];
-                i++;
+        case I_ENV_POP:
+            sp[-2] = sp[-1];
+            sp--;
+            F->env = F->env->up;
+            break;
+        case I_JMP:
+            pc = I + I->n;
+            break;
+        case I_IF: {
+            SYNC();
+            bool b = ev_force_bool(S, sp - 1, CODE(I)->pos, "while evaluating a branch condition");
+            sp--;
+            if (!b)
+                pc = I + I->n;
+            break;
+        }
+        case I_ASSERT: {
+            SYNC();
+            bool b = ev_force_bool(S, sp - 1, CODE(I)->pos, "while evaluating the condition of the assertion");
+            if (!b)
+                assert_failed(S, CODE(I), F->env);
+            sp--;
+            break;
+        }
+        case I_NOT: {
+            SYNC();
+            bool b = ev_force_bool(S, sp - 1, CODE(I)->pos, NULL);
+            sp[-1] = ev_mk_bool(!b);
+            break;
+        }
+        case I_EQ: {
+            SYNC();
+            bool eq = ev_equal(S, sp - 2, sp - 1, CODE(I)->pos, "while testing two values for equality");
+            sp--;
+            sp[-1] = ev_mk_bool(I->a ? eq : !eq);
+            break;
+        }
+        case I_AND1:
+        case I_OR1:
+        case I_IMPL1: {
+            SYNC();
+            bool b = ev_force_bool(S, sp - 1, CODE(I)->pos, bool_msgs[I->a]);
+            if (I->op == I_AND1 && !b) {
+                pc = I + I->n;
+            } else if (I->op == I_OR1 && b) {
+                pc = I + I->n;
+            } else if (I->op == I_IMPL1 && !b) {
+                sp[-1] = ev_mk_bool(true);
+                pc = I + I->n;
+            } else {
+                sp--;
             }
-        }
-        while (i < x->h.n)
-            r->a[k++] = x->a[i++];
-        while (j < y->h.n)
-            r->a[k++] = y->a[j++];
-        r->h.n = k;
-        *out = ev_mk_attrs(r);
-        break;
-    }
-    case C_CONCAT_LISTS: {
-        ev_value *v = ev_stack_push(S, 2);
-        eval_operand(S, c->u.ops.a, env, &v[0], "in the left operand of '++'");
-        eval_operand(S, c->u.ops.b, env, &v[1], "in the right operand of '++'");
-        ps_pos saved = S->errctx_pos;
-        S->errctx_pos = c->pos;
-        ev_list *x = ev_force_list(S, &v[0], c->pos, "while evaluating one of the elements to concatenate");
-        ev_list *y = ev_force_list(S, &v[1], c->pos, "while evaluating one of the elements to concatenate");
-        S->errctx_pos = saved;
-        if (x->h.n == 0) {
-            *out = v[1];
             break;
         }
-        if (y->h.n == 0) {
-            *out = v[0];
+        case I_BOOLCHK:
+            SYNC();
+            ev_force_bool(S, sp - 1, CODE(I)->pos, bool_msgs[I->a]);
+            break;
+        case I_UPDATE:
+            SYNC();
+            op_update(S, CODE(I), sp - 2);
+            sp--;
+            break;
+        case I_CONCAT_LISTS:
+            SYNC();
+            op_concat_lists(S, CODE(I), sp - 2);
+            sp--;
+            break;
+        case I_CONCAT_PART:
+            SYNC();
+            concat_part(S, CODE(I), I->x, sp - 1 - I->x);
+            break;
+        case I_CONCAT_END: {
+            const ev_code *cc = CODE(I);
+            uint32_t n = cc->u.concat.n;
+            ev_value *parts = sp - n;
+            SYNC();
+            concat_end(S, cc, parts, n);
+            sp = parts + 1;
             break;
         }
-        ev_list *l = ev_list_new(S, (size_t)x->h.n + y->h.n);
-        for (uint32_t i = 0; i < x->h.n; i++)
-            l->v[i] = ev_share(S, &x->v[i]);
-        for (uint32_t i = 0; i < y->h.n; i++)
-            l->v[x->h.n + i] = ev_share(S, &y->v[i]);
-        *out = ev_mk_list(l);
-        break;
-    }
-    case C_CONCAT_STRINGS:
-        concat_strings(S, c, env, out);
-        break;
-    case C_CURPOS: {
-        ps_pos p = c->pos;
-        if (!p.src) {
-            *out = ev_mk_null();
+        case I_CURPOS:
+            SYNC();
+            make_curpos(S, CODE(I), sp);
+            sp++;
+            break;
+        case I_RET: {
+            ev_value r = sp[-1];
+            switch (F->kind) {
+            case FR_STOP:
+                *F->slot = r;
+                S->sp = F->base;
+                S->nframes = stop;
+                return;
+            case FR_THUNK: {
+                ev_thunk *t = F->thunk;
+                S->nforcing--;
+                t->u.v = r;
+                t->h.flags = EV_TH_DONE;
+                *F->slot = r;
+                sp = F->base;
+                S->nframes--;
+                F = &S->frames[S->nframes - 1];
+                pc = F->pc;
+                break;
+            }
+            case FR_CALL:
+                k_fn = F->slot;
+                k_args = F->args;
+                k_n = F->nargs;
+                S->ntraces = F->ntraces;
+                S->call_depth--;
+                *k_fn = r;
+                S->nframes--;
+                F = &S->frames[S->nframes - 1];
+                pc = F->pc;
+                if (k_n) {
+                    /* the rest of a multi-argument call; pc follows its I_CALL */
+                    sp = k_args + k_n;
+                    k_pos = CODE(pc - 1)->pos;
+                    goto do_call;
+                }
+                sp = k_fn + 1;
+                break;
+            }
             break;
         }
-        ev_attrs *a = ev_attrs_new(S, 3);
-        const char *file = p.src->origin == PS_ORIGIN_FILE ? p.src->path
-                           : p.src->origin == PS_ORIGIN_STDIN ? "«stdin»" : "«string»";
-        ev_attrs_add(a, S->s_file, ev_mk_cstring(S, file), 0);
-        ev_attrs_add(a, S->s_line, ev_mk_int(p.line), 0);
-        ev_attrs_add(a, S->s_column, ev_mk_int(p.col), 0);
-        ev_attrs_finish(a);
-        *out = ev_mk_attrs(a);
-        break;
+        }
+        continue;
+
+    do_call:
+        while (k_n > 0) {
+            SYNC();
+            ev_force(S, k_fn, k_pos);
+            ev_check_depth(S, k_pos);
+            S->call_depth++;
+            ev_gc_safepoint(S);
+            if (k_fn->type == EV_LAMBDA) {
+                const ev_clambda *cl = k_fn->u.fn->code;
+                ev_env *penv = k_fn->u.fn->env;
+                ev_value *root;
+                /* `a: b: ...` applied to several arguments: bind the outer
+                 * lambda and go straight on with the inner one, without
+                 * allocating the intermediate closure */
+                while (cl->body->op == C_LAMBDA && k_n > 1) {
+                    ev_check_depth(S, k_pos);
+                    ev_env *e = bind_lambda(S, cl, penv, k_args, k_pos, &root);
+                    k_fn->type = EV_ENV;
+                    k_fn->u.env = e;
+                    S->sp = sp;
+                    cl = cl->body->u.lambda;
+                    penv = e;
+                    k_args++;
+                    k_n--;
+                }
+                ev_env *e = bind_lambda(S, cl, penv, k_args, k_pos, &root);
+                size_t nt = S->ntraces;
+                ev_trace_push_fast(S, k_pos, "from call site", NULL);
+                if (cl->name)
+                    ev_trace_push_fast(S, cl->pos, "while calling '%s'", ps_sym_str(S->syms, cl->name));
+                else
+                    ev_trace_push_fast(S, cl->pos, "while calling anonymous lambda", NULL);
+                if (S->stack_end - root < EV_VM_STACK_MARGIN)
+                    stack_overflow(S, k_pos);
+                F->pc = pc;
+                F = push_frame(S, k_pos);
+                F->kind = FR_CALL;
+                F->env = e;
+                F->slot = k_fn;
+                F->args = k_args + 1;
+                F->nargs = k_n - 1;
+                F->ntraces = nt;
+                /* the new environment is the frame's: its stack root can go */
+                sp = S->sp = F->base = root;
+                pc = unit_of(S, cl->body);
+                break;
+            }
+            ev_value res;
+            uint32_t used;
+            if (k_fn->type == EV_PRIMOP && k_n >= k_fn->u.op->arity) {
+                ev_primop *op = k_fn->u.op;
+                ev_value *o = ev_push1(S);
+                call_primop(S, op, k_args, o, k_pos);
+                res = *o;
+                used = op->arity;
+            } else if (k_fn->type == EV_PRIMOP_APP && k_n >= k_fn->u.papp->op->arity - k_fn->u.papp->h.n) {
+                ev_papp *pp = k_fn->u.papp;
+                ev_primop *op = pp->op;
+                uint32_t have = pp->h.n;
+                used = op->arity - have;
+                ev_value *all = ev_stack_push(S, op->arity + 1);
+                memcpy(all, pp->args, have * sizeof(ev_value));
+                memcpy(all + have, k_args, used * sizeof(ev_value));
+                call_primop(S, op, all, &all[op->arity], k_pos);
+                res = all[op->arity];
+            } else {
+                /* partial applications, functors, things that are not functions */
+                S->call_depth--;
+                ev_value *o = ev_push1(S);
+                ev_call(S, k_fn, k_n, k_args, o, k_pos);
+                res = *o;
+                used = k_n;
+                S->call_depth++;
+            }
+            S->call_depth--;
+            *k_fn = res;
+            k_args += used;
+            k_n -= used;
+        }
+        if (k_n == 0)
+            sp = k_fn + 1;
     }
-    default:
-        ev_error(S, EV_ERR_EVAL, c->pos, "internal error: bad opcode %d", c->op);
-    }
-    S->sp = base;
+#undef SYNC
+#undef RELOAD
+#undef CODE
 }
 
 void ev_eval_code_top(ev_state *S, ev_code *c, ev_value *out)

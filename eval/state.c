@@ -15,6 +15,7 @@
 #endif
 
 #define EV_STACK_VALUES (4u << 20)   /* 64 MiB of reserved address space */
+#define EV_MAX_FRAMES (1u << 20)     /* deep thunk chains end in "stack overflow" */
 
 static void set_c_stack_limit(ev_state *S)
 {
@@ -209,6 +210,12 @@ ev_state *ev_state_new(const ev_options *opts)
         ut_die("cannot reserve the evaluation stack: %s", strerror(errno));
     S->stack = S->sp = st;
     S->stack_end = S->stack + EV_STACK_VALUES;
+    S->maxframes = EV_MAX_FRAMES;
+    void *fr = mmap(NULL, S->maxframes * sizeof(ev_vframe), PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (fr == MAP_FAILED)
+        ut_die("cannot reserve the evaluation frames: %s", strerror(errno));
+    S->frames = fr;
     set_c_stack_limit(S);
     ev_gc_init(S);
     S->base_index = ut_hmap_new();
@@ -301,6 +308,7 @@ void ev_state_free(ev_state *S)
         return;
     ev_gc_free_all(S);
     munmap(S->stack, S->stack_bytes);
+    munmap(S->frames, S->maxframes * sizeof(ev_vframe));
     size_t it = 0;
     const char *k;
     size_t kl;

@@ -347,6 +347,7 @@ typedef struct ev_try {
     jmp_buf jb;
     struct ev_try *prev;
     size_t stack_mark;
+    size_t nframes;
     size_t trace_depth;
     uint32_t call_depth;
     void *saved_blackholes;
