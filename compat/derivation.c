@@ -5,6 +5,9 @@
 #include "compat/drv_internal.h"
 
 #include <stdlib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* ---- small helpers --------------------------------------------------------- */
 
@@ -685,32 +688,52 @@ fail:
 
 /* ---- ATerm printer ---------------------------------------------------------- */
 
+/* The escape letter of each byte the ATerm writer escapes (Nix escapes
+ * exactly these five), 0 for bytes copied as they are. */
+static const char esc_letter[256] = {['"'] = '"', ['\\'] = '\\', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't'};
+
+/* The first index >= i of a byte needing an escape, or n. Environment
+ * values are mostly long shell scripts with an escape every few dozen
+ * bytes, so the scan is what costs: 16 bytes per step where SSE2 exists
+ * (every x86-64). */
+static size_t next_escape(const char *s, size_t i, size_t n)
+{
+#ifdef __SSE2__
+    const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), nl = _mm_set1_epi8('\n'),
+                  cr = _mm_set1_epi8('\r'), tab = _mm_set1_epi8('\t');
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)),
+                                 _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, nl), _mm_cmpeq_epi8(v, cr)),
+                                              _mm_cmpeq_epi8(v, tab)));
+        unsigned bits = (unsigned)_mm_movemask_epi8(m);
+        if (bits)
+            return i + (size_t)__builtin_ctz(bits);
+    }
+#endif
+    while (i < n && !esc_letter[(unsigned char)s[i]])
+        i++;
+    return i;
+}
+
 static void put_escaped(ut_buf *b, nc_str s)
 {
     ut_buf_reserve(b, s.len * 2 + 2);
     char *o = b->data + b->len;
     *o++ = '"';
-    size_t run = 0;
-    for (size_t i = 0; i < s.len; i++) {
-        char c = s.s[i], esc;
-        switch (c) {
-        case '"': esc = '"'; break;
-        case '\\': esc = '\\'; break;
-        case '\n': esc = 'n'; break;
-        case '\r': esc = 'r'; break;
-        case '\t': esc = 't'; break;
-        default: run++; continue;
+    size_t i = 0;
+    for (;;) {
+        size_t j = next_escape(s.s, i, s.len);
+        if (j > i) {
+            memcpy(o, s.s + i, j - i);
+            o += j - i;
         }
-        /* Copy the plain run before the escape in one go. */
-        memcpy(o, s.s + i - run, run);
-        o += run;
-        run = 0;
+        if (j >= s.len)
+            break;
         *o++ = '\\';
-        *o++ = esc;
+        *o++ = esc_letter[(unsigned char)s.s[j]];
+        i = j + 1;
     }
-    if (run)
-        memcpy(o, s.s + s.len - run, run);
-    o += run;
     *o++ = '"';
     b->len = (size_t)(o - b->data);
     b->data[b->len] = '\0';
@@ -782,7 +805,20 @@ static bool output_is_named(const nc_derivation *d, nc_str key)
     return false;
 }
 
-static void print_aterm(const nc_derivation *d, bool mask, const pinput *ins, size_t nins, ut_buf *b)
+/* Hashing a text needs no copy of it: with h set, print_aterm hands b's
+ * bytes to h whenever a chunk has accumulated and leaves b holding at most
+ * the unhashed tail (aterm_flush with all to finish). */
+#define ATERM_CHUNK 16384
+
+static void aterm_flush(ut_buf *b, nc_hasher *h, bool all)
+{
+    if (h && (all || b->len >= ATERM_CHUNK)) {
+        nc_hasher_update(h, b->data, b->len);
+        ut_buf_clear(b);
+    }
+}
+
+static void print_aterm(const nc_derivation *d, bool mask, const pinput *ins, size_t nins, ut_buf *b, nc_hasher *h)
 {
     bool dyn = false;
     for (size_t i = 0; i < nins; i++)
@@ -825,6 +861,7 @@ static void print_aterm(const nc_derivation *d, bool mask, const pinput *ins, si
         ut_buf_putc(b, ',');
         put_node(b, ins[i].node);
         ut_buf_putc(b, ')');
+        aterm_flush(b, h, false);
     }
     ut_buf_puts(b, "],");
     put_raw_list(b, d->srcs, d->nsrcs);
@@ -837,6 +874,7 @@ static void print_aterm(const nc_derivation *d, bool mask, const pinput *ins, si
         if (i)
             ut_buf_putc(b, ',');
         put_escaped(b, d->args[i]);
+        aterm_flush(b, h, false);
     }
     ut_buf_puts(b, "],[");
     for (size_t i = 0; i < d->nenv; i++) {
@@ -847,8 +885,20 @@ static void print_aterm(const nc_derivation *d, bool mask, const pinput *ins, si
         ut_buf_putc(b, ',');
         put_escaped(b, mask && output_is_named(d, d->env[i].key) ? nc_str_n("", 0) : d->env[i].value);
         ut_buf_putc(b, ')');
+        aterm_flush(b, h, false);
     }
     ut_buf_puts(b, "])");
+    aterm_flush(b, h, true);
+}
+
+/* The sha256 of the ATerm, streamed. */
+static void hash_aterm(const nc_derivation *d, bool mask, const pinput *ins, size_t nins, nc_hash *out)
+{
+    nc_hasher *h = nc_hasher_new(NC_HASH_SHA256);
+    ut_buf b = UT_BUF_INIT;
+    print_aterm(d, mask, ins, nins, &b, h);
+    ut_buf_free(&b);
+    nc_hasher_finish(h, out);
 }
 
 void nc_drv_print(const nc_derivation *d, ut_buf *out)
@@ -859,7 +909,7 @@ void nc_drv_print(const nc_derivation *d, ut_buf *out)
         ins[i].key = d->inputs[i].path;
         ins[i].node = &d->inputs[i].node;
     }
-    print_aterm(d, false, ins, d->ninputs, out);
+    print_aterm(d, false, ins, d->ninputs, out, NULL);
     if (ins != stackv)
         free(ins);
 }
@@ -990,14 +1040,44 @@ static bool fixed_path_of(const nc_derivation *d, const char *store_dir, const n
     return ok;
 }
 
-static bool hash_modulo(const nc_derivation *d, const char *store_dir, bool mask, nc_drv_hash_lookup lookup,
-                        void *ctx, nc_drv_hash *out, ut_buf *text_out, ut_err *e)
+/* The modulo inputs of one derivation, computed on first use and shared by
+ * the masked and the unmasked hash (the lookups, hex printing and sorting
+ * are the same for both). */
+typedef struct modins {
+    ut_arena *tmp;
+    pinput *ins;
+    size_t n;
+    bool deferred;      /* some input is deferred */
+} modins;
+
+static bool modins_get(const nc_derivation *d, nc_drv_hash_lookup lookup, void *ctx, modins *m, ut_err *e)
 {
-    nc_drv_type type;
-    if (!nc_drv_type_of(d, &type, e))
-        return ut_err_wrap(e, "derivation '%.*s'", (int)d->name.len, d->name.s);
+    if (m->tmp)
+        return true;
+    m->tmp = ut_arena_new();
+    m->deferred = false;
+    if (modulo_inputs(d, lookup, ctx, m->tmp, &m->ins, &m->n, &m->deferred, e))
+        return true;
+    ut_arena_free(m->tmp);
+    m->tmp = NULL;
+    return false;
+}
+
+static void modins_free(modins *m)
+{
+    ut_arena_free(m->tmp);
+    m->tmp = NULL;
+}
+
+/* Fixed-output and impure derivations hash without their inputs; true with
+ * *done set when d is one of those. */
+static bool hash_modulo_special(const nc_derivation *d, const char *store_dir, nc_drv_type type, nc_drv_hash *out,
+                                bool *done, ut_err *e)
+{
+    *done = false;
     memset(out, 0, sizeof *out);
-    if (type == NC_DRV_CA_FIXED && !text_out) {
+    if (type == NC_DRV_CA_FIXED) {
+        *done = true;
         const nc_drv_output *o = &d->outputs[0];
         ut_buf s = UT_BUF_INIT;
         ut_buf_puts(&s, "fixed:out:");
@@ -1012,40 +1092,53 @@ static bool hash_modulo(const nc_derivation *d, const char *store_dir, bool mask
         out->fixed = true;
         return ok;
     }
-    if (type == NC_DRV_IMPURE && !text_out) {
+    if (type == NC_DRV_IMPURE) {
+        *done = true;
         nc_hash_bytes(NC_HASH_SHA256, "impure", 6, &out->hash);
         out->deferred = true;
-        return true;
     }
-    bool deferred = type == NC_DRV_CA_FLOATING;
-    ut_arena *tmp = ut_arena_new();
-    pinput *ins = NULL;
-    size_t nins = 0;
-    bool ok = modulo_inputs(d, lookup, ctx, tmp, &ins, &nins, &deferred, e);
-    if (ok) {
-        ut_buf text = UT_BUF_INIT;
-        ut_buf *t = text_out ? text_out : &text;
-        print_aterm(d, mask, ins, nins, t);
-        if (!text_out)
-            nc_hash_bytes(NC_HASH_SHA256, text.data, text.len, &out->hash);
-        ut_buf_free(&text);
-        out->deferred = deferred;
-    }
-    ut_arena_free(tmp);
-    return ok;
+    return true;
+}
+
+static bool hash_modulo_with(const nc_derivation *d, const char *store_dir, bool mask, nc_drv_hash_lookup lookup,
+                             void *ctx, modins *m, nc_drv_hash *out, ut_err *e)
+{
+    nc_drv_type type;
+    if (!nc_drv_type_of(d, &type, e))
+        return ut_err_wrap(e, "derivation '%.*s'", (int)d->name.len, d->name.s);
+    bool done;
+    bool ok = hash_modulo_special(d, store_dir, type, out, &done, e);
+    if (!ok || done)
+        return ok;
+    if (!modins_get(d, lookup, ctx, m, e))
+        return false;
+    hash_aterm(d, mask, m->ins, m->n, &out->hash);
+    out->deferred = type == NC_DRV_CA_FLOATING || m->deferred;
+    return true;
 }
 
 bool nc_drv_hash_modulo(const nc_derivation *d, const char *store_dir, bool mask_outputs, nc_drv_hash_lookup lookup,
                         void *ctx, nc_drv_hash *out, ut_err *e)
 {
-    return hash_modulo(d, store_dir, mask_outputs, lookup, ctx, out, NULL, e);
+    modins m = {0};
+    bool ok = hash_modulo_with(d, store_dir, mask_outputs, lookup, ctx, &m, out, e);
+    modins_free(&m);
+    return ok;
 }
 
 bool nc_drv_print_modulo(const nc_derivation *d, const char *store_dir, bool mask_outputs, nc_drv_hash_lookup lookup,
                          void *ctx, ut_buf *out, ut_err *e)
 {
-    nc_drv_hash h;
-    return hash_modulo(d, store_dir, mask_outputs, lookup, ctx, &h, out, e);
+    (void)store_dir;
+    nc_drv_type type;
+    if (!nc_drv_type_of(d, &type, e))
+        return ut_err_wrap(e, "derivation '%.*s'", (int)d->name.len, d->name.s);
+    modins m = {0};
+    bool ok = modins_get(d, lookup, ctx, &m, e);
+    if (ok)
+        print_aterm(d, mask_outputs, m.ins, m.n, out, NULL);
+    modins_free(&m);
+    return ok;
 }
 
 /* ---- output paths ---------------------------------------------------------- */
@@ -1097,7 +1190,8 @@ static void env_set(nc_derivation *d, nc_str key, nc_str value)
     nc_stable_sort(d->env, d->nenv, sizeof *d->env, cmp_env);
 }
 
-bool nc_drv_fill_outputs(nc_derivation *d, const char *store_dir, nc_drv_hash_lookup lookup, void *ctx, ut_err *e)
+static bool fill_outputs(nc_derivation *d, const char *store_dir, nc_drv_hash_lookup lookup, void *ctx, modins *m,
+                         ut_err *e)
 {
     nc_drv_normalize(d);
     bool any_ia = false;
@@ -1131,7 +1225,7 @@ bool nc_drv_fill_outputs(nc_derivation *d, const char *store_dir, nc_drv_hash_lo
     }
     if (any_ia) {
         nc_drv_hash h;
-        if (!nc_drv_hash_modulo(d, store_dir, true, lookup, ctx, &h, e)) {
+        if (!hash_modulo_with(d, store_dir, true, lookup, ctx, m, &h, e)) {
             ut_buf_free(&b);
             return false;
         }
@@ -1153,6 +1247,14 @@ bool nc_drv_fill_outputs(nc_derivation *d, const char *store_dir, nc_drv_hash_lo
     }
     ut_buf_free(&b);
     return true;
+}
+
+bool nc_drv_fill_outputs(nc_derivation *d, const char *store_dir, nc_drv_hash_lookup lookup, void *ctx, ut_err *e)
+{
+    modins m = {0};
+    bool ok = fill_outputs(d, store_dir, lookup, ctx, &m, e);
+    modins_free(&m);
+    return ok;
 }
 
 static const nc_drv_env *env_get(const nc_derivation *d, nc_str key)
@@ -1227,13 +1329,11 @@ bool nc_drv_check_invariants(const nc_derivation *d, const char *store_dir, nc_d
     return ok;
 }
 
-bool nc_drv_store_path(const nc_derivation *d, const char *store_dir, ut_buf *out, ut_err *e)
+/* The .drv path from the sha256 of its text: a text path whose references
+ * are the input sources and input derivations. */
+static bool store_path_of(const nc_derivation *d, const char *store_dir, const nc_hash *h, ut_buf *out, ut_err *e)
 {
-    ut_buf text = UT_BUF_INIT, name = UT_BUF_INIT;
-    nc_drv_print(d, &text);
-    nc_hash h;
-    nc_hash_bytes(NC_HASH_SHA256, text.data, text.len, &h);
-    ut_buf_free(&text);
+    ut_buf name = UT_BUF_INIT;
     size_t n = d->nsrcs + d->ninputs;
     nc_str *refs = ut_xmalloc((n ? n : 1) * sizeof *refs);
     if (d->nsrcs)
@@ -1243,8 +1343,58 @@ bool nc_drv_store_path(const nc_derivation *d, const char *store_dir, ut_buf *ou
     nc_refs r = {refs, n, false};
     ut_buf_append(&name, d->name.s, d->name.len);
     ut_buf_puts(&name, ".drv");
-    bool ok = nc_make_text_path(out, sd(store_dir), nc_str_n(name.data, name.len), &h, &r, e);
+    bool ok = nc_make_text_path(out, sd(store_dir), nc_str_n(name.data, name.len), h, &r, e);
     free(refs);
     ut_buf_free(&name);
+    return ok;
+}
+
+bool nc_drv_store_path(const nc_derivation *d, const char *store_dir, ut_buf *out, ut_err *e)
+{
+    ut_buf text = UT_BUF_INIT;
+    nc_drv_print(d, &text);
+    nc_hash h;
+    nc_hash_bytes(NC_HASH_SHA256, text.data, text.len, &h);
+    ut_buf_free(&text);
+    return store_path_of(d, store_dir, &h, out, e);
+}
+
+bool nc_drv_instantiate(nc_derivation *d, const char *store_dir, nc_drv_hash_lookup lookup, void *ctx, ut_buf *text,
+                        ut_buf *drv_path, nc_drv_hash *modulo, ut_err *e)
+{
+    modins m = {0};
+    bool ok = fill_outputs(d, store_dir, lookup, ctx, &m, e);
+    nc_hash th;
+    if (ok) {
+        if (text) {
+            size_t at = text->len;
+            nc_drv_print(d, text);
+            nc_hash_bytes(NC_HASH_SHA256, text->data + at, text->len - at, &th);
+        } else {
+            pinput stackv[64];
+            pinput *ins = d->ninputs <= 64 ? stackv : ut_xmalloc(d->ninputs * sizeof *ins);
+            for (size_t i = 0; i < d->ninputs; i++) {
+                ins[i].key = d->inputs[i].path;
+                ins[i].node = &d->inputs[i].node;
+            }
+            hash_aterm(d, false, ins, d->ninputs, &th);
+            if (ins != stackv)
+                free(ins);
+        }
+        ok = store_path_of(d, store_dir, &th, drv_path, e);
+    }
+    nc_drv_type type = NC_DRV_INPUT_ADDRESSED;
+    if (ok && !nc_drv_type_of(d, &type, e))
+        ok = ut_err_wrap(e, "derivation '%.*s'", (int)d->name.len, d->name.s);
+    if (ok && d->ninputs == 0 && type != NC_DRV_CA_FIXED && type != NC_DRV_IMPURE) {
+        /* Without input derivations there is nothing to replace: the text
+         * hashed modulo is the .drv text itself. */
+        memset(modulo, 0, sizeof *modulo);
+        modulo->hash = th;
+        modulo->deferred = type == NC_DRV_CA_FLOATING;
+    } else if (ok) {
+        ok = hash_modulo_with(d, store_dir, false, lookup, ctx, &m, modulo, e);
+    }
+    modins_free(&m);
     return ok;
 }

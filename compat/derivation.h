@@ -200,6 +200,17 @@ bool nc_drv_check_invariants(const nc_derivation *d, const char *store_dir, nc_d
  * ATerm, referring to all input srcs and input drvs. */
 bool nc_drv_store_path(const nc_derivation *d, const char *store_dir, ut_buf *out, ut_err *e);
 
+/* What derivationStrict does after building d, in one call: fills the
+ * outputs (nc_drv_fill_outputs), appends the .drv path to drv_path, sets
+ * *modulo to nc_drv_hash_modulo(d, unmasked) and, when text is not NULL,
+ * appends the ATerm to it (with NULL the ATerm is only hashed, never held).
+ * Equal to calling those functions one after the other, but every text is
+ * printed once and streamed into its hash, the input lookups are shared by
+ * the masked and unmasked hashes, and a derivation without input
+ * derivations reuses the .drv text's hash as its hash modulo. */
+bool nc_drv_instantiate(nc_derivation *d, const char *store_dir, nc_drv_hash_lookup lookup, void *ctx, ut_buf *text,
+                        ut_buf *drv_path, nc_drv_hash *modulo, ut_err *e);
+
 /* ---- JSON ------------------------------------------------------------------
  * nc_drv_json_v28: the value `nix show-derivation` (Nix 2.8) prints for one
  * derivation: {"outputs", "inputSrcs", "inputDrvs", "system", "builder",

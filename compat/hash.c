@@ -3,6 +3,7 @@
 #include "compat/nixbase32.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 static const struct {
@@ -285,8 +286,27 @@ void nc_hash_append(ut_buf *b, const nc_hash *h, nc_hash_format fmt, bool with_a
 
 /* ---- hashing ---- */
 
+/* OpenSSL 3's EVP_sha256() & co. are fetched from the provider again on
+ * every EVP_DigestInit (a locked lookup costing more than hashing a store
+ * path's fingerprint), so each algorithm is fetched once per process. */
+static EVP_MD *fetched[4];
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+
+static void fetch_all(void)
+{
+    static const char *const names[4] = {
+        [NC_HASH_MD5] = "MD5", [NC_HASH_SHA1] = "SHA1", [NC_HASH_SHA256] = "SHA256", [NC_HASH_SHA512] = "SHA512"};
+    for (int i = 0; i < 4; i++)
+        fetched[i] = EVP_MD_fetch(NULL, names[i], NULL);
+}
+
 static const EVP_MD *evp_of(nc_hash_algo a)
 {
+    pthread_once(&fetch_once, fetch_all);
+    if ((unsigned)a < 4 && fetched[a])
+        return fetched[a];
+    /* MD5 may be missing under a FIPS-only provider configuration: fall
+     * back to the implicit fetch, which reports the failure as before */
     switch (a) {
     case NC_HASH_MD5: return EVP_md5();
     case NC_HASH_SHA1: return EVP_sha1();

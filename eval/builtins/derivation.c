@@ -394,6 +394,17 @@ static void build_derivation(ev_state *S, const ev_string *drv_name, const attr_
 
 static void meta_scan_jobs(ev_state *S, const attr_job *jobs, size_t n);
 
+/* Content-addressed and impure derivations are experimental in Nix: without
+ * the feature, the attribute saying so is an error (not one tryEval can
+ * catch), raised where the attribute is read so that the traces name it. */
+static void require_feature(ev_state *S, const char *feature)
+{
+    if (!ev_has_feature(S, feature))
+        ev_error(S, EV_ERR_EVAL, (ps_pos){0},
+                 "experimental Nix feature '%s' is disabled; add '--extra-experimental-features %s' to enable it",
+                 feature, feature);
+}
+
 static void prim_derivationStrict(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
 {
     ev_attrs *attrs = ev_force_attrs(S, &a[0], pos, "while evaluating the argument passed to builtins.derivationStrict");
@@ -467,8 +478,10 @@ static void prim_derivationStrict(ev_state *S, ev_value *a, ev_value *out, ps_po
         }
         if (at->name == s_ca && ev_force_bool(S, &at->value, nopos, NULL)) {
             ca = true;
+            require_feature(S, "ca-derivations");
         } else if (at->name == s_impure && ev_force_bool(S, &at->value, nopos, NULL)) {
             impure = true;
+            require_feature(S, "impure-derivations");
         } else if (at->name == s_args) {
             ev_list *l = ev_force_list(S, &at->value, nopos, NULL);
             ev_list *sl = ev_list_new(S, l->h.n);
@@ -610,47 +623,48 @@ static void mk_result(ev_state *S, const nc_derivation *d, const char *drv_path,
     ev_attrs_finish(r);
 }
 
-/* Writes the .drv (unless the store is dry) and returns its path (heap). */
-static char *write_drv(ev_state *S, nc_derivation *d, const ut_buf *aterm, ut_err *e)
+/* Whether .drv texts are written anywhere (a dry store keeps nothing, so
+ * they are only hashed). */
+static bool store_keeps_drvs(ev_state *S)
 {
-    ut_buf p = UT_BUF_INIT;
-    if (!nc_drv_store_path(d, sdir(S), &p, e)) {
-        ut_buf_free(&p);
-        return NULL;
-    }
 #ifdef STRAYLIGHT_HAVE_STORE
     st_store *st = ev_store(S);
-    if (st && !st_store_is_dry(st)) {
-        size_t nrefs = d->ninputs + d->nsrcs;
-        const char **refs = ut_xcalloc(nrefs + 1, sizeof *refs);
-        char **owned = ut_xcalloc(nrefs + 1, sizeof *owned);
-        for (size_t i = 0; i < d->ninputs; i++)
-            refs[i] = owned[i] = ut_xstrndup(d->inputs[i].path.s, d->inputs[i].path.len);
-        for (size_t i = 0; i < d->nsrcs; i++)
-            refs[d->ninputs + i] = owned[d->ninputs + i] = ut_xstrndup(d->srcs[i].s, d->srcs[i].len);
-        ut_buf nm = UT_BUF_INIT;
-        ut_buf_printf(&nm, "%.*s.drv", (int)d->name.len, d->name.s);
-        char *sp = NULL;
-        bool ok = st_store_add_text(st, nm.data, aterm->data, aterm->len, refs, nrefs, &sp, e);
-        for (size_t i = 0; i < nrefs; i++)
-            free(owned[i]);
-        free(owned);
-        free(refs);
-        ut_buf_free(&nm);
-        if (!ok) {
-            ut_buf_free(&p);
-            return NULL;
-        }
-        if (strcmp(sp, p.data) != 0) {
-            ut_err_set(e, "the store named derivation '%s' as '%s'", p.data, sp);
-            free(sp);
-            ut_buf_free(&p);
-            return NULL;
-        }
-        free(sp);
-    }
+    return st && !st_store_is_dry(st);
+#else
+    (void)S;
+    return false;
 #endif
-    return ut_buf_steal(&p, NULL);
+}
+
+/* Writes the .drv text to the store, which must name it drv_path. */
+static bool write_drv(ev_state *S, nc_derivation *d, const ut_buf *aterm, const char *drv_path, ut_err *e)
+{
+#ifdef STRAYLIGHT_HAVE_STORE
+    st_store *st = ev_store(S);
+    size_t nrefs = d->ninputs + d->nsrcs;
+    const char **refs = ut_xcalloc(nrefs + 1, sizeof *refs);
+    char **owned = ut_xcalloc(nrefs + 1, sizeof *owned);
+    for (size_t i = 0; i < d->ninputs; i++)
+        refs[i] = owned[i] = ut_xstrndup(d->inputs[i].path.s, d->inputs[i].path.len);
+    for (size_t i = 0; i < d->nsrcs; i++)
+        refs[d->ninputs + i] = owned[d->ninputs + i] = ut_xstrndup(d->srcs[i].s, d->srcs[i].len);
+    ut_buf nm = UT_BUF_INIT;
+    ut_buf_printf(&nm, "%.*s.drv", (int)d->name.len, d->name.s);
+    char *sp = NULL;
+    bool ok = st_store_add_text(st, nm.data, aterm->data ? aterm->data : "", aterm->len, refs, nrefs, &sp, e);
+    for (size_t i = 0; i < nrefs; i++)
+        free(owned[i]);
+    free(owned);
+    free(refs);
+    ut_buf_free(&nm);
+    if (ok && strcmp(sp, drv_path) != 0)
+        ok = ut_err_set(e, "the store named derivation '%s' as '%s'", drv_path, sp);
+    free(sp);
+    return ok;
+#else
+    (void)S, (void)d, (void)aterm, (void)drv_path, (void)e;
+    return true;
+#endif
 }
 
 static void build_derivation(ev_state *S, const ev_string *drv_name, const attr_job *jobs, size_t n,
@@ -808,19 +822,18 @@ static void build_derivation(ev_state *S, const ev_string *drv_name, const attr_
             nc_drv_add_output(d, (nc_str){onames[i], olens[i]});
     }
 
-    if (!nc_drv_fill_outputs(d, lc.store_dir, hash_lookup, &lc, &e))
-        fail_free(S, d, &e, "cannot compute the derivation's outputs");
-    ut_buf aterm = UT_BUF_INIT;
-    nc_drv_print(d, &aterm);
-    char *drv_path = write_drv(S, d, &aterm, &e);
-    ut_buf_free(&aterm);
-    if (!drv_path)
-        fail_free(S, d, &e, "cannot write the derivation");
+    bool keep = store_keeps_drvs(S);
+    ut_buf aterm = UT_BUF_INIT, path = UT_BUF_INIT;
     nc_drv_hash h;
-    if (!nc_drv_hash_modulo(d, lc.store_dir, false, hash_lookup, &lc, &h, &e)) {
-        free(drv_path);
-        fail_free(S, d, &e, "cannot hash the derivation");
+    bool ok = nc_drv_instantiate(d, lc.store_dir, hash_lookup, &lc, keep ? &aterm : NULL, &path, &h, &e);
+    if (ok && keep)
+        ok = write_drv(S, d, &aterm, path.data, &e);
+    ut_buf_free(&aterm);
+    if (!ok) {
+        ut_buf_free(&path);
+        fail_free(S, d, &e, "cannot write the derivation");
     }
+    char *drv_path = ut_buf_steal(&path, NULL);
     table_put(drv_path, strlen(drv_path), rec_from_drv(d, &h));
     char *dp = ev_scratch_alloc(S, strlen(drv_path) + 1);
     strcpy(dp, drv_path);

@@ -6,6 +6,9 @@
  *     text path of that ATerm with its references, the references recorded
  *     are exactly its input srcs and drvs, and every output path recomputed
  *     with hashDerivationModulo over the closure is the one it records;
+ *   - .drv rebuilt as eval's derivationStrict builds it: filling in the
+ *     outputs gives the file back, and nc_drv_instantiate gives the file,
+ *     its path and its hash modulo (keeping the text, and hashing only);
  *   - other files: the store path is the source (or text) path computed from
  *     the contents.
  * usage: test_compat_hello CLOSURE_DIR */
@@ -55,6 +58,41 @@ static bool lookup(void *ctx, nc_str path, nc_drv_hash *out, ut_err *e)
     }
     *out = o->h;
     return true;
+}
+
+/* d built again from scratch the way eval's derivationStrict builds one:
+ * in reverse order, one input output at a time, output env entries left
+ * out; the outputs are not filled in. */
+static nc_derivation *rebuild(const nc_derivation *d)
+{
+    nc_derivation *c = nc_drv_new(d->name);
+    c->platform = nc_drv_strdup(c, d->platform);
+    c->builder = nc_drv_strdup(c, d->builder);
+    for (size_t k = d->noutputs; k-- > 0;) {
+        const nc_drv_output *src = &d->outputs[k];
+        nc_drv_output *out = nc_drv_add_output(c, src->name);
+        if (src->kind != NC_OUT_INPUT_ADDRESSED) {
+            out->kind = src->kind;
+            out->method = src->method;
+            out->hash_algo = src->hash_algo;
+            out->hash = src->hash;
+        }
+    }
+    for (size_t k = d->ninputs; k-- > 0;)
+        for (size_t m = d->inputs[k].node.noutputs; m-- > 0;)
+            nc_drv_add_input(c, d->inputs[k].path, d->inputs[k].node.outputs[m]);
+    for (size_t k = d->nsrcs; k-- > 0;)
+        nc_drv_add_src(c, d->srcs[k]);
+    for (size_t k = 0; k < d->nargs; k++)
+        nc_drv_add_arg(c, d->args[k]);
+    for (size_t k = d->nenv; k-- > 0;) {
+        bool is_output = false;
+        for (size_t m = 0; m < d->noutputs; m++)
+            is_output |= nc_str_eq(d->env[k].key, d->outputs[m].name);
+        if (!is_output)
+            nc_drv_add_env(c, d->env[k].key, d->env[k].value);
+    }
+    return c;
 }
 
 static bool ends_with(const char *s, const char *suf)
@@ -124,7 +162,7 @@ int main(int argc, char **argv)
         ut_hmap_put(by_path, objs[i].path, strlen(objs[i].path), &objs[i]);
 
     size_t n_nar = 0, n_nar_ok = 0, n_drv = 0, n_drv_parse = 0, n_drv_ident = 0, n_drv_path = 0, n_drv_refs = 0,
-           n_out = 0, n_out_ok = 0, n_src = 0, n_src_ok = 0, n_fill_ok = 0, n_inv_ok = 0;
+           n_out = 0, n_out_ok = 0, n_src = 0, n_src_ok = 0, n_fill_ok = 0, n_inv_ok = 0, n_inst_ok = 0;
 
     /* Parse every .drv first, so hashing can follow inputs in any order. */
     for (size_t i = 0; i < nobjs; i++) {
@@ -234,33 +272,7 @@ int main(int argc, char **argv)
              * output env entries left out) and fill in the outputs; that
              * must give back the very file Nix wrote. */
             bool fill_ok = false;
-            nc_derivation *c = nc_drv_new(d->name);
-            c->platform = nc_drv_strdup(c, d->platform);
-            c->builder = nc_drv_strdup(c, d->builder);
-            for (size_t k = d->noutputs; k-- > 0;) {
-                const nc_drv_output *src = &d->outputs[k];
-                nc_drv_output *out = nc_drv_add_output(c, src->name);
-                if (src->kind != NC_OUT_INPUT_ADDRESSED) {
-                    out->kind = src->kind;
-                    out->method = src->method;
-                    out->hash_algo = src->hash_algo;
-                    out->hash = src->hash;
-                }
-            }
-            for (size_t k = d->ninputs; k-- > 0;)
-                for (size_t m = d->inputs[k].node.noutputs; m-- > 0;)
-                    nc_drv_add_input(c, d->inputs[k].path, d->inputs[k].node.outputs[m]);
-            for (size_t k = d->nsrcs; k-- > 0;)
-                nc_drv_add_src(c, d->srcs[k]);
-            for (size_t k = 0; k < d->nargs; k++)
-                nc_drv_add_arg(c, d->args[k]);
-            for (size_t k = d->nenv; k-- > 0;) {
-                bool is_output = false;
-                for (size_t m = 0; m < d->noutputs; m++)
-                    is_output |= nc_str_eq(d->env[k].key, d->outputs[m].name);
-                if (!is_output)
-                    nc_drv_add_env(c, d->env[k].key, d->env[k].value);
-            }
+            nc_derivation *c = rebuild(d);
             ut_buf_clear(&b);
             if (nc_drv_fill_outputs(c, NULL, lookup, NULL, &e)) {
                 nc_drv_print(c, &b);
@@ -273,6 +285,31 @@ int main(int argc, char **argv)
                 printf("FAIL %s: filling in the outputs does not give the file back%s%s\n", o->path,
                        e.msg ? ": " : "", e.msg ? e.msg : "");
                 failures++;
+            }
+            /* nc_drv_instantiate, keeping the text and hashing only: the
+             * same file, its own path and its hash modulo as computed by
+             * nc_drv_hash_modulo over the parsed file */
+            for (int keep = 0; keep < 2; keep++) {
+                nc_derivation *c2 = rebuild(d);
+                ut_buf text = UT_BUF_INIT, path = UT_BUF_INIT;
+                nc_drv_hash got, want;
+                bool ok = nc_drv_instantiate(c2, NULL, lookup, NULL, keep ? &text : NULL, &path, &got, &e) &&
+                          lookup(NULL, nc_str_c(o->path), &want, &e);
+                ok = ok && path.data && strcmp(path.data, o->path) == 0 && nc_hash_eq(&got.hash, &want.hash) &&
+                     got.fixed == want.fixed && got.deferred == want.deferred;
+                if (ok && keep)
+                    ok = text.len == o->bytes.len && memcmp(text.data, o->bytes.data, text.len) == 0;
+                if (ok) {
+                    n_inst_ok++;
+                } else {
+                    printf("FAIL %s: nc_drv_instantiate (%s) disagrees%s%s\n", o->path, keep ? "text" : "hash only",
+                           e.msg ? ": " : "", e.msg ? e.msg : "");
+                    failures++;
+                }
+                ut_err_clear(&e);
+                ut_buf_free(&text);
+                ut_buf_free(&path);
+                nc_drv_free(c2);
             }
         } else if (!ends_with(o->path, ".drv")) {
             /* A source: added by path (NAR, sha256, "source" type) or, when
@@ -315,6 +352,7 @@ int main(int argc, char **argv)
     printf("  invariant check passed:       %zu/%zu\n", n_inv_ok, n_drv);
     printf("  source store paths matched:   %zu/%zu\n", n_src_ok, n_src);
     printf("  rebuilt and filled as eval would: %zu/%zu\n", n_fill_ok, n_drv);
+    printf("  nc_drv_instantiate (text, hash only): %zu/%zu\n", n_inst_ok, 2 * n_drv);
 
     for (size_t i = 0; i < nobjs; i++) {
         free(objs[i].path);

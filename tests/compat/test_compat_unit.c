@@ -521,6 +521,68 @@ static void test_fill_outputs_floating(void **state)
     nc_drv_free(d);
 }
 
+/* The ATerm escaper scans 16 bytes at a time: every special byte at every
+ * offset of values around that width must come out as the byte-at-a-time
+ * definition says (Nix escapes exactly " \ newline CR tab), and the text
+ * must parse back to the same value. */
+static void naive_escape(ut_buf *b, const char *s, size_t n)
+{
+    ut_buf_putc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        switch (s[i]) {
+        case '"': ut_buf_puts(b, "\\\""); break;
+        case '\\': ut_buf_puts(b, "\\\\"); break;
+        case '\n': ut_buf_puts(b, "\\n"); break;
+        case '\r': ut_buf_puts(b, "\\r"); break;
+        case '\t': ut_buf_puts(b, "\\t"); break;
+        default: ut_buf_putc(b, s[i]);
+        }
+    }
+    ut_buf_putc(b, '"');
+}
+
+static void test_aterm_escaping(void **state)
+{
+    (void)state;
+    static const char specials[] = {'"', '\\', '\n', '\r', '\t', ' ', '!', '#', 0x01, 0x7f, (char)0x80, (char)0xff};
+    char v[48];
+    ut_buf got = UT_BUF_INIT, want = UT_BUF_INIT;
+    ut_err e = UT_ERR_INIT;
+    for (size_t len = 0; len <= sizeof v; len++) {
+        for (size_t at = 0; at < (len ? len : 1); at++) {
+            for (size_t k = 0; k < sizeof specials; k++) {
+                for (size_t i = 0; i < len; i++)
+                    v[i] = (char)('a' + i % 26);
+                if (len) {
+                    v[at] = specials[k];
+                    v[len - 1 - (at * 7) % len] = specials[(k + 1) % sizeof specials];
+                }
+                nc_derivation *d = nc_drv_new(nc_str_c("esc"));
+                d->platform = nc_drv_strdup(d, nc_str_c("x86_64-linux"));
+                d->builder = nc_drv_strdup(d, nc_str_n(v, len));
+                nc_drv_add_output(d, nc_str_c("out"))->path = nc_str_c("/nix/store/00000000000000000000000000000000-esc");
+                nc_drv_add_env(d, nc_str_c("k"), nc_str_n(v, len));
+                nc_drv_normalize(d);
+                ut_buf_clear(&got);
+                nc_drv_print(d, &got);
+                ut_buf_clear(&want);
+                naive_escape(&want, v, len);
+                assert_non_null(memmem(got.data, got.len, want.data, want.len));
+                nc_derivation *back = nc_drv_parse(got.data, got.len, NULL, nc_str_c("esc"), &e);
+                assert_non_null(back);
+                assert_int_equal(back->nenv, 1);
+                assert_int_equal(back->env[0].value.len, len);
+                assert_memory_equal(back->env[0].value.s, v, len);
+                assert_memory_equal(back->builder.s, v, len);
+                nc_drv_free(back);
+                nc_drv_free(d);
+            }
+        }
+    }
+    ut_buf_free(&got);
+    ut_buf_free(&want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -530,7 +592,7 @@ int main(void)
         cmocka_unit_test(test_narinfo),         cmocka_unit_test(test_nar_writer),
         cmocka_unit_test(test_nar_oracle_tree),
         cmocka_unit_test(test_drv_parse_errors), cmocka_unit_test(test_drv_type),
-        cmocka_unit_test(test_fill_outputs_floating),
+        cmocka_unit_test(test_fill_outputs_floating), cmocka_unit_test(test_aterm_escaping),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
