@@ -22,7 +22,10 @@
 #
 #        corpus/gen-drvpaths.sh --cases
 #   writes corpus/drvpaths/cases.tsv (same columns) for the small hand-written
-#   set corpus/drvpaths/cases.nix, in one evaluation (nothing in it fails).
+#   set corpus/drvpaths/cases.nix, in one evaluation (nothing in it fails),
+#   and corpus/drvpaths/identity.txt, what nix-instantiate prints for
+#   corpus/drvpaths/identity.nix, and corpus/drvpaths/gates.tsv, the .drv
+#   paths of corpus/drvpaths/gates.nix.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 if [ "${1:-}" = "--cases" ]; then
@@ -40,6 +43,15 @@ for k in sorted(d, key=lambda s: s.encode()):
 ' > "$here/drvpaths/cases.tsv.new"
   mv "$here/drvpaths/cases.tsv.new" "$here/drvpaths/cases.tsv"
   echo "$(($(wc -l < "$here/drvpaths/cases.tsv") - 1)) cases -> $here/drvpaths/cases.tsv"
+  # which repeated derivations nix-instantiate prints (identity.nix)
+  nix-instantiate --readonly-mode "$here/drvpaths/identity.nix" 2>/dev/null > "$here/drvpaths/identity.txt"
+  echo "$(wc -l < "$here/drvpaths/identity.txt") lines -> $here/drvpaths/identity.txt"
+  # the .drv paths of gates.nix, with the features enabled
+  for a in ca impure; do
+    printf '%s\t' "$a"
+    nix-instantiate --readonly-mode --extra-experimental-features "ca-derivations impure-derivations" \
+      "$here/drvpaths/gates.nix" -A "$a" 2>/dev/null
+  done > "$here/drvpaths/gates.tsv"
   exit 0
 fi
 corpus=${1:?usage: gen-drvpaths.sh CORPUS_DIR [OUT.tsv] [--sample N] [--jobs J]}

@@ -85,7 +85,10 @@ static int run_eval(int argc, char **argv)
 {
     bool strict = false, json = false, xml = false, raw = false, show_trace = false, location = true;
     const char *expr = NULL, *file = NULL, *attrpath = NULL, *store_url = NULL;
+    /* NIX_CONFIG first: the command line's flags apply over it */
     ut_buf features = UT_BUF_INIT;
+    cli_features_from_env(&features);
+    int fr;
     cli_inst_arg *args = calloc((size_t)argc + 1, sizeof *args);
     size_t nargs = 0;
     const char **search = calloc((size_t)argc + 2, sizeof *search);
@@ -128,15 +131,13 @@ static int run_eval(int argc, char **argv)
             search[nsearch++] = a + 2;
         else if (strcmp(a, "--max-call-depth") == 0 && more)
             o.max_call_depth = (uint32_t)strtoul(argv[++i], NULL, 10);
-        else if ((strcmp(a, "--extra-experimental-features") == 0 || strcmp(a, "--experimental-features") == 0) &&
-                 more) {
-            const char *f = argv[++i];
-            if (strstr(f, "pipe-operators"))
-                o.parse.pipe_operators = true;
-            /* several occurrences accumulate */
-            if (features.len)
-                ut_buf_putc(&features, ' ');
-            ut_buf_puts(&features, f);
+        else if ((fr = cli_features_opt(&features, argc, argv, &i)) != 0) {
+            if (fr < 0) {
+                free(args);
+                free(search);
+                ut_buf_free(&features);
+                return 1;
+            }
         } else if (strcmp(a, "--lint-url-literals") == 0 && more)
             o.parse.lint_url_literals = lint_level(argv[++i]);
         else if (strcmp(a, "--lint-short-path-literals") == 0 && more)
@@ -170,7 +171,7 @@ static int run_eval(int argc, char **argv)
     o.search_path = search;
     o.nsearch_path = nsearch;
     o.show_trace = show_trace;
-    o.experimental_features = features.data;
+    cli_features_apply(&features, &o);
     /* <nix/fetchurl.nix> and friends (written by the instantiate command's
      * helper into the user's cache) */
     char *corepkgs = cli_corepkgs_search_entry();

@@ -31,7 +31,7 @@ static void inst_usage(void)
     fprintf(stderr,
             "usage: straylight instantiate [FILE | -E EXPR] [-A ATTRPATH]... [--arg NAME EXPR]\n"
             "         [--argstr NAME STR] [-I PATH] [--store URL] [--dry-run] [--show-trace]\n"
-            "         [--meta-dir DIR] [--walk-tsv]\n");
+            "         [--meta-dir DIR] [--walk-tsv] [--extra-experimental-features FEATURES]\n");
 }
 
 /* ---- recorded meta --------------------------------------------------------
@@ -331,7 +331,10 @@ static int run_instantiate(int argc, char **argv)
     char *corepkgs = NULL;
     size_t nsearch = 0;
     ev_options eo = {0};
-    int rc = 1;
+    int rc = 1, fr;
+    /* NIX_CONFIG first: the command line's flags apply over it */
+    ut_buf features = UT_BUF_INIT;
+    cli_features_from_env(&features);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool more = i + 1 < argc;
@@ -363,10 +366,9 @@ static int run_instantiate(int argc, char **argv)
             eo.pure = true;
         else if (strcmp(a, "--max-call-depth") == 0 && more)
             eo.max_call_depth = (uint32_t)strtoul(argv[++i], NULL, 10);
-        else if ((strcmp(a, "--extra-experimental-features") == 0 || strcmp(a, "--experimental-features") == 0) &&
-                 more) {
-            if (strstr(argv[++i], "pipe-operators"))
-                eo.parse.pipe_operators = true;
+        else if ((fr = cli_features_opt(&features, argc, argv, &i)) != 0) {
+            if (fr < 0)
+                goto done;
         } else if (strcmp(a, "--option") == 0 && i + 2 < argc)
             i += 2;
         else if (strcmp(a, "--help") == 0) {
@@ -390,6 +392,7 @@ static int run_instantiate(int argc, char **argv)
     eo.search_path = search;
     eo.nsearch_path = nsearch;
     eo.show_trace = o.show_trace;
+    cli_features_apply(&features, &eo);
 #ifdef STRAYLIGHT_HAVE_STORE
     ut_err serr = UT_ERR_INIT;
     st_store *store = st_store_open(dry ? "dry:" : store_url, &serr);
@@ -426,6 +429,7 @@ static int run_instantiate(int argc, char **argv)
     st_store_close(store);
 #endif
 done:
+    ut_buf_free(&features);
     free(corepkgs);
     free(o.args);
     free(o.attrpaths);

@@ -322,10 +322,91 @@ char *cli_corepkgs_search_entry(void)
     return ut_buf_steal(&s, NULL);
 }
 
+/* ---- experimental features ---------------------------------------------- */
+
+static void features_set(ut_buf *f, const char *v, size_t n, bool append)
+{
+    if (!append)
+        ut_buf_clear(f);
+    if (f->len && n)
+        ut_buf_putc(f, ' ');
+    ut_buf_append(f, v, n);
+}
+
+void cli_features_from_env(ut_buf *features)
+{
+    const char *c = getenv("NIX_CONFIG");
+    while (c && *c) {
+        size_t n = strcspn(c, "\n");
+        const char *line = c, *end = c + n;
+        c = *end ? end + 1 : end;
+        const char *hash = memchr(line, '#', n);
+        if (hash)
+            end = hash;
+        const char *eq = memchr(line, '=', (size_t)(end - line));
+        if (!eq)
+            continue;
+        const char *k = line, *ke = eq, *v = eq + 1, *ve = end;
+        while (k < ke && (*k == ' ' || *k == '\t'))
+            k++;
+        while (ke > k && (ke[-1] == ' ' || ke[-1] == '\t'))
+            ke--;
+        while (v < ve && (*v == ' ' || *v == '\t'))
+            v++;
+        while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\r'))
+            ve--;
+        size_t kl = (size_t)(ke - k);
+        if (kl == 21 && !memcmp(k, "experimental-features", 21))
+            features_set(features, v, (size_t)(ve - v), false);
+        else if (kl == 27 && !memcmp(k, "extra-experimental-features", 27))
+            features_set(features, v, (size_t)(ve - v), true);
+    }
+}
+
+int cli_features_opt(ut_buf *features, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i];
+    bool set = !strcmp(a, "--experimental-features"), extra = !strcmp(a, "--extra-experimental-features");
+    if (!set && !extra)
+        return 0;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "error: flag '%s' requires 1 argument\n", a);
+        return -1;
+    }
+    const char *v = argv[++*i];
+    features_set(features, v, strlen(v), extra);
+    return 1;
+}
+
+static bool has_word(const char *list, const char *w)
+{
+    size_t n = strlen(w);
+    while (list && *list) {
+        list += strspn(list, " ,\t");
+        size_t k = strcspn(list, " ,\t");
+        if (k == n && !strncmp(list, w, n))
+            return true;
+        list += k;
+    }
+    return false;
+}
+
+void cli_features_apply(const ut_buf *features, ev_options *o)
+{
+    o->experimental_features = features->data;
+    o->parse.pipe_operators = has_word(features->data, "pipe-operators");
+}
+
 /* ---- installables for graph and sbom ------------------------------------- */
 
 int cli_installable_opt(cli_installable *in, int argc, char **argv, int *i)
 {
+    if (!strcmp(argv[*i], "--experimental-features") || !strcmp(argv[*i], "--extra-experimental-features")) {
+        if (!in->features_read)
+            cli_features_from_env(&in->features);
+        in->features_read = true;
+        return cli_features_opt(&in->features, argc, argv, i);
+    }
     const char *a = argv[*i];
     bool f = !strcmp(a, "-f") || !strcmp(a, "--file"), at = !strcmp(a, "-A") || !strcmp(a, "--attr"),
          ex = !strcmp(a, "-E") || !strcmp(a, "--expr"), inc = !strcmp(a, "-I");
@@ -458,6 +539,10 @@ static void *inst_thread(void *p)
     if (corepkgs && !strncmp(corepkgs, "nix=", 4)) eo.corepkgs_dir = corepkgs + 4;
     eo.search_path = in->search;
     eo.nsearch_path = nsearch;
+    if (!in->features_read)
+        cli_features_from_env(&in->features);
+    in->features_read = true;
+    cli_features_apply(&in->features, &eo);
 #ifdef STRAYLIGHT_HAVE_STORE
     st_store *st = j->store;
     eo.store = st;

@@ -32,6 +32,21 @@ typedef struct cli_drv_list {
     ut_hmap *done;        /* attrs pointers already taken */
 } cli_drv_list;
 
+/* ---- experimental features ----------------------------------------------
+ * Nix's experimental-features setting, as its configuration gives it:
+ * NIX_CONFIG's `experimental-features = ...` (replaces) and
+ * `extra-experimental-features = ...` (appends) lines first, then the
+ * command line's --experimental-features (replaces) and
+ * --extra-experimental-features (appends), in order. The list is
+ * space-separated, for ev_options.experimental_features. */
+void cli_features_from_env(ut_buf *features);
+/* 1 when argv[*i] is one of the two flags (its value consumed), 0 when not,
+ * -1 when the value is missing (printed). */
+int cli_features_opt(ut_buf *features, int argc, char **argv, int *i);
+/* Sets o's experimental_features (pointing into features) and the parser
+ * switches that follow from them. */
+void cli_features_apply(const ut_buf *features, ev_options *o);
+
 /* Nix's autoCallFunction with the --arg/--argstr values. */
 void cli_inst_auto_call(ev_state *S, ev_value *v, const cli_inst_opts *o, ev_value *out);
 /* Nix's findAlongAttrPath: "a.b.0.c", functions auto-called on the way. */
@@ -53,6 +68,8 @@ typedef struct cli_installable {
     size_t nsearch;
     char *expr_buf;            /* "import <name>" for name#attr */
     bool given;                /* an installable (not .drv paths) was named */
+    ut_buf features;           /* experimental features (cli_features_*) */
+    bool features_read;        /* features holds NIX_CONFIG's setting */
 } cli_installable;
 
 /* Inline so that commands built without the evaluator (cli/drv) can hold
@@ -71,8 +88,10 @@ static inline void cli_installable_free(cli_installable *in)
     free(in->o.attrpaths);
     free(in->search);
     free(in->expr_buf);
+    ut_buf_free(&in->features);
 }
-/* Recognises -f/--file FILE, -A/--attr, -E/--expr, --arg, --argstr, -I and
+/* Recognises -f/--file FILE, -A/--attr, -E/--expr, --arg, --argstr, -I,
+ * --experimental-features, --extra-experimental-features and
  * an argument NAME#ATTRPATH (NAME looked up in the search path, as
  * `nix-instantiate '<NAME>' -A ATTRPATH`; flake references are not
  * supported). 1 consumed, 0 not one of these, -1 error (printed). */
