@@ -322,6 +322,11 @@ static ev_code *comp(cctx *C, const ps_expr *e, scope *sc)
                 bv->u.op->arity == e->u.call.nargs) {
                 c->op = C_PRIM;
                 c->u.prim.op = bv->u.op;
+                const char *pn = bv->u.op->name;
+                c->fast = strcmp(pn, "sub") == 0        ? EV_FAST_SUB
+                          : strcmp(pn, "mul") == 0      ? EV_FAST_MUL
+                          : strcmp(pn, "lessThan") == 0 ? EV_FAST_LT
+                                                        : EV_FAST_NONE;
                 c->u.prim.args = ut_arena_alloc(C->A, (e->u.call.nargs + 1) * sizeof(ev_code *));
                 for (uint32_t i = 0; i < e->u.call.nargs; i++)
                     c->u.prim.args[i] = comp(C, e->u.call.args[i], sc);

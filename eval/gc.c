@@ -14,9 +14,6 @@
 
 #include "eval/internal.h"
 
-#define EV_GRAIN 16u
-#define EV_SMALL_MAX 512u
-#define EV_NCLASS (EV_SMALL_MAX / EV_GRAIN)
 #define EV_CHUNK_BYTES (256u * 1024u)
 
 typedef struct ev_chunk {
@@ -91,6 +88,9 @@ void *ev_gc_alloc(ev_state *S, ev_objkind kind, size_t size)
         ev_chunk *ch = cl->chunks;
         /* Bump allocation in fresh or emptied chunks first: sequential
          * memory is much cheaper to fill than scattered free slots. */
+        ev_bump *bp = &S->bump[size / EV_GRAIN - 1];
+        if (ch && bp->next)
+            ch->used = (size_t)(bp->next - ch->mem);
         if (ch && ch->used + size <= EV_CHUNK_BYTES) {
             h = (ev_gch *)(ch->mem + ch->used);
             ch->used += size;
@@ -117,6 +117,14 @@ void *ev_gc_alloc(ev_state *S, ev_objkind kind, size_t size)
             ch->next_empty = NULL;
             cl->chunks = ch;
             h = (ev_gch *)ch->mem;
+        }
+        /* the head chunk is bumped inline (ev_gc_alloc_small) from here on */
+        ch = cl->chunks;
+        if (ch && (char *)h >= ch->mem && (char *)h < ch->mem + EV_CHUNK_BYTES) {
+            bp->next = ch->mem + ch->used;
+            bp->limit = ch->mem + EV_CHUNK_BYTES;
+        } else {
+            bp->next = bp->limit = NULL;
         }
         memset(h, 0, size);
     } else {
@@ -282,9 +290,21 @@ static void mark_roots(ev_state *S, ev_markstack *m)
         ms_push(m, (ev_gch *)val);
 }
 
+static void sync_bump(ev_state *S)
+{
+    /* chunk->used of each head chunk lags behind inline bumping */
+    for (unsigned c = 0; c < EV_NCLASS; c++) {
+        ev_chunk *ch = S->pools->cls[c].chunks;
+        if (ch && S->bump[c].next)
+            ch->used = (size_t)(S->bump[c].next - ch->mem);
+        S->bump[c].next = S->bump[c].limit = NULL;
+    }
+}
+
 static void sweep(ev_state *S)
 {
     size_t live = 0;
+    sync_bump(S);
     for (unsigned c = 0; c < EV_NCLASS; c++) {
         size_t size = (c + 1) * EV_GRAIN;
         ev_class *cl = &S->pools->cls[c];
@@ -370,19 +390,3 @@ void ev_gc_safepoint_slow(ev_state *S)
     ev_gc_collect(S);
 }
 
-ev_env *ev_env_new(ev_state *S, ev_env *up, uint32_t n)
-{
-    ev_env *e = ev_gc_alloc(S, EV_OBJ_ENV, sizeof(ev_env) + n * sizeof(ev_value));
-    e->h.n = n;
-    e->up = up;
-    return e;
-}
-
-ev_thunk *ev_thunk_new(ev_state *S, const ev_code *code, ev_env *env)
-{
-    ev_thunk *t = ev_gc_alloc(S, EV_OBJ_THUNK, sizeof(ev_thunk));
-    t->h.flags = EV_TH_CODE;
-    t->u.c.code = code;
-    t->u.c.env = env;
-    return t;
-}

@@ -3,6 +3,8 @@
 #ifndef STRAYLIGHT_EVAL_INTERNAL_H
 #define STRAYLIGHT_EVAL_INTERNAL_H
 
+#include <string.h>
+
 #include "eval/builtins.h"
 #include "eval/value.h"
 #include "parser/parser.h"
@@ -83,9 +85,12 @@ typedef struct ev_cpath {       /* attribute path element */
 
 typedef struct ev_ins ev_ins;
 
+enum { EV_FAST_NONE = 0, EV_FAST_SUB, EV_FAST_MUL, EV_FAST_LT };
+
 struct ev_code {
     uint8_t op;
     bool tail_ok;
+    uint8_t fast;               /* C_PRIM: an EV_FAST_* inline case for two integers */
     ps_pos pos;
     const ev_ins *bc;           /* bytecode, compiled on first evaluation */
     union {
@@ -170,6 +175,14 @@ typedef struct ev_frame_msg {   /* a formatted trace line of a raised error */
 
 typedef struct ev_pool ev_pool;
 
+#define EV_GRAIN 16u
+#define EV_SMALL_MAX 512u
+#define EV_NCLASS (EV_SMALL_MAX / EV_GRAIN)
+
+typedef struct ev_bump {            /* the chunk a size class allocates from */
+    char *next, *limit;
+} ev_bump;
+
 /* A frame of the bytecode VM (interp.c): the code running in it, its
  * environment, and what to do with its result. */
 typedef struct ev_vframe {
@@ -201,6 +214,7 @@ struct ev_state {
     size_t nframes, maxframes;
 
     /* heap */
+    ev_bump bump[EV_NCLASS];
     ev_pool *pools;
     void *large;            /* linked list of large objects */
     size_t heap_bytes, gc_threshold;
@@ -267,6 +281,21 @@ struct ev_state {
 
 /* gc.c */
 void *ev_gc_alloc(ev_state *S, ev_objkind kind, size_t size);
+/* The common case of ev_gc_alloc, inline: a small object bumped from its
+ * class's current chunk. */
+static inline void *ev_gc_alloc_small(ev_state *S, ev_objkind kind, size_t size)
+{
+    size = (size + EV_GRAIN - 1) & ~(size_t)(EV_GRAIN - 1);
+    ev_bump *b = &S->bump[size / EV_GRAIN - 1];
+    if (size > EV_SMALL_MAX || (size_t)(b->limit - b->next) < size)
+        return ev_gc_alloc(S, kind, size);
+    ev_gch *h = (ev_gch *)b->next;
+    b->next += size;
+    memset(h, 0, size);
+    h->kind = (uint8_t)kind;
+    S->heap_bytes += size;
+    return h;
+}
 void ev_gc_init(ev_state *S);
 void ev_gc_free_all(ev_state *S);
 void ev_gc_safepoint_slow(ev_state *S);
@@ -275,8 +304,22 @@ static inline void ev_gc_safepoint(ev_state *S)
     if (S->heap_bytes >= S->gc_threshold || S->gc_stress)
         ev_gc_safepoint_slow(S);
 }
-ev_env *ev_env_new(ev_state *S, ev_env *up, uint32_t n);
-ev_thunk *ev_thunk_new(ev_state *S, const ev_code *code, ev_env *env);
+static inline ev_env *ev_env_new(ev_state *S, ev_env *up, uint32_t n)
+{
+    ev_env *e = ev_gc_alloc_small(S, EV_OBJ_ENV, sizeof(ev_env) + n * sizeof(ev_value));
+    e->h.n = n;
+    e->up = up;
+    return e;
+}
+
+static inline ev_thunk *ev_thunk_new(ev_state *S, const ev_code *code, ev_env *env)
+{
+    ev_thunk *t = ev_gc_alloc_small(S, EV_OBJ_THUNK, sizeof(ev_thunk));
+    t->h.flags = EV_TH_CODE;
+    t->u.c.code = code;
+    t->u.c.env = env;
+    return t;
+}
 
 void ev_trace_grow(ev_state *S);
 static inline void ev_trace_push_fast(ev_state *S, ps_pos pos, const char *fmt, const char *arg)

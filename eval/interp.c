@@ -349,7 +349,7 @@ static ev_value mkval(ev_state *S, const ev_code *c, ev_env *env, uint32_t fille
             return env->v[c->u.var.index];   /* alias the same thunk, as Nix does */
         break;
     case C_LAMBDA: {
-        ev_lambda *l = ev_gc_alloc(S, EV_OBJ_LAMBDA, sizeof(ev_lambda));
+        ev_lambda *l = ev_gc_alloc_small(S, EV_OBJ_LAMBDA, sizeof(ev_lambda));
         l->code = c->u.lambda;
         l->env = env;
         ev_value v = {0};
@@ -371,7 +371,7 @@ ev_value ev_mk_app_thunk(ev_state *S, const ev_value *fnp, const ev_value *argp)
     ev_value fnv = ev_share(S, (ev_value *)fnp), argv = ev_share(S, (ev_value *)argp);
     const ev_value *fn = &fnv, *arg = &argv;
     ev_value v = {0};
-    ev_thunk *t = ev_gc_alloc(S, EV_OBJ_THUNK, sizeof(ev_thunk));
+    ev_thunk *t = ev_gc_alloc_small(S, EV_OBJ_THUNK, sizeof(ev_thunk));
     t->h.flags = EV_TH_APP;
     if (fn->type != EV_LAMBDA && fn->type != EV_PRIMOP && fn->type != EV_PRIMOP_APP &&
         fn->type != EV_THUNK && fn->type != EV_ATTRS) {
@@ -402,7 +402,7 @@ static void push_forcing(ev_state *S, ev_thunk *t)
 
 ev_value ev_share_slow(ev_state *S, ev_value *slot)
 {
-    ev_thunk *t = ev_gc_alloc(S, EV_OBJ_THUNK, sizeof(ev_thunk));
+    ev_thunk *t = ev_gc_alloc_small(S, EV_OBJ_THUNK, sizeof(ev_thunk));
     t->h.flags = EV_TH_APP | (slot->pad[0] ? EV_TH_BH : 0);
     t->u.app.fn = slot->u.obj;
     t->u.app.arg = ev_mk_int((int64_t)slot->aux);
@@ -1535,6 +1535,26 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
         }
         case I_PRIM_CALL: {
             const ev_code *pc2 = CODE(I);
+            if (pc2->fast && sp[-2].type == EV_INT && sp[-1].type == EV_INT) {
+                /* the builtin's own result, without its generic checks; on
+                 * overflow it runs after all, to raise Nix's error */
+                int64_t x = sp[-2].u.i, y = sp[-1].u.i, r;
+                bool ok = true;
+                if (pc2->fast == EV_FAST_LT)
+                    sp[-2] = ev_mk_bool(x < y);
+                else if (pc2->fast == EV_FAST_SUB)
+                    ok = !__builtin_sub_overflow(x, y, &r);
+                else
+                    ok = !__builtin_mul_overflow(x, y, &r);
+                if (ok) {
+                    if (pc2->fast != EV_FAST_LT)
+                        sp[-2] = ev_mk_int(r);
+                    S->ntraces--;
+                    S->call_depth--;
+                    sp--;
+                    break;
+                }
+            }
             ev_primop *op = pc2->u.prim.op;
             ev_value *slots = sp - op->arity;
             sp->type = EV_NULL;
@@ -1601,6 +1621,14 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
             break;
         }
         case I_EQ: {
+            if (sp[-2].type == sp[-1].type && sp[-1].type <= EV_INT) {
+                /* null, bool, int: compare payloads */
+                bool eq = sp[-1].type == EV_NULL ||
+                          (sp[-1].type == EV_BOOL ? sp[-2].u.b == sp[-1].u.b : sp[-2].u.i == sp[-1].u.i);
+                sp--;
+                sp[-1] = ev_mk_bool(I->a ? eq : !eq);
+                break;
+            }
             SYNC();
             bool eq = ev_equal(S, sp - 2, sp - 1, CODE(I)->pos, "while testing two values for equality");
             sp--;
@@ -1639,6 +1667,15 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
             sp--;
             break;
         case I_CONCAT_PART:
+            if (I->x == 0 && !CODE(I)->u.concat.force_string && (sp[-1].type == EV_INT || sp[-1].type == EV_FLOAT))
+                break;
+            if (I->x > 0 && sp[-1].type == EV_INT && sp[-1 - I->x].type == EV_INT) {
+                int64_t r;
+                if (!__builtin_add_overflow(sp[-1 - I->x].u.i, sp[-1].u.i, &r)) {
+                    sp[-1 - I->x].u.i = r;
+                    break;
+                }
+            }
             SYNC();
             concat_part(S, CODE(I), I->x, sp - 1 - I->x);
             break;
@@ -1646,6 +1683,11 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
             const ev_code *cc = CODE(I);
             uint32_t n = cc->u.concat.n;
             ev_value *parts = sp - n;
+            if (parts[0].type == EV_INT || parts[0].type == EV_FLOAT) {
+                parts[0].aux = 0;
+                sp = parts + 1;
+                break;
+            }
             SYNC();
             concat_end(S, cc, parts, n);
             sp = parts + 1;
