@@ -95,11 +95,28 @@ static void emit_warning(ps_pstate *st, const ut_buf *b)
 
 /* ---- small helpers ----------------------------------------------------- */
 
+void *ps__alloc_slow(ps_pstate *st, size_t n, size_t align)
+{
+    (void)align;    /* ut_arena_alloc aligns more than asked */
+    /* big requests get their own; the current block stays for later ones */
+    if (n > 2048)
+        return ut_arena_alloc(st->arena, n);
+    /* small blocks first, as most files are small and each block is zeroed
+       whole; past 16 KiB, blocks the arena gives chunks of their own (over
+       32 KiB), which waste nothing */
+    st->bump_block = !st->bump_block ? 4096 : st->bump_block < 16384 ? st->bump_block * 2 : 49152;
+    st->bump = ut_arena_alloc(st->arena, st->bump_block);
+    st->bump_end = st->bump + st->bump_block;
+    void *p = st->bump;
+    st->bump += n;
+    return p;
+}
+
 void *ps__vec_push(ps_pstate *st, ps_vec *v, size_t elem)
 {
     if (v->n == v->cap) {
         uint32_t cap = v->cap ? v->cap * 2 : 4;
-        void *d = ut_arena_alloc(st->arena, (size_t)cap * elem);
+        void *d = ps__alloc(st, (size_t)cap * elem);
         if (v->n)
             memcpy(d, v->data, (size_t)v->n * elem);
         v->data = d;
@@ -112,7 +129,7 @@ void *ps__vec_push(ps_pstate *st, ps_vec *v, size_t elem)
 
 ps_expr *ps__new(ps_pstate *st, ps_kind kind, ps_pos pos)
 {
-    ps_expr *e = ut_arena_alloc(st->arena, sizeof *e);
+    ps_expr *e = ps__alloc(st, sizeof *e);
     e->kind = kind;
     e->pos = pos;
     return e;
@@ -121,7 +138,10 @@ ps_expr *ps__new(ps_pstate *st, ps_kind kind, ps_pos pos)
 ps_expr *ps__string(ps_pstate *st, const char *s, size_t len, ps_pos pos)
 {
     ps_expr *e = ps__new(st, PS_STRING, pos);
-    e->u.str.s = ut_arena_strndup(st->arena, s, len);
+    char *c = ps__alloc_bytes(st, len + 1);
+    memcpy(c, s, len);
+    c[len] = 0;
+    e->u.str.s = c;
     e->u.str.len = len;
     return e;
 }
@@ -137,7 +157,7 @@ ps_expr *ps__call2(ps_pstate *st, ps_pos pos, ps_expr *fn, ps_expr *a, ps_expr *
 {
     ps_expr *e = ps__new(st, PS_CALL, pos);
     e->u.call.fn = fn;
-    e->u.call.args = ut_arena_alloc(st->arena, 2 * sizeof(ps_expr *));
+    e->u.call.args = ps__alloc(st, 2 * sizeof(ps_expr *));
     e->u.call.args[0] = a;
     e->u.call.args[1] = b;
     e->u.call.nargs = 2;
@@ -150,7 +170,7 @@ ps_expr *ps__make_call(ps_pstate *st, ps_pos pos, ps_expr *fn, ps_expr *arg)
 {
     if (fn->kind == PS_CALL) {
         uint32_t n = fn->u.call.nargs;
-        ps_expr **args = ut_arena_alloc(st->arena, (size_t)(n + 1) * sizeof *args);
+        ps_expr **args = ps__alloc(st, (size_t)(n + 1) * sizeof *args);
         memcpy(args, fn->u.call.args, (size_t)n * sizeof *args);
         args[n] = arg;
         fn->u.call.args = args;
@@ -159,7 +179,7 @@ ps_expr *ps__make_call(ps_pstate *st, ps_pos pos, ps_expr *fn, ps_expr *arg)
     }
     ps_expr *e = ps__new(st, PS_CALL, pos);
     e->u.call.fn = fn;
-    e->u.call.args = ut_arena_alloc(st->arena, sizeof(ps_expr *));
+    e->u.call.args = ps__alloc(st, sizeof(ps_expr *));
     e->u.call.args[0] = arg;
     e->u.call.nargs = 1;
     return e;
@@ -169,8 +189,8 @@ ps_expr *ps__concat(ps_pstate *st, ps_pos pos, bool force_string, ps_part *parts
 {
     ps_expr *e = ps__new(st, PS_CONCAT_STRINGS, pos);
     e->u.concat.force_string = force_string;
-    e->u.concat.parts = ut_arena_alloc(st->arena, (size_t)(n ? n : 1) * sizeof(ps_expr *));
-    e->u.concat.part_pos = ut_arena_alloc(st->arena, (size_t)(n ? n : 1) * sizeof(ps_pos));
+    e->u.concat.parts = ps__alloc(st, (size_t)(n ? n : 1) * sizeof(ps_expr *));
+    e->u.concat.part_pos = ps__alloc(st, (size_t)(n ? n : 1) * sizeof(ps_pos));
     for (uint32_t i = 0; i < n; i++) {
         e->u.concat.parts[i] = parts[i].e;
         e->u.concat.part_pos[i] = PS_AT(st, parts[i].loc);
@@ -191,7 +211,7 @@ bool ps__unescape(ps_pstate *st, const char *s, size_t len, ps_loc loc, ps_strto
         *out = (ps_strtok){st->src->text + (s - st->lexbase), len, false};
         return true;
     }
-    char *t = ut_arena_alloc(st->arena, len + 1);
+    char *t = ps__alloc_bytes(st, len + 1);
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
         char c = s[i];
@@ -585,7 +605,7 @@ bool ps__inherit(ps_pstate *st, ps_expr *ae, ps_vec *names, ps_expr *from, ps_lo
             src->u.inherit_from.index = idx;
             ps_expr *sel = ps__new(st, PS_SELECT, ipos);
             sel->u.select.e = src;
-            sel->u.select.path.elems = ut_arena_alloc(st->arena, sizeof(ps_attrname));
+            sel->u.select.path.elems = ps__alloc(st, sizeof(ps_attrname));
             sel->u.select.path.elems[0].name = in[k].name;
             sel->u.select.path.n = 1;
             attr_append(st, attrs, (ps_attrdef){in[k].name, PS_ATTR_INHERITED_FROM, sel, ipos});
@@ -692,7 +712,7 @@ static char *canon_path(ps_pstate *st, const char *base, const char *rel, size_t
     }
     memcpy(in + n, rel, rlen);
     n += rlen;
-    char *o = ut_arena_alloc(st->arena, n + 2);
+    char *o = ps__alloc_bytes(st, n + 2);
     size_t ol = 0;
     size_t i = 0;
     while (i < n) {
@@ -805,7 +825,7 @@ ps_expr *ps__hpath(ps_pstate *st, ps_strtok t, ps_loc loc)
     }
     const char *home = st->home ? st->home : "";
     size_t hl = strlen(home);
-    char *path = ut_arena_alloc(st->arena, hl + t.l + 1);
+    char *path = ps__alloc_bytes(st, hl + t.l + 1);
     memcpy(path, home, hl);
     memcpy(path + hl, t.p + 1, t.l - 1);
     path[hl + t.l - 1] = 0;

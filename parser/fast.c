@@ -600,7 +600,7 @@ static ps_formals_b *p_formal_set(fp *p)
 {
     ps_pstate *st = p->st;
     expect(p, '{');
-    ps_formals_b *fb = ut_arena_alloc(st->arena, sizeof *fb);
+    ps_formals_b *fb = ps__alloc(st, sizeof *fb);
     if (peek_t(p) == '}') {
         take(p);
         return fb;

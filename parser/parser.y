@@ -221,7 +221,7 @@ expr_select
     expr_simple OR_KW
     { $$ = ps__new(st, PS_CALL, CUR_POS);
       $$->u.call.fn = $1;
-      $$->u.call.args = ut_arena_alloc(st->arena, sizeof(ps_expr *));
+      $$->u.call.args = ps__alloc(st, sizeof(ps_expr *));
       $$->u.call.args[0] = ps__var(st, st->s_or, CUR_POS);
       $$->u.call.nargs = 1;
       st->cursed_or = $$;
@@ -262,7 +262,7 @@ expr_simple
     { $3->u.attrs.rec = true; $3->pos = CUR_POS;
       $$ = ps__new(st, PS_SELECT, CUR_POS);
       $$->u.select.e = $3;
-      $$->u.select.path.elems = ut_arena_alloc(st->arena, sizeof(ps_attrname));
+      $$->u.select.path.elems = ps__alloc(st, sizeof(ps_attrname));
       $$->u.select.path.elems[0].name = st->s_body;
       $$->u.select.path.n = 1; }
   | REC '{' binds '}'
@@ -374,22 +374,22 @@ list
 
 formal_set
   : '{' formals ',' ELLIPSIS '}' { $$ = $formals; $$->ellipsis = true; }
-  | '{' ELLIPSIS '}'             { $$ = ut_arena_alloc(st->arena, sizeof *$$); $$->ellipsis = true; }
+  | '{' ELLIPSIS '}'             { $$ = ps__alloc(st, sizeof *$$); $$->ellipsis = true; }
   | '{' formals ',' '}'          { $$ = $formals; $$->ellipsis = false; }
   | '{' formals '}'              { $$ = $formals; $$->ellipsis = false; }
-  | '{' '}'                      { $$ = ut_arena_alloc(st->arena, sizeof *$$); }
+  | '{' '}'                      { $$ = ps__alloc(st, sizeof *$$); }
   ;
 
 formals
   : formals[accum] ',' formal
     { $$ = $accum; ps_formal *f = ps__vec_push(st, &$$->formals, sizeof *f); *f = *$formal; }
   | formal
-    { $$ = ut_arena_alloc(st->arena, sizeof *$$); ps_formal *f = ps__vec_push(st, &$$->formals, sizeof *f); *f = *$formal; }
+    { $$ = ps__alloc(st, sizeof *$$); ps_formal *f = ps__vec_push(st, &$$->formals, sizeof *f); *f = *$formal; }
   ;
 
 formal
-  : ID { $$ = ut_arena_alloc(st->arena, sizeof *$$); *$$ = (ps_formal){ps_intern(st->syms, $1.p, $1.l), NULL, CUR_POS}; }
-  | ID '?' expr { $$ = ut_arena_alloc(st->arena, sizeof *$$); *$$ = (ps_formal){ps_intern(st->syms, $1.p, $1.l), $3, CUR_POS}; }
+  : ID { $$ = ps__alloc(st, sizeof *$$); *$$ = (ps_formal){ps_intern(st->syms, $1.p, $1.l), NULL, CUR_POS}; }
+  | ID '?' expr { $$ = ps__alloc(st, sizeof *$$); *$$ = (ps_formal){ps_intern(st->syms, $1.p, $1.l), $3, CUR_POS}; }
   ;
 
 %%
