@@ -1175,19 +1175,28 @@ bool nc_drv_output_path(const nc_derivation *d, const char *store_dir, const nc_
                       d->name.s);
 }
 
+/* Sets key in the (sorted) environment: a binary search, then the value
+ * replaced or the entry inserted in place. */
 static void env_set(nc_derivation *d, nc_str key, nc_str value)
 {
-    for (size_t i = 0; i < d->nenv; i++) {
-        if (nc_str_eq(d->env[i].key, key)) {
-            d->env[i].value = nc_drv_strdup(d, value);
+    size_t lo = 0, hi = d->nenv;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = nc_str_cmp(d->env[mid].key, key);
+        if (c == 0) {
+            d->env[mid].value = nc_drv_strdup(d, value);
             return;
         }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     d->env = grow(d->arena, d->env, d->nenv, &d->cap_env, sizeof *d->env);
-    d->env[d->nenv].key = nc_drv_strdup(d, key);
-    d->env[d->nenv].value = nc_drv_strdup(d, value);
+    memmove(&d->env[lo + 1], &d->env[lo], (d->nenv - lo) * sizeof *d->env);
+    d->env[lo].key = nc_drv_strdup(d, key);
+    d->env[lo].value = nc_drv_strdup(d, value);
     d->nenv++;
-    nc_stable_sort(d->env, d->nenv, sizeof *d->env, cmp_env);
 }
 
 static bool fill_outputs(nc_derivation *d, const char *store_dir, nc_drv_hash_lookup lookup, void *ctx, modins *m,
