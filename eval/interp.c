@@ -641,8 +641,8 @@ static void formals_error(ev_state *S, const ev_clambda *cl, const char *what, p
 
 /* Binds arg to the lambda's parameters in a new environment (rooted on the
  * stack at *rootp). */
-static ev_env *bind_lambda(ev_state *S, const ev_clambda *cl, ev_env *parent, ev_value *arg, ps_pos callpos,
-                           ev_value **rootp)
+static ev_env *bind_formals(ev_state *S, const ev_clambda *cl, ev_env *parent, ev_value *arg, ps_pos callpos,
+                            ev_value **rootp)
 {
     ev_env *env = ev_env_new(S, parent, cl->nslots);
     ev_value *root = ev_push1(S);
@@ -688,18 +688,36 @@ static ev_env *bind_lambda(ev_state *S, const ev_clambda *cl, ev_env *parent, ev
     return env;
 }
 
-static void call_lambda(ev_state *S, const ev_clambda *cl, ev_env *parent, ev_value *arg, ev_value *out,
-                        ps_pos callpos)
+static inline ev_env *bind_lambda(ev_state *S, const ev_clambda *cl, ev_env *parent, ev_value *arg,
+                                  ps_pos callpos, ev_value **rootp)
 {
-    ev_value *root;
-    ev_env *env = bind_lambda(S, cl, parent, arg, callpos, &root);
+    if (cl->has_formals)
+        return bind_formals(S, cl, parent, arg, callpos, rootp);
+    /* nothing below can collect: the environment needs no stack root */
+    ev_env *env = ev_env_new(S, parent, cl->nslots);
+    env->v[0] = ev_share(S, arg);
+    *rootp = S->sp;
+    return env;
+}
+
+static inline void call_body(ev_state *S, const ev_clambda *cl, ev_env *env, ev_value *out, ps_pos callpos)
+{
+    size_t nt = S->ntraces;
     ev_trace_push_fast(S, callpos, "from call site", NULL);
     if (cl->name)
         ev_trace_push_fast(S, cl->pos, "while calling '%s'", ps_sym_str(S->syms, cl->name));
     else
         ev_trace_push_fast(S, cl->pos, "while calling anonymous lambda", NULL);
     ev_eval(S, cl->body, env, out);
-    S->ntraces -= 2;
+    S->ntraces = nt;
+}
+
+static void call_lambda(ev_state *S, const ev_clambda *cl, ev_env *parent, ev_value *arg, ev_value *out,
+                        ps_pos callpos)
+{
+    ev_value *root;
+    ev_env *env = bind_lambda(S, cl, parent, arg, callpos, &root);
+    call_body(S, cl, env, out, callpos);
     S->sp = root;
 }
 
@@ -724,6 +742,19 @@ UT_NORETURN static void not_callable(ev_state *S, ev_value *f, ps_pos pos)
 
 void ev_call(ev_state *S, ev_value *fn, size_t nargs, ev_value *args, ev_value *out, ps_pos pos)
 {
+    if (nargs == 1 && fn->type == EV_LAMBDA && !fn->u.fn->code->has_formals) {
+        /* the common case of builtins calling back (map, foldl', genList) */
+        ev_check_depth(S, pos);
+        S->call_depth++;
+        ev_gc_safepoint(S);
+        ev_value *root;
+        const ev_clambda *cl = fn->u.fn->code;
+        ev_env *env = bind_lambda(S, cl, fn->u.fn->env, args, pos, &root);
+        call_body(S, cl, env, out, pos);
+        S->sp = root;
+        S->call_depth--;
+        return;
+    }
     ev_value *cur = ev_push1(S);
     *cur = ev_share(S, fn);
     size_t i = 0;
@@ -853,7 +884,7 @@ struct ev_ins {
     const void *p;      /* the code node (its fields and position) */
 };
 
-enum { FR_STOP, FR_THUNK, FR_CALL };
+enum { FR_STOP, FR_THUNK, FR_CALL, FR_THUNKCALL };
 
 /* room every frame may use without checking: more than one unit's
  * expression nesting can need */
@@ -1406,6 +1437,40 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
                 SYNC();
                 if (t->h.flags & EV_TH_BH)
                     infrec(S, t, pos);
+                if (EV_TH_STATE(t) == EV_TH_APP && t->u.app.fn->kind == EV_OBJ_LAMBDA &&
+                    !((ev_lambda *)t->u.app.fn)->code->has_formals) {
+                    /* `f x` made lazy by a builtin (map, genList elements
+                     * passed on): the call runs in this VM, as
+                     * ev_force_slow and ev_call would do it */
+                    ev_lambda *fl = (ev_lambda *)t->u.app.fn;
+                    const ev_clambda *cl = fl->code;
+                    check_cstack(S, pos);
+                    t->h.flags |= EV_TH_BH;
+                    push_forcing(S, t);
+                    ev_gc_safepoint(S);
+                    ev_check_depth(S, pos);
+                    S->call_depth++;
+                    ev_env *e = ev_env_new(S, fl->env, cl->nslots);
+                    e->v[0] = ev_share(S, &t->u.app.arg);
+                    size_t nt = S->ntraces;
+                    ev_trace_push_fast(S, pos, "from call site", NULL);
+                    if (cl->name)
+                        ev_trace_push_fast(S, cl->pos, "while calling '%s'", ps_sym_str(S->syms, cl->name));
+                    else
+                        ev_trace_push_fast(S, cl->pos, "while calling anonymous lambda", NULL);
+                    if (S->stack_end - sp < EV_VM_STACK_MARGIN)
+                        stack_overflow(S, pos);
+                    F->pc = pc;
+                    F = push_frame(S, pos);
+                    F->kind = FR_THUNKCALL;
+                    F->env = e;
+                    F->base = sp;
+                    F->slot = v;
+                    F->thunk = t;
+                    F->ntraces = nt;
+                    pc = unit_of(S, cl->body);
+                    break;
+                }
                 if (EV_TH_STATE(t) != EV_TH_CODE) {
                     ev_force_slow(S, v, pos);
                     break;
@@ -1706,6 +1771,10 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
                 S->sp = F->base;
                 S->nframes = stop;
                 return;
+            case FR_THUNKCALL:
+                S->ntraces = F->ntraces;
+                S->call_depth--;
+                /* fall through */
             case FR_THUNK: {
                 ev_thunk *t = F->thunk;
                 S->nforcing--;
