@@ -9,6 +9,7 @@
  * value, so forced thunks become garbage even while the containers that
  * referenced them stay alive (a genList of ten million numbers keeps only
  * the numbers). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -304,6 +305,7 @@ static void sync_bump(ev_state *S)
 static void sweep(ev_state *S)
 {
     size_t live = 0;
+    size_t census_n[32] = {0}, census_b[32] = {0};
     sync_bump(S);
     for (unsigned c = 0; c < EV_NCLASS; c++) {
         size_t size = (c + 1) * EV_GRAIN;
@@ -320,6 +322,14 @@ static void sweep(ev_state *S)
                 chunk_live += h->mark && h->kind != EV_OBJ_FREE;
             }
             live += chunk_live * size;
+            if (S->gc_stats)
+                for (size_t off = 0; off + size <= ch->used; off += size) {
+                    const ev_gch *h = (const ev_gch *)(ch->mem + off);
+                    if (h->mark && h->kind != EV_OBJ_FREE && h->kind < 32) {
+                        census_n[h->kind]++;
+                        census_b[h->kind] += size;
+                    }
+                }
             if (chunk_live == 0 && ch != cl->chunks) {
                 /* under stress, a stale reference must read garbage, not
                  * the dead object's intact fields */
@@ -360,6 +370,10 @@ static void sweep(ev_state *S)
         if (h->mark) {
             h->mark = 0;
             live += l->size;
+            if (S->gc_stats && h->kind < 32) {
+                census_n[h->kind]++;
+                census_b[h->kind] += l->size;
+            }
             pl = &l->next;
         } else {
             *pl = l->next;
@@ -367,10 +381,15 @@ static void sweep(ev_state *S)
         }
     }
     S->heap_bytes = live;
+    if (S->gc_stats)
+        for (int k = 0; k < 32; k++)
+            if (census_n[k])
+                fprintf(stderr, "  kind %d: %zu objects, %zu KiB\n", k, census_n[k], census_b[k] >> 10);
 }
 
 void ev_gc_collect(ev_state *S)
 {
+    size_t before = S->heap_bytes;
     ev_markstack m = {0};
     mark_roots(S, &m);
     while (m.n) {
@@ -380,6 +399,9 @@ void ev_gc_collect(ev_state *S)
     free(m.v);
     sweep(S);
     S->gc_count++;
+    if (S->gc_stats)
+        fprintf(stderr, "gc %llu: heap %zu -> %zu KiB live\n", (unsigned long long)S->gc_count, before >> 10,
+                S->heap_bytes >> 10);
     /* grow by half the live size: peak memory stays near 1.5x live */
     size_t next = S->heap_bytes + S->heap_bytes / 2;
     S->gc_threshold = next < (64u << 20) ? (64u << 20) : next;

@@ -219,6 +219,7 @@ struct ev_state {
     void *large;            /* linked list of large objects */
     size_t heap_bytes, gc_threshold;
     bool gc_stress;
+    bool gc_stats;              /* STRAYLIGHT_GC_STATS: one line per collection on stderr */
     uint64_t gc_count;
 
     /* positions */

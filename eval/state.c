@@ -201,6 +201,8 @@ ev_state *ev_state_new(const ev_options *opts)
     S->infrec_at = SIZE_MAX;
     S->max_call_depth = S->opts.max_call_depth ? S->opts.max_call_depth : 10000;
     S->gc_stress = S->opts.gc_stress;
+    const char *gst = getenv("STRAYLIGHT_GC_STATS");
+    S->gc_stats = gst && *gst && strcmp(gst, "0") != 0;
     const char *gs = getenv("STRAYLIGHT_GC_STRESS");
     if (gs && *gs && strcmp(gs, "0") != 0)
         S->gc_stress = true;
