@@ -11,7 +11,7 @@
  * same way (tests/parser compares trees and positions on every corpus file
  * and on mutated inputs).
  *
- * Declined on sight: the pipe operators, `let { ... }`, `e or` used as an
+ * Declined on sight: the pipe operators, `e or` used as an
  * application (a warning), syntax errors, lints (ps_parse does not even try
  * when one is enabled) and deep nesting (FAST_MAX_DEPTH). */
 #include "parser/internal.h"
@@ -374,6 +374,20 @@ static ps_expr *p_simple(fp *p, int *first)
         expect(p, ')');
         break;
     }
+    case LET: {
+        /* `let { ...; body = ...; }` is `(rec { ... }).body` */
+        expect(p, '{');
+        ps_expr *a = p_binds(p);
+        expect(p, '}');
+        a->u.attrs.rec = true;
+        a->pos = pos;
+        e = ps__new(st, PS_SELECT, pos);
+        e->u.select.e = a;
+        e->u.select.path.elems = ps__alloc(st, sizeof(ps_attrname));
+        e->u.select.path.elems[0].name = st->s_body;
+        e->u.select.path.n = 1;
+        break;
+    }
     case REC:
         expect(p, '{');
         e = p_binds(p);
@@ -407,7 +421,7 @@ static ps_expr *p_simple(fp *p, int *first)
         e->u.list.n = v.n;
         break;
     }
-    default:    /* `let {`, keywords out of place, errors */
+    default:    /* keywords out of place, errors */
         decline(p);
     }
     LEAVE();
@@ -740,7 +754,7 @@ static ps_expr *p_expr(fp *p, int *first)
     }
     case LET: {
         if (peek(p, 1)->t == '{')
-            decline(p);     /* the old `let { ... }` form */
+            goto op;        /* `let { ... }`, a simple expression */
         tok k = take(p);
         *first = k.loc.first;
         pos = AT(k.loc);
