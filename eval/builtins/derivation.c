@@ -273,6 +273,14 @@ static const char *sdir(ev_state *S)
 /* coerceToString(coerceMore, copyToStore) into a rooted heap string. */
 static void coerce_into(ev_state *S, ev_value *v, ps_pos pos, const char *errctx, ev_value *slot)
 {
+    /* Most attributes are strings already: coercing one would only copy it
+     * twice (through a buffer, into a new heap string) and give the
+     * collector one more string to trace. */
+    ev_force(S, v, pos);
+    if (v->type == EV_STRING) {
+        *slot = *v;
+        return;
+    }
     ut_buf b = UT_BUF_INIT;
     ev_ctxset c = {0};
     ev_coerce_to_string(S, v, pos, EV_COERCE_MORE | EV_COERCE_COPY_TO_STORE, &b, &c, errctx);
