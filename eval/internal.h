@@ -73,6 +73,7 @@ typedef struct ev_clambda {
     ev_cformal *formals;        /* sorted by symbol number */
     uint32_t nformals;
     uint32_t nslots;
+    int8_t stack_env;           /* 1: the environment can live on the value stack; -1: not; 0: not known yet */
     ev_code *body;
     ps_sym name;
     ps_pos pos;
@@ -287,8 +288,10 @@ void *ev_gc_alloc(ev_state *S, ev_objkind kind, size_t size);
 static inline void *ev_gc_alloc_small(ev_state *S, ev_objkind kind, size_t size)
 {
     size = (size + EV_GRAIN - 1) & ~(size_t)(EV_GRAIN - 1);
+    if (size > EV_SMALL_MAX || size == 0)
+        return ev_gc_alloc(S, kind, size);
     ev_bump *b = &S->bump[size / EV_GRAIN - 1];
-    if (size > EV_SMALL_MAX || (size_t)(b->limit - b->next) < size)
+    if ((size_t)(b->limit - b->next) < size)
         return ev_gc_alloc(S, kind, size);
     ev_gch *h = (ev_gch *)b->next;
     b->next += size;

@@ -639,16 +639,9 @@ static void formals_error(ev_state *S, const ev_clambda *cl, const char *what, p
     ev_error_owned(S, EV_ERR_EVAL, cl->pos, ut_buf_steal(&b, NULL));
 }
 
-/* Binds arg to the lambda's parameters in a new environment (rooted on the
- * stack at *rootp). */
-static ev_env *bind_formals(ev_state *S, const ev_clambda *cl, ev_env *parent, ev_value *arg, ps_pos callpos,
-                            ev_value **rootp)
+/* Binds arg to the lambda's parameters in env (rooted by the caller). */
+static void bind_formals(ev_state *S, const ev_clambda *cl, ev_env *env, ev_value *arg, ps_pos callpos)
 {
-    ev_env *env = ev_env_new(S, parent, cl->nslots);
-    ev_value *root = ev_push1(S);
-    root->type = EV_ENV;
-    root->u.env = env;
-    *rootp = root;
     if (!cl->has_formals) {
         env->v[0] = ev_share(S, arg);
     } else {
@@ -685,18 +678,41 @@ static ev_env *bind_formals(ev_state *S, const ev_clambda *cl, ev_env *parent, e
             }
         }
     }
-    return env;
 }
 
+static const ev_ins *unit_of(ev_state *S, const ev_code *c);
+static bool lambda_stackable(ev_state *S, const ev_clambda *cl);
+
+/* Binds arg to the lambda's parameters in a new environment: on the value
+ * stack when the body cannot keep a reference to it, else on the heap
+ * (rooted on the stack when binding may evaluate). The caller releases
+ * what this pushes with S->sp = *rootp after the call. */
 static inline ev_env *bind_lambda(ev_state *S, const ev_clambda *cl, ev_env *parent, ev_value *arg,
                                   ps_pos callpos, ev_value **rootp)
 {
-    if (cl->has_formals)
-        return bind_formals(S, cl, parent, arg, callpos, rootp);
-    /* nothing below can collect: the environment needs no stack root */
-    ev_env *env = ev_env_new(S, parent, cl->nslots);
-    env->v[0] = ev_share(S, arg);
     *rootp = S->sp;
+    ev_env *env;
+    if (cl->stack_env > 0 || (cl->stack_env == 0 && lambda_stackable(S, cl))) {
+        /* the header slot reads as a value the collector ignores (its
+         * parent is reachable from the function being called); the
+         * arguments are ordinary stack slots */
+        env = (ev_env *)ev_stack_push(S, 1 + (size_t)cl->nslots);
+        env->h.kind = EV_OBJ_ENV;
+        env->h.flags = EV_GC_STATIC;
+        env->h.n = cl->nslots;
+        env->up = parent;
+    } else {
+        env = ev_env_new(S, parent, cl->nslots);
+        if (cl->has_formals) {
+            ev_value *root = ev_push1(S);
+            root->type = EV_ENV;
+            root->u.env = env;
+        }
+    }
+    if (!cl->has_formals)
+        env->v[0] = ev_share(S, arg);
+    else
+        bind_formals(S, cl, env, arg, callpos);
     return env;
 }
 
@@ -1132,6 +1148,48 @@ static const ev_ins *unit_of(ev_state *S, const ev_code *c)
     return code;
 }
 
+static bool trivial_code(const ev_code *c)
+{
+    return c->op == C_CONST || c->op == C_VAR;
+}
+
+/* Whether nothing the body does can keep its environment alive after the
+ * call: no closures, thunks or scopes built on it. Constants and variables
+ * are copied as values, so attribute sets and lists of them are fine. */
+static bool lambda_stackable(ev_state *S, const ev_clambda *cl)
+{
+    bool ok = true;
+    for (uint32_t i = 0; i < cl->nformals && ok; i++)
+        if (cl->formals[i].def)
+            ok = false;
+    for (const ev_ins *I = unit_of(S, cl->body); ok && I->op != I_RET; I++) {
+        const ev_code *c = I->p;
+        switch ((ev_iop)I->op) {
+        case I_LAMBDA:
+        case I_LET:
+        case I_WITH:
+            ok = false;
+            break;
+        case I_MKVAL:
+            ok = trivial_code(c);
+            break;
+        case I_LIST:
+            for (uint32_t k = 0; k < c->u.list.n && ok; k++)
+                ok = trivial_code(c->u.list.e[k]);
+            break;
+        case I_ATTRS:
+            ok = !c->u.attrs.rec && c->u.attrs.ninh == 0 && c->u.attrs.ndyn == 0;
+            for (uint32_t k = 0; k < c->u.attrs.nattrs && ok; k++)
+                ok = trivial_code(c->u.attrs.attrs[k].value);
+            break;
+        default:
+            break;
+        }
+    }
+    ((ev_clambda *)cl)->stack_env = ok ? 1 : -1;
+    return ok;
+}
+
 /* ---- the interpreter ---- */
 
 static ev_vframe *push_frame(ev_state *S, ps_pos pos)
@@ -1450,8 +1508,9 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
                     ev_gc_safepoint(S);
                     ev_check_depth(S, pos);
                     S->call_depth++;
-                    ev_env *e = ev_env_new(S, fl->env, cl->nslots);
-                    e->v[0] = ev_share(S, &t->u.app.arg);
+                    ev_value *root;
+                    ev_env *e = bind_lambda(S, cl, fl->env, &t->u.app.arg, pos, &root);
+                    sp = S->sp;
                     size_t nt = S->ntraces;
                     ev_trace_push_fast(S, pos, "from call site", NULL);
                     if (cl->name)
@@ -1464,7 +1523,7 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
                     F = push_frame(S, pos);
                     F->kind = FR_THUNKCALL;
                     F->env = e;
-                    F->base = sp;
+                    F->base = root;
                     F->slot = v;
                     F->thunk = t;
                     F->ntraces = nt;
@@ -1853,8 +1912,9 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
                 F->args = k_args + 1;
                 F->nargs = k_n - 1;
                 F->ntraces = nt;
-                /* the new environment is the frame's: its stack root can go */
-                sp = S->sp = F->base = root;
+                /* the callee's stack starts above the environment (or its root) */
+                (void)root;
+                sp = F->base = S->sp;
                 pc = unit_of(S, cl->body);
                 break;
             }
