@@ -716,10 +716,10 @@ static size_t next_escape(const char *s, size_t i, size_t n)
     return i;
 }
 
-static void put_escaped(ut_buf *b, nc_str s)
+/* Writes s quoted and escaped at o, which has room for 2 * s.len + 2
+ * bytes; returns the new end. */
+static char *escape_at(char *o, nc_str s)
 {
-    ut_buf_reserve(b, s.len * 2 + 2);
-    char *o = b->data + b->len;
     *o++ = '"';
     size_t i = 0;
     for (;;) {
@@ -735,6 +735,31 @@ static void put_escaped(ut_buf *b, nc_str s)
         i = j + 1;
     }
     *o++ = '"';
+    return o;
+}
+
+static void put_escaped(ut_buf *b, nc_str s)
+{
+    ut_buf_reserve(b, s.len * 2 + 2);
+    char *o = escape_at(b->data + b->len, s);
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = '\0';
+}
+
+/* One environment entry, `("key","value")` after a comma unless first,
+ * with a single reservation: most entries are short, and the per-byte
+ * buffer calls would cost more than the escaping. */
+static void put_env_entry(ut_buf *b, bool first, nc_str key, nc_str value)
+{
+    ut_buf_reserve(b, 2 * key.len + 2 * value.len + 8);
+    char *o = b->data + b->len;
+    if (!first)
+        *o++ = ',';
+    *o++ = '(';
+    o = escape_at(o, key);
+    *o++ = ',';
+    o = escape_at(o, value);
+    *o++ = ')';
     b->len = (size_t)(o - b->data);
     b->data[b->len] = '\0';
 }
@@ -871,20 +896,19 @@ static void print_aterm(const nc_derivation *d, bool mask, const pinput *ins, si
     put_escaped(b, d->builder);
     ut_buf_puts(b, ",[");
     for (size_t i = 0; i < d->nargs; i++) {
+        ut_buf_reserve(b, 2 * d->args[i].len + 3);
+        char *o = b->data + b->len;
         if (i)
-            ut_buf_putc(b, ',');
-        put_escaped(b, d->args[i]);
+            *o++ = ',';
+        o = escape_at(o, d->args[i]);
+        b->len = (size_t)(o - b->data);
+        b->data[b->len] = '\0';
         aterm_flush(b, h, false);
     }
     ut_buf_puts(b, "],[");
     for (size_t i = 0; i < d->nenv; i++) {
-        if (i)
-            ut_buf_putc(b, ',');
-        ut_buf_putc(b, '(');
-        put_escaped(b, d->env[i].key);
-        ut_buf_putc(b, ',');
-        put_escaped(b, mask && output_is_named(d, d->env[i].key) ? nc_str_n("", 0) : d->env[i].value);
-        ut_buf_putc(b, ')');
+        put_env_entry(b, i == 0, d->env[i].key,
+                      mask && output_is_named(d, d->env[i].key) ? nc_str_n("", 0) : d->env[i].value);
         aterm_flush(b, h, false);
     }
     ut_buf_puts(b, "])");
