@@ -363,18 +363,45 @@ void cli_features_from_env(ut_buf *features)
     }
 }
 
+/* Which form of the setting argv[*i] starts: 0 none, 1 replace, 2 append;
+ * *nargs gets how many arguments the form takes after the flag. */
+static int features_flag(int argc, char **argv, int i, int *nargs)
+{
+    const char *a = argv[i];
+    *nargs = 1;
+    if (!strcmp(a, "--experimental-features"))
+        return 1;
+    if (!strcmp(a, "--extra-experimental-features"))
+        return 2;
+    /* --option NAME VALUE, as Nix takes any setting */
+    if (!strcmp(a, "--option") && i + 1 < argc) {
+        *nargs = 2;
+        if (!strcmp(argv[i + 1], "experimental-features"))
+            return 1;
+        if (!strcmp(argv[i + 1], "extra-experimental-features"))
+            return 2;
+    }
+    return 0;
+}
+
+bool cli_features_is_opt(int argc, char **argv, int i)
+{
+    int nargs;
+    return features_flag(argc, argv, i, &nargs) != 0;
+}
+
 int cli_features_opt(ut_buf *features, int argc, char **argv, int *i)
 {
-    const char *a = argv[*i];
-    bool set = !strcmp(a, "--experimental-features"), extra = !strcmp(a, "--extra-experimental-features");
-    if (!set && !extra)
+    int nargs, kind = features_flag(argc, argv, *i, &nargs);
+    if (!kind)
         return 0;
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "error: flag '%s' requires 1 argument\n", a);
+    if (*i + nargs >= argc) {
+        fprintf(stderr, "error: flag '%s' requires %d argument%s\n", argv[*i], nargs, nargs > 1 ? "s" : "");
         return -1;
     }
-    const char *v = argv[++*i];
-    features_set(features, v, strlen(v), extra);
+    *i += nargs;
+    const char *v = argv[*i];
+    features_set(features, v, strlen(v), kind == 2);
     return 1;
 }
 
@@ -401,7 +428,7 @@ void cli_features_apply(const ut_buf *features, ev_options *o)
 
 int cli_installable_opt(cli_installable *in, int argc, char **argv, int *i)
 {
-    if (!strcmp(argv[*i], "--experimental-features") || !strcmp(argv[*i], "--extra-experimental-features")) {
+    if (cli_features_is_opt(argc, argv, *i)) {
         if (!in->features_read)
             cli_features_from_env(&in->features);
         in->features_read = true;

@@ -37,12 +37,15 @@ typedef struct cli_drv_list {
  * NIX_CONFIG's `experimental-features = ...` (replaces) and
  * `extra-experimental-features = ...` (appends) lines first, then the
  * command line's --experimental-features (replaces) and
- * --extra-experimental-features (appends), in order. The list is
+ * --extra-experimental-features (appends), or --option with either name,
+ * in order. The list is
  * space-separated, for ev_options.experimental_features. */
 void cli_features_from_env(ut_buf *features);
-/* 1 when argv[*i] is one of the two flags (its value consumed), 0 when not,
- * -1 when the value is missing (printed). */
+/* 1 when argv[*i] is one of the two flags, or --option with either setting
+ * (its arguments consumed), 0 when not, -1 when a value is missing
+ * (printed). */
 int cli_features_opt(ut_buf *features, int argc, char **argv, int *i);
+bool cli_features_is_opt(int argc, char **argv, int i);
 /* Sets o's experimental_features (pointing into features) and the parser
  * switches that follow from them. */
 void cli_features_apply(const ut_buf *features, ev_options *o);

@@ -57,7 +57,8 @@ gate() { # feature attribute gates.nix-attribute
   # accepted with it: from the command line (either flag, several
   # features in one value or over several flags) and from NIX_CONFIG
   for flags in "--extra-experimental-features $f" "--experimental-features nix-command,$f" \
-               "--extra-experimental-features nix-command --extra-experimental-features $f"; do
+               "--extra-experimental-features nix-command --extra-experimental-features $f" \
+               "--option extra-experimental-features $f"; do
     # shellcheck disable=SC2086
     p=$("$bin" instantiate --dry-run $flags -E "$e")
     [ "$p" = "$want" ] || { echo "$attr with $flags: $p, want $want"; exit 1; }
