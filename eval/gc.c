@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "eval/internal.h"
 
@@ -201,6 +202,10 @@ static void mark_children(ev_markstack *m, ev_gch *o)
     }
     case EV_OBJ_ATTRS: {
         ev_attrs *a = (ev_attrs *)o;
+        /* issue every child's load at once: marking is bound by misses */
+        for (uint32_t i = 0; i < a->h.n; i++)
+            if (a->a[i].value.type > EV_FLOAT)
+                __builtin_prefetch(a->a[i].value.u.obj);
         for (uint32_t i = 0; i < a->h.n; i++)
             mark_value(m, &a->a[i].value);
         break;
@@ -249,6 +254,9 @@ static void mark_children(ev_markstack *m, ev_gch *o)
     }
     case EV_OBJ_ENV: {
         ev_env *e = (ev_env *)o;
+        for (uint32_t i = 0; i < e->h.n; i++)
+            if (e->v[i].type > EV_FLOAT)
+                __builtin_prefetch(e->v[i].u.obj);
         if (e->up)
             ms_push(m, &e->up->h);
         for (uint32_t i = 0; i < e->h.n; i++)
@@ -313,38 +321,20 @@ static void sweep(ev_state *S)
         cl->free = NULL;
         cl->empty = NULL;
         for (ev_chunk *ch = cl->chunks; ch; ch = ch->next) {
-            /* A read-only count first: chunks of short-lived objects are
-             * usually all dead and are then reused whole by bumping, with
-             * no free list written through them. */
+            /* One pass: live objects are unmarked and counted, the others
+             * threaded onto this chunk's free list. A chunk found all dead
+             * is reused whole by bumping instead, its list dropped. */
             size_t chunk_live = 0;
-            for (size_t off = 0; off + size <= ch->used; off += size) {
-                const ev_gch *h = (const ev_gch *)(ch->mem + off);
-                chunk_live += h->mark && h->kind != EV_OBJ_FREE;
-            }
-            live += chunk_live * size;
-            if (S->gc_stats)
-                for (size_t off = 0; off + size <= ch->used; off += size) {
-                    const ev_gch *h = (const ev_gch *)(ch->mem + off);
-                    if (h->mark && h->kind != EV_OBJ_FREE && h->kind < 32) {
-                        census_n[h->kind]++;
-                        census_b[h->kind] += size;
-                    }
-                }
-            if (chunk_live == 0 && ch != cl->chunks) {
-                /* under stress, a stale reference must read garbage, not
-                 * the dead object's intact fields */
-                if (S->gc_stress)
-                    memset(ch->mem, 0xa5, ch->used);
-                ch->used = 0;
-                ch->next_empty = cl->empty;
-                cl->empty = ch;
-                continue;
-            }
             ev_freeobj *chunk_free = NULL, *chunk_last = NULL;
             for (size_t off = 0; off + size <= ch->used; off += size) {
                 ev_gch *h = (ev_gch *)(ch->mem + off);
                 if (h->kind != EV_OBJ_FREE && h->mark) {
                     h->mark = 0;
+                    chunk_live++;
+                    if (S->gc_stats && h->kind < 32) {
+                        census_n[h->kind]++;
+                        census_b[h->kind] += size;
+                    }
                     continue;
                 }
                 ev_freeobj *f = (ev_freeobj *)h;
@@ -356,6 +346,17 @@ static void sweep(ev_state *S)
                 if (!chunk_free)
                     chunk_last = f;
                 chunk_free = f;
+            }
+            live += chunk_live * size;
+            if (chunk_live == 0 && ch != cl->chunks) {
+                /* under stress, a stale reference must read garbage, not
+                 * the dead object's intact fields */
+                if (S->gc_stress)
+                    memset(ch->mem, 0xa5, ch->used);
+                ch->used = 0;
+                ch->next_empty = cl->empty;
+                cl->empty = ch;
+                continue;
             }
             if (chunk_free) {
                 chunk_last->next = cl->free;
@@ -387,9 +388,17 @@ static void sweep(ev_state *S)
                 fprintf(stderr, "  kind %d: %zu objects, %zu KiB\n", k, census_n[k], census_b[k] >> 10);
 }
 
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 void ev_gc_collect(ev_state *S)
 {
     size_t before = S->heap_bytes;
+    double t0 = S->gc_stats ? now_ms() : 0;
     ev_markstack m = {0};
     mark_roots(S, &m);
     while (m.n) {
@@ -400,8 +409,8 @@ void ev_gc_collect(ev_state *S)
     sweep(S);
     S->gc_count++;
     if (S->gc_stats)
-        fprintf(stderr, "gc %llu: heap %zu -> %zu KiB live\n", (unsigned long long)S->gc_count, before >> 10,
-                S->heap_bytes >> 10);
+        fprintf(stderr, "gc %llu: heap %zu -> %zu KiB live, %.1f ms\n", (unsigned long long)S->gc_count,
+                before >> 10, S->heap_bytes >> 10, now_ms() - t0);
     /* grow by half the live size: peak memory stays near 1.5x live */
     size_t next = S->heap_bytes + S->heap_bytes / 2;
     S->gc_threshold = next < (64u << 20) ? (64u << 20) : next;
