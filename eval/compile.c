@@ -240,12 +240,34 @@ static ev_code *comp(cctx *C, const ps_expr *e, scope *sc)
         return c;
     case PS_VAR:
         return comp_var(C, e->u.var.name, e->pos, sc);
-    case PS_SELECT:
+    case PS_SELECT: {
         c = mk(C, C_SELECT, e->pos);
         c->u.sel.e = comp(C, e->u.select.e, sc);
         comp_path(C, &e->u.select.path, sc, &c->u.sel.path, &c->u.sel.n);
+        /* the path as Nix shows it in "while evaluating the attribute" */
+        ut_buf t = UT_BUF_INIT;
+        const ps_attrpath *ap = &e->u.select.path;
+        for (uint32_t i = 0; i < ap->n; i++) {
+            if (i)
+                ut_buf_putc(&t, '.');
+            if (ap->elems[i].expr) {
+                ut_buf_puts(&t, "\"${");
+                ps_print(&t, C->S->syms, ap->elems[i].expr);
+                ut_buf_puts(&t, "}\"");
+            } else {
+                ut_buf_puts(&t, ps_sym_str(C->S->syms, ap->elems[i].name));
+            }
+        }
+        char *txt = ut_arena_alloc(C->A, t.len + 1);
+        memcpy(txt, t.data ? t.data : "", t.len);
+        txt[t.len] = 0;
+        ut_buf_free(&t);
+        /* Nix shows no such frame inside its derivation wrapper */
+        bool internal = e->pos.src && e->pos.src->path && strstr(e->pos.src->path, "\xc2\xabnix-internal\xc2\xbb");
+        c->u.sel.text = internal ? NULL : txt;
         c->u.sel.def = e->u.select.def ? comp(C, e->u.select.def, sc) : NULL;
         return c;
+    }
     case PS_HASATTR:
         c = mk(C, C_HASATTR, e->pos);
         c->u.sel.e = comp(C, e->u.hasattr.e, sc);

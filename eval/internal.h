@@ -98,7 +98,7 @@ struct ev_code {
         ev_value k;                                             /* C_CONST */
         struct { uint32_t level, index; ps_sym name; bool base; } var;  /* C_VAR */
         struct { uint32_t level; ps_sym name; } wvar;           /* C_WITHVAR: level of the innermost with */
-        struct { ev_code *e; ev_cpath *path; uint32_t n; ev_code *def; } sel;
+        struct { ev_code *e; ev_cpath *path; uint32_t n; ev_code *def; const char *text; } sel;
         struct {
             bool rec;
             ev_cattr *attrs; uint32_t nattrs;

@@ -153,6 +153,8 @@ UT_NORETURN void ev_error_owned(ev_state *S, ev_errkind kind, ps_pos pos, char *
             if (i == S->ntraces)
                 break;
             ev_trace *t = &S->traces[i];
+            if (!t->fmt)
+                continue;   /* a placeholder (see I_SEL_BEGIN) */
             ut_buf b = UT_BUF_INIT;
             if (t->arg)
                 ut_buf_printf(&b, t->fmt, t->arg);
@@ -422,6 +424,9 @@ static void push_forcing_slot(ev_state *S, ev_value *v)
     S->forcing_slots[S->nforcing_slots++] = v;
 }
 
+static void call_at(ev_state *S, ev_value *fn, size_t nargs, ev_value *args, ev_value *out, ps_pos pos,
+                    bool site);
+
 /* An inline `fn i` slot is evaluated in place; the slot itself carries the
  * blackhole mark while it is being computed. */
 static void force_appi(ev_state *S, ev_value *v, ps_pos pos)
@@ -438,7 +443,7 @@ static void force_appi(ev_state *S, ev_value *v, ps_pos pos)
     fa[1] = ev_mk_int((int64_t)v->aux);
     /* there is no call expression: Nix reports the function's position */
     ps_pos cpos = fa[0].type == EV_LAMBDA ? fa[0].u.fn->code->pos : pos;
-    ev_call(S, &fa[0], 1, &fa[1], &fa[2], cpos);
+    call_at(S, &fa[0], 1, &fa[1], &fa[2], cpos, true);
     ev_force(S, &fa[2], pos);
     S->nforcing_slots--;
     if (v->type == EV_THUNK) {
@@ -716,10 +721,14 @@ static inline ev_env *bind_lambda(ev_state *S, const ev_clambda *cl, ev_env *par
     return env;
 }
 
-static inline void call_body(ev_state *S, const ev_clambda *cl, ev_env *env, ev_value *out, ps_pos callpos)
+/* site: the call is an application in Nix code; calls made by builtins and
+ * lazily applied functions have no call site frame in Nix's traces */
+static inline void call_body(ev_state *S, const ev_clambda *cl, ev_env *env, ev_value *out, ps_pos callpos,
+                             bool site)
 {
     size_t nt = S->ntraces;
-    ev_trace_push_fast(S, callpos, "from call site", NULL);
+    if (site)
+        ev_trace_push_fast(S, callpos, "from call site", NULL);
     if (cl->name)
         ev_trace_push_fast(S, cl->pos, "while calling '%s'", ps_sym_str(S->syms, cl->name));
     else
@@ -729,11 +738,11 @@ static inline void call_body(ev_state *S, const ev_clambda *cl, ev_env *env, ev_
 }
 
 static void call_lambda(ev_state *S, const ev_clambda *cl, ev_env *parent, ev_value *arg, ev_value *out,
-                        ps_pos callpos)
+                        ps_pos callpos, bool site)
 {
     ev_value *root;
     ev_env *env = bind_lambda(S, cl, parent, arg, callpos, &root);
-    call_body(S, cl, env, out, callpos);
+    call_body(S, cl, env, out, callpos, site);
     S->sp = root;
 }
 
@@ -756,7 +765,14 @@ UT_NORETURN static void not_callable(ev_state *S, ev_value *f, ps_pos pos)
     ev_error_owned(S, EV_ERR_EVAL, pos, ut_buf_steal(&m, NULL));
 }
 
+
 void ev_call(ev_state *S, ev_value *fn, size_t nargs, ev_value *args, ev_value *out, ps_pos pos)
+{
+    call_at(S, fn, nargs, args, out, pos, false);
+}
+
+static void call_at(ev_state *S, ev_value *fn, size_t nargs, ev_value *args, ev_value *out, ps_pos pos,
+                    bool site)
 {
     if (nargs == 1 && fn->type == EV_LAMBDA && !fn->u.fn->code->has_formals) {
         /* the common case of builtins calling back (map, foldl', genList) */
@@ -766,7 +782,7 @@ void ev_call(ev_state *S, ev_value *fn, size_t nargs, ev_value *args, ev_value *
         ev_value *root;
         const ev_clambda *cl = fn->u.fn->code;
         ev_env *env = bind_lambda(S, cl, fn->u.fn->env, args, pos, &root);
-        call_body(S, cl, env, out, pos);
+        call_body(S, cl, env, out, pos, site);
         S->sp = root;
         S->call_depth--;
         return;
@@ -797,7 +813,7 @@ void ev_call(ev_state *S, ev_value *fn, size_t nargs, ev_value *args, ev_value *
                 penv = e;
                 i++;
             }
-            call_lambda(S, cl, penv, &args[i], cur, pos);
+            call_lambda(S, cl, penv, &args[i], cur, pos, site);
             i++;
             break;
         }
@@ -848,7 +864,7 @@ void ev_call(ev_state *S, ev_value *fn, size_t nargs, ev_value *args, ev_value *
             tmp[0] = f->value;
             tmp[1] = *cur;
             tmp[2] = args[i];
-            ev_call(S, &tmp[0], 2, &tmp[1], cur, pos);
+            call_at(S, &tmp[0], 2, &tmp[1], cur, pos, site);
             S->sp = tmp;
             i++;
             break;
@@ -870,7 +886,7 @@ static void select_missing(ev_state *S, ev_attrs *a, ps_sym name, ps_pos pos)
     ut_buf_printf(&b, "attribute '%s' missing", ps_sym_str(S->syms, name));
     extern void ev_suggest(ev_state * S, ut_buf * out, const ev_attrs *a, const char *name);
     ev_suggest(S, &b, a, ps_sym_str(S->syms, name));
-    ev_trace_push_fast(S, pos, "while evaluating the attribute '%s'", ps_sym_str(S->syms, name));
+    (void)pos;
     ev_error_owned(S, EV_ERR_EVAL, (ps_pos){0}, ut_buf_steal(&b, NULL));
 }
 
@@ -885,7 +901,7 @@ static void select_missing(ev_state *S, ev_attrs *a, ps_sym name, ps_pos pos)
 
 typedef enum ev_iop {
     I_CONST, I_VAR, I_WITHVAR, I_FORCE, I_TRACE, I_TRACE_POP,
-    I_SEL_STEP, I_HAS_STEP, I_HAS_TRUE,
+    I_SEL_BEGIN, I_SEL_STEP, I_SEL_END, I_HAS_STEP, I_HAS_TRUE,
     I_ATTRS, I_LIST, I_LAMBDA, I_MKVAL, I_CALL, I_PRIM_ENTER, I_PRIM_CALL,
     I_LET, I_WITH, I_ENV_POP, I_JMP, I_IF, I_ASSERT,
     I_NOT, I_EQ, I_AND1, I_OR1, I_IMPL1, I_BOOLCHK,
@@ -994,6 +1010,10 @@ static void emit_expr(emitter *E, const ev_code *c)
         emit_a(E, I_TRACE, c, TF_SELECT);
         emit_expr(E, c->u.sel.e);
         emit(E, I_TRACE_POP, NULL);
+        /* the path's steps, the final force and a default run under "while
+         * evaluating the attribute 'a.b'" and "from the definition of" the
+         * last attribute found, as Nix's trace shows them */
+        emit(E, I_SEL_BEGIN, c);
         uint32_t *steps = ut_xmalloc((c->u.sel.n + 1) * sizeof *steps);
         for (uint32_t i = 0; i < c->u.sel.n; i++) {
             const ev_cpath *p = &c->u.sel.path[i];
@@ -1002,7 +1022,6 @@ static void emit_expr(emitter *E, const ev_code *c)
             steps[i] = emit_a(E, I_SEL_STEP, c, p->name ? 0 : 1);
             E->v[steps[i]].x = (uint16_t)i;
             emit(E, I_FORCE, c);
-            emit(E, I_TRACE_POP, NULL);
         }
         if (c->u.sel.def) {
             uint32_t j = emit(E, I_JMP, NULL);
@@ -1011,6 +1030,7 @@ static void emit_expr(emitter *E, const ev_code *c)
             emit_expr(E, c->u.sel.def);
             E->v[j].n = E->n;
         }
+        emit(E, I_SEL_END, c);
         free(steps);
         return;
     }
@@ -1512,7 +1532,6 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
                     ev_env *e = bind_lambda(S, cl, fl->env, &t->u.app.arg, pos, &root);
                     sp = S->sp;
                     size_t nt = S->ntraces;
-                    ev_trace_push_fast(S, pos, "from call site", NULL);
                     if (cl->name)
                         ev_trace_push_fast(S, cl->pos, "while calling '%s'", ps_sym_str(S->syms, cl->name));
                     else
@@ -1561,16 +1580,26 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
         case I_TRACE_POP:
             S->ntraces--;
             break;
+        case I_SEL_BEGIN: {
+            const ev_code *sc = CODE(I);
+            ev_trace_push_fast(S, sc->pos, sc->u.sel.text ? "while evaluating the attribute '%s'" : NULL,
+                               sc->u.sel.text);
+            ev_trace_push_fast(S, (ps_pos){0}, NULL, NULL);
+            break;
+        }
+        case I_SEL_END:
+            S->ntraces -= 2;
+            break;
         case I_SEL_STEP: {
             const ev_code *sc = CODE(I);
             const ev_cpath *p = &sc->u.sel.path[I->x];
             ps_sym name = p->name;
             SYNC();
             if (I->a) {
-                bool is_null;
-                name = dyn_name(S, sp - 1, p->expr, &is_null);
-                if (is_null)
-                    ev_error_type(S, p->expr->pos, "a string", &(ev_value){0}, NULL);
+                ev_trace_push_fast(S, p->expr->pos, "while evaluating an attribute name", NULL);
+                ev_string *ns = ev_force_string_noctx(S, sp - 1, p->expr->pos, NULL);
+                name = ps_intern(S->syms, ns->s, ns->len);
+                S->ntraces--;
                 sp--;
                 SYNC();
             }
@@ -1589,8 +1618,12 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
                 pc = I + I->n;
                 break;
             }
-            ev_trace_push_fast(S, ev_pos_get(S, a->pos), "while evaluating the attribute '%s'",
-                               ps_sym_str(S->syms, name));
+            if (a->pos && S->traces[S->ntraces - 2].fmt) {
+                ev_trace *t2 = &S->traces[S->ntraces - 1];
+                t2->pos = ev_pos_get(S, a->pos);
+                t2->fmt = "from the definition of '%s'";
+                t2->arg = ps_sym_str(S->syms, name);
+            }
             *v = a->value;
             break;
         }
@@ -1940,7 +1973,7 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
                 /* partial applications, functors, things that are not functions */
                 S->call_depth--;
                 ev_value *o = ev_push1(S);
-                ev_call(S, k_fn, k_n, k_args, o, k_pos);
+                call_at(S, k_fn, k_n, k_args, o, k_pos, true);
                 res = *o;
                 used = k_n;
                 S->call_depth++;

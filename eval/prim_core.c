@@ -150,6 +150,7 @@ static void prim_getAttr(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
         ut_buf_printf(&b, "attribute '%s' missing", ps_sym_str(S->syms, name));
         extern void ev_suggest(ev_state * S, ut_buf * out, const ev_attrs *a, const char *name);
         ev_suggest(S, &b, set, ps_sym_str(S->syms, name));
+        ev_trace_push(S, (ps_pos){0}, "in the attribute set under consideration", NULL);
         ev_error_owned(S, EV_ERR_EVAL, pos, ut_buf_steal(&b, NULL));
     }
     ev_force(S, &at->value, pos);
@@ -217,12 +218,16 @@ static void prim_listToAttrs(ev_state *S, ev_value *a, ev_value *out, ps_pos pos
     for (uint32_t i = 0; i < l->h.n; i++) {
         ev_attrs *e = ev_force_attrs(S, &l->v[i], pos, "while evaluating an element of the list passed to builtins.listToAttrs");
         ev_attr *n = ev_attrs_find(e, S->s_name);
-        if (!n)
+        if (!n) {
+            ev_trace_push(S, (ps_pos){0}, "in a {name=...; value=...;} pair", NULL);
             ev_error(S, EV_ERR_EVAL, pos, "attribute 'name' missing");
+        }
         ps_sym s = string_sym(S, &n->value, pos, "while evaluating the `name` attribute of an element of the list passed to builtins.listToAttrs");
         ev_attr *v = ev_attrs_find(e, S->s_value);
-        if (!v)
+        if (!v) {
+            ev_trace_push(S, (ps_pos){0}, "in a {name=...; value=...;} pair", NULL);
             ev_error(S, EV_ERR_EVAL, pos, "attribute 'value' missing");
+        }
         ev_attrs_add(r, s, v->value, v->pos);
     }
     ev_attrs_finish(r);
