@@ -536,7 +536,9 @@ static void to_json(ev_state *S, ut_buf *out, ev_value *v, ps_pos pos, bool stri
             json_string(out, nm, strlen(nm));
             ut_buf_putc(out, ':');
             ev_trace_push(S, ev_pos_get(S, a->a[idx[i]].pos), "while evaluating attribute '%s'", nm);
-            to_json(S, out, &a->a[idx[i]].value, pos, strict, ctx, depth + 1);
+            /* Nix passes each attribute's position down: list elements
+             * below it are reported there */
+            to_json(S, out, &a->a[idx[i]].value, ev_pos_get(S, a->a[idx[i]].pos), strict, ctx, depth + 1);
             S->ntraces--;
         }
         S->call_depth--;
@@ -554,7 +556,8 @@ static void to_json(ev_state *S, ut_buf *out, ev_value *v, ps_pos pos, bool stri
         for (uint32_t i = 0; i < l->h.n; i++) {
             if (i)
                 ut_buf_putc(out, ',');
-            ev_trace_push(S, pos, "while evaluating list element at index %s", NULL);
+            ev_trace_push_fast(S, pos, "while evaluating list element at index %ld", NULL);
+            S->traces[S->ntraces - 1].iarg = (long)i;
             to_json(S, out, &l->v[i], pos, strict, ctx, depth + 1);
             S->ntraces--;
         }
