@@ -1900,6 +1900,9 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
             }
             break;
         }
+        default:
+            /* every opcode is handled above: no range check on dispatch */
+            __builtin_unreachable();
         }
         continue;
 
