@@ -1,8 +1,11 @@
-/* The interpreter: evaluates compiled code against heap environments,
- * forces thunks (with blackholing), calls functions, raises and catches
- * errors. Recursion in C is bounded twice: by Nix's max-call-depth (every
- * function call counts, as in Nix, so `(x: x x) (x: x x)` ends the same
- * way) and by a guard on the C stack itself for deep thunk chains. */
+/* The interpreter: a bytecode VM over environments (on the heap, or on the
+ * value stack for functions that cannot capture theirs), forcing thunks
+ * (with blackholing), calling functions, raising and catching errors.
+ * Nix calls and thunk forces inside the VM push VM frames; only builtins
+ * calling back re-enter it from C. Depth is bounded by Nix's max-call-depth
+ * (every function call counts, as in Nix, so `(x: x x) (x: x x)` ends the
+ * same way), by the frame array for deep thunk chains, and by a guard on
+ * the C stack for re-entry through builtins. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
