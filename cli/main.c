@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 #include "cli/cli_registry.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,11 @@ static void cli_usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* The evaluator frees large objects in bursts at each collection and
+     * allocates them again right after: keep freed memory mapped instead
+     * of trimming it and faulting it back in. */
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
     if (argc < 2) {
         cli_usage(stderr);
         return 1;

@@ -130,7 +130,10 @@ void *ev_gc_alloc(ev_state *S, ev_objkind kind, size_t size)
         }
         memset(h, 0, size);
     } else {
-        ev_large *l = ut_xcalloc(1, sizeof(ev_large) + size);
+        ev_large *l = ut_xmalloc(sizeof(ev_large) + size);
+        /* zeroed like small objects, except where the caller promised to
+         * fill before anything reads (see ev_gc_alloc_partial) */
+        memset(l, 0, sizeof(ev_large) + (S->alloc_zero_limit && S->alloc_zero_limit < size ? S->alloc_zero_limit : size));
         l->size = size;
         l->next = S->large;
         S->large = l;

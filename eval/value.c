@@ -11,7 +11,7 @@
 
 ev_string *ev_string_alloc(ev_state *S, size_t len)
 {
-    ev_string *s = ev_gc_alloc(S, EV_OBJ_STRING, sizeof(ev_string) + len + 1);
+    ev_string *s = ev_gc_alloc_small(S, EV_OBJ_STRING, sizeof(ev_string) + len + 1);
     s->len = len;
     s->s[len] = 0;
     return s;
@@ -45,7 +45,7 @@ ev_list *ev_list_new(ev_state *S, size_t n)
 {
     if (n > UINT32_MAX)
         ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "list too long");
-    ev_list *l = ev_gc_alloc(S, EV_OBJ_LIST, sizeof(ev_list) + n * sizeof(ev_value));
+    ev_list *l = ev_gc_alloc_small(S, EV_OBJ_LIST, sizeof(ev_list) + n * sizeof(ev_value));
     l->h.n = (uint32_t)n;
     return l;
 }
@@ -56,7 +56,10 @@ ev_attrs *ev_attrs_new(ev_state *S, size_t cap)
 {
     if (cap > UINT32_MAX)
         ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "attribute set too large");
-    ev_attrs *a = ev_gc_alloc(S, EV_OBJ_ATTRS, sizeof(ev_attrs) + cap * sizeof(ev_attr));
+    /* entries past h.n are never read: a large set need not be zeroed */
+    size_t bytes = sizeof(ev_attrs) + cap * sizeof(ev_attr);
+    ev_attrs *a = bytes > EV_SMALL_MAX ? ev_gc_alloc_partial(S, EV_OBJ_ATTRS, bytes, sizeof(ev_attrs))
+                                       : ev_gc_alloc_small(S, EV_OBJ_ATTRS, bytes);
     a->cap = (uint32_t)cap;
     a->h.n = 0;
     return a;
