@@ -2,8 +2,9 @@
 # Parsing speed and memory: `straylight parse --quiet` over every .nix file of
 # nixpkgs-core in one process, against `nix-instantiate --parse` over the
 # same files (also one process: it accepts many files and prints each tree).
-# Prints the best wall and CPU (user+sys) time of RUNS runs and the peak RSS
-# of the largest process, and the ratios; also straylight with bison alone
+# Prints the best wall and CPU (user+sys) time of RUNS rounds (each round
+# runs every side once, in turn) and the peak RSS of the largest process,
+# and the ratios; also straylight with bison alone
 # (STRAYLIGHT_PARSER=bison), the parser the hand-written one stands in front
 # of. On a shared machine the CPU time is
 # the steadier figure; with INSTR=1 (and valgrind installed) it also counts
@@ -34,26 +35,36 @@ EOS
 batches=$(cd "$root" && xargs -d '\n' sh -c 'echo batch' sh < "$tmp/files" | wc -l)
 [ "$batches" = 1 ] || echo "note: the file list needed $batches command lines (processes)" >&2
 
-measure() { # script -> "best-wall best-cpu peak-rss-KiB" over $runs runs
-    # (timed here rather than by /usr/bin/time, whose 10 ms steps are a
-    # tenth of what is measured)
-    bash "$1" >/dev/null 2>&1 || true     # warm the page cache
-    python3 - "$1" "$runs" <<'EOP'
+measure() { # scripts... -> "best-wall best-cpu peak-rss-KiB" per script, over $runs rounds
+    # Rounds run every script in turn, so a change in the machine's load
+    # falls on all of them alike (it is shared); times are taken here
+    # rather than by /usr/bin/time, whose 10 ms steps are a tenth of what
+    # is measured.
+    for s in "$@"; do bash "$s" >/dev/null 2>&1 || true; done    # warm the page cache
+    python3 - "$runs" "$@" <<'EOP'
 import resource, subprocess, sys, time
-script, runs = sys.argv[1], int(sys.argv[2])
-best_w = best_c = None
-rss = 0
+runs, scripts = int(sys.argv[1]), sys.argv[2:]
+best = {s: [None, None, 0] for s in scripts}
 for _ in range(runs):
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    subprocess.run(["bash", script], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    w = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    c = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    best_w = w if best_w is None else min(best_w, w)
-    best_c = c if best_c is None else min(best_c, c)
-    rss = max(rss, after.ru_maxrss)   # the largest process (KiB)
-print(f"{best_w:.4f} {best_c:.4f} {rss}")
+    for s in scripts:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        subprocess.run(["bash", s], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        w = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        c = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        b = best[s]
+        b[0] = w if b[0] is None else min(b[0], w)
+        b[1] = c if b[1] is None else min(b[1], c)
+for s in scripts:
+    # peak RSS: each script once more, alone in a fresh process, as
+    # RUSAGE_CHILDREN keeps the maximum over every child
+    r = subprocess.run([sys.executable, "-c",
+        "import resource,subprocess,sys;subprocess.run(['bash',sys.argv[1]],stdout=subprocess.DEVNULL,"
+        "stderr=subprocess.DEVNULL);print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)", s],
+        capture_output=True, text=True)
+    best[s][2] = int(r.stdout.strip() or 0)
+    print(f"{best[s][0]:.4f} {best[s][1]:.4f} {best[s][2]}")
 EOP
 }
 
@@ -62,9 +73,8 @@ instructions() { # command... -> instructions executed (callgrind), in one proce
         < "$tmp/files" 2>&1 >/dev/null) | sed -n 's/.*refs: *//p' | tr -d ,
 }
 
-read -r t_ours c_ours m_ours < <(measure "$tmp/ours.sh")
-read -r t_bison c_bison m_bison < <(measure "$tmp/bison.sh")
-read -r t_nix c_nix m_nix < <(measure "$tmp/nix.sh")
+measure "$tmp/ours.sh" "$tmp/bison.sh" "$tmp/nix.sh" > "$tmp/m"
+{ read -r t_ours c_ours m_ours; read -r t_bison c_bison m_bison; read -r t_nix c_nix m_nix; } < "$tmp/m"
 i_ours=0 i_nix=0
 if [ "${INSTR:-0}" = 1 ]; then
     command -v valgrind >/dev/null || { echo "INSTR=1 needs valgrind" >&2; exit 1; }
