@@ -658,6 +658,9 @@ static void bind_formals(ev_state *S, const ev_clambda *cl, ev_env *env, ev_valu
             env->v[k++] = ev_share(S, arg);
         ev_attrs *a = ev_force_attrs(S, arg, callpos, "while evaluating the value passed for the lambda argument");
         uint32_t used = 0;
+        /* Nix fills the formals in order; a default that is just another
+         * formal already filled shares its value (and its thunk) */
+        uint64_t filled = cl->arg ? 1 : 0;
         for (uint32_t i = 0; i < cl->nformals; i++) {
             const ev_cformal *f = &cl->formals[i];
             ev_attr *av = ev_attrs_find(a, f->name);
@@ -665,11 +668,18 @@ static void bind_formals(ev_state *S, const ev_clambda *cl, ev_env *env, ev_valu
                 env->v[f->slot] = av->value;
                 used++;
             } else if (f->def) {
-                env->v[f->slot] = mkval(S, f->def, env, 0);
+                const ev_code *d = f->def;
+                if (d->op == C_VAR && d->u.var.level == 0 && d->u.var.index < 64 &&
+                    (filled >> d->u.var.index & 1))
+                    env->v[f->slot] = env->v[d->u.var.index];
+                else
+                    env->v[f->slot] = mkval(S, d, env, 0);
             } else {
                 ev_trace_push_fast(S, callpos, "from call site", NULL);
                 formals_error(S, cl, "without required", f->name, NULL);
             }
+            if (f->slot < 64)
+                filled |= (uint64_t)1 << f->slot;
         }
         if (!cl->ellipsis && used != a->h.n) {
             for (uint32_t i = 0; i < a->h.n; i++) {
