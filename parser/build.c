@@ -95,23 +95,6 @@ static void emit_warning(ps_pstate *st, const ut_buf *b)
 
 /* ---- small helpers ----------------------------------------------------- */
 
-void *ps__alloc_slow(ps_pstate *st, size_t n, size_t align)
-{
-    (void)align;    /* ut_arena_alloc aligns more than asked */
-    /* big requests get their own; the current block stays for later ones */
-    if (n > 2048)
-        return ut_arena_alloc(st->arena, n);
-    /* small blocks first, as most files are small and each block is zeroed
-       whole; past 16 KiB, blocks the arena gives chunks of their own (over
-       32 KiB), which waste nothing */
-    st->bump_block = !st->bump_block ? 4096 : st->bump_block < 16384 ? st->bump_block * 2 : 49152;
-    st->bump = ut_arena_alloc(st->arena, st->bump_block);
-    st->bump_end = st->bump + st->bump_block;
-    void *p = st->bump;
-    st->bump += n;
-    return p;
-}
-
 void *ps__vec_push(ps_pstate *st, ps_vec *v, size_t elem)
 {
     if (v->n == v->cap) {

@@ -80,34 +80,20 @@ typedef struct ps_pstate {
     ps_expr *cursed_or;
     ps_loc cursed_or_loc;
     ps_sym s_sub, s_mul, s_div, s_lessThan, s_findFile, s_nixPath, s_or, s_body;
-    /* the tree's memory: blocks of the arena, zeroed as a whole when taken,
-       handed out by ps__alloc (one memset per block instead of one per
-       node) */
-    char *bump, *bump_end;
-    size_t bump_block;
 } ps_pstate;
 
-/* zeroed memory in the tree's arena, aligned for any node field (nothing in
- * the tree needs more than 8 bytes) */
-void *ps__alloc_slow(ps_pstate *st, size_t n, size_t align);
+/* Zeroed memory for the tree, in its arena. Every allocation of the tree
+ * goes through these, so that the arena can be bypassed in one place.
+ * (Taking blocks and cutting them up here was a few percent faster, but
+ * the evaluator parses every file into one long-lived arena, where each
+ * parse would have left a block's unused tail behind.) */
 static inline void *ps__alloc(ps_pstate *st, size_t n)
 {
-    uintptr_t at = ((uintptr_t)st->bump + 7) & ~(uintptr_t)7;
-    if (st->bump && at + n <= (uintptr_t)st->bump_end) {
-        st->bump = (char *)(at + n);
-        return (void *)at;
-    }
-    return ps__alloc_slow(st, n, 8);
+    return ut_arena_alloc(st->arena, n);
 }
-/* the same for bytes (no alignment) */
 static inline char *ps__alloc_bytes(ps_pstate *st, size_t n)
 {
-    if (st->bump && n <= (size_t)(st->bump_end - st->bump)) {
-        char *p = st->bump;
-        st->bump += n;
-        return p;
-    }
-    return ps__alloc_slow(st, n, 1);
+    return ut_arena_alloc(st->arena, n);
 }
 
 /* positions: line_starts ends with a UINT32_MAX sentinel; the line found
