@@ -506,20 +506,58 @@ static void to_json(ev_state *S, ut_buf *out, ev_value *v, ps_pos pos, bool stri
             size_t mark = ev_stack_mark(S);
             ev_value *hold = ev_push1(S);
             *hold = *v;
+            ev_trace_push(S, ev_pos_get(S, op->pos), "while using the `outPath` attribute", NULL);
             to_json(S, out, &op->value, pos, strict, ctx, depth + 1);
+            ev_trace_pop(S);
             ev_stack_reset(S, mark);
             return;
         }
         if (ts) {
-            ut_buf b = UT_BUF_INIT;
-            ev_ctxset c2 = {0};
-            ev_coerce_to_string(S, v, pos, EV_COERCE_COPY_TO_STORE, &b, &c2, NULL);
-            if (ctx)
-                for (size_t i = 0; i < c2.n; i++)
-                    ev_ctxset_add(S, ctx, c2.e[i], strlen(c2.e[i]));
-            ev_ctxset_free(&c2);
-            json_string(out, b.data ? b.data : "", b.len);
-            ut_buf_free(&b);
+            /* toJSON takes __toString's result only as a string */
+            ps_pos fpos = ev_pos_get(S, ts->pos);
+            size_t mark = ev_stack_mark(S);
+            ev_value *slots = ev_stack_push(S, 3);
+            slots[0] = ts->value;
+            slots[1] = *v;
+            ev_trace_push(S, fpos, "while calling the `__toString` attribute", NULL);
+            ev_call(S, &slots[0], 1, &slots[1], &slots[2], fpos);
+            ev_force(S, &slots[2], fpos);
+            ev_trace_pop(S);
+            ev_trace_push(S, fpos, "while using the result of the `__toString` attribute", NULL);
+            if (slots[2].type == EV_ATTRS && (ev_attrs_find(slots[2].u.a, S->s_toString) ||
+                                              ev_attrs_find(slots[2].u.a, S->s_outPath))) {
+                /* a set that is itself coercible is peeled further */
+                ut_buf b = UT_BUF_INIT;
+                ev_ctxset c2 = {0};
+                ev_coerce_to_string(S, &slots[2], fpos, EV_COERCE_COPY_TO_STORE, &b, &c2, NULL);
+                if (ctx)
+                    for (size_t i = 0; i < c2.n; i++)
+                        ev_ctxset_add(S, ctx, c2.e[i], strlen(c2.e[i]));
+                ev_ctxset_free(&c2);
+                json_string(out, b.data ? b.data : "", b.len);
+                ut_buf_free(&b);
+                ev_trace_pop(S);
+                ev_stack_reset(S, mark);
+                return;
+            }
+            if (slots[2].type != EV_STRING) {
+                ut_buf shown = UT_BUF_INIT;
+                extern void ev_print_for_error(ev_state * S, ut_buf * out, ev_value * v);
+                ev_print_for_error(S, &shown, &slots[2]);
+                ut_buf m = UT_BUF_INIT;
+                ut_buf_printf(&m, "`__toString` %s return a string, but got %s: %s",
+                              slots[2].type == EV_ATTRS ? "must" : "should", ev_type_name(&slots[2]),
+                              shown.data ? shown.data : "");
+                ut_buf_free(&shown);
+                extern UT_NORETURN void ev_error_owned(ev_state * S, ev_errkind kind, ps_pos pos, char *msg);
+                ev_error_owned(S, EV_ERR_EVAL, fpos, ut_buf_steal(&m, NULL));
+            }
+            ev_string *str = slots[2].u.s;
+            if (ctx && str->ctx)
+                ev_ctxset_add_ctx(ctx, str->ctx);
+            json_string(out, str->s, str->len);
+            ev_trace_pop(S);
+            ev_stack_reset(S, mark);
             return;
         }
         size_t mark = ev_stack_mark(S);
