@@ -809,20 +809,26 @@ static st_path_info *dup_info(const st_path_info *src)
 }
 
 /* NARs fs_path into a spool (or just hashes it for a dry store). */
-static bool nar_spool(st_store *st, const char *fs_path, st_path_filter filter, void *fctx, nc_hasher *flat,
-                      spool *sp, nc_hash *nar_hash, uint64_t *nar_size, ut_err *e)
+static bool nar_spool_as(st_store *st, bool dry, const char *fs_path, st_path_filter filter, void *fctx,
+                         nc_hasher *flat, spool *sp, nc_hash *nar_hash, uint64_t *nar_size, ut_err *e)
 {
     st_refscan *scan = sp->scan;
-    if (!st->dry && !spool_open(st, sp, e)) return false;
+    if (!dry && !spool_open(st, sp, e)) return false;
     sp->scan = scan;
     nc_hash_algo sha = NC_HASH_SHA256;
-    nc_nar_writer *w = nc_nar_writer_new(st->dry && !scan ? NULL : spool_sink, sp, &sha);
+    nc_nar_writer *w = nc_nar_writer_new(dry && !scan ? NULL : spool_sink, sp, &sha);
     bool ok = st_nar_dump(fs_path, filter, fctx, w, flat, e) && nc_nar_writer_finish(w, nar_hash, nar_size, e);
     nc_nar_writer_free(w);
-    if (ok && !st->dry) ok = spool_finish(sp, e);
+    if (ok && !dry) ok = spool_finish(sp, e);
     if (!ok) spool_discard(sp);
     sp->scan = scan;
     return ok;
+}
+
+static bool nar_spool(st_store *st, const char *fs_path, st_path_filter filter, void *fctx, nc_hasher *flat,
+                      spool *sp, nc_hash *nar_hash, uint64_t *nar_size, ut_err *e)
+{
+    return nar_spool_as(st, st->dry, fs_path, filter, fctx, flat, sp, nar_hash, nar_size, e);
 }
 
 static bool store_spooled(st_store *st, spool *sp, st_path_info *pi, bool replace_info, ut_err *e)
@@ -856,7 +862,12 @@ bool st_store_add_path(st_store *st, const char *fs_path, const char *name, st_p
     nc_hash nar_hash, flat_hash;
     uint64_t nar_size = 0;
     nc_hasher *flat = method == NC_CA_FLAT ? nc_hasher_new(NC_HASH_SHA256) : NULL;
-    if (!nar_spool(st, fs_path, filter, fctx, flat, &sp, &nar_hash, &nar_size, e)) {
+    /* Sources are usually in the store already (every evaluation copies
+     * the same ones): hash first, and archive only a path that is new.
+     * A filter is a Nix function the caller must see called once per
+     * entry, so filtered paths are archived in the same pass. */
+    bool two_pass = !st->dry && filter == NULL;
+    if (!nar_spool_as(st, st->dry || two_pass, fs_path, filter, fctx, flat, &sp, &nar_hash, &nar_size, e)) {
         if (flat) nc_hasher_free(flat);
         return false;
     }
@@ -877,8 +888,23 @@ bool st_store_add_path(st_store *st, const char *fs_path, const char *name, st_p
     pi.ca = ut_buf_steal(&cab, NULL);
     pi.refs = ut_xcalloc(1, sizeof *pi.refs);
     bool ok = true;
-    if (!st->dry && already_valid(st, pi.path)) spool_discard(&sp);
-    else ok = store_spooled(st, &sp, &pi, false, e);
+    if (!two_pass) {
+        if (!st->dry && already_valid(st, pi.path)) spool_discard(&sp);
+        else ok = store_spooled(st, &sp, &pi, false, e);
+    } else if (!already_valid(st, pi.path)) {
+        /* the second pass archives what the first hashed; a tree that
+         * changed in between is refused rather than stored under a name
+         * that does not match its contents */
+        nc_hash h2;
+        uint64_t n2 = 0;
+        ok = nar_spool_as(st, false, fs_path, filter, fctx, NULL, &sp, &h2, &n2, e);
+        if (ok && (n2 != nar_size || h2.algo != nar_hash.algo ||
+                   memcmp(h2.bytes, nar_hash.bytes, nc_hash_size(&nar_hash)) != 0)) {
+            spool_discard(&sp);
+            ok = ut_err_set(e, "'%s' changed while it was being added to the store", fs_path);
+        }
+        if (ok) ok = store_spooled(st, &sp, &pi, false, e);
+    }
     if (ok && out_info) *out_info = dup_info(&pi);
     if (ok) {
         *out_path = pi.path;
