@@ -226,6 +226,16 @@ static void snippet(ut_buf *out, ps_pos pos, const char *extra_indent)
     ut_buf_free(&tmp);
 }
 
+static void print_frame(ut_buf *out, const ev_frame_msg *f)
+{
+    ut_buf_puts(out, "       … ");
+    indent_lines(out, f->msg, "         ");
+    ut_buf_putc(out, '\n');
+    if (f->pos.src)
+        snippet(out, f->pos, "  ");
+    ut_buf_putc(out, '\n');
+}
+
 void ev_error_format(ev_state *S, ut_buf *out, bool show_trace)
 {
     const char *msg = S->err_msg ? S->err_msg : "unknown error";
@@ -247,37 +257,37 @@ void ev_error_format(ev_state *S, ut_buf *out, bool show_trace)
         ut_buf_putc(out, '\n');
     } else {
         ut_buf_puts(out, "error:\n");
-        /* a frame already shown is counted, not repeated, as Nix does */
+        /* A frame already shown is held back; when the next new frame (or
+         * the end) comes, up to five held frames are shown after all and
+         * more are counted in one line, as Nix does. */
         ut_hmap *seen = ut_hmap_new();
-        size_t skipped = 0;
+        size_t *held = ut_xmalloc((nframes + 1) * sizeof *held);
+        size_t nheld = 0;
         for (size_t i = 0; i <= nframes; i++) {
-            if (i == nframes) {
-                if (skipped)
-                    ut_buf_printf(out, "       (%zu duplicate frames omitted)\n\n", skipped);
-                break;
-            }
-            ev_frame_msg *f = &S->err_frames[i];
+            ev_frame_msg *f = i < nframes ? &S->err_frames[i] : NULL;
             ut_buf key = UT_BUF_INIT;
-            ut_buf_printf(&key, "%p:%u:%u:%s", (const void *)f->pos.src, f->pos.line, f->pos.col, f->msg);
-            if (ut_hmap_has(seen, key.data, key.len)) {
-                ut_buf_free(&key);
-                skipped++;
-                continue;
+            if (f) {
+                ut_buf_printf(&key, "%p:%u:%u:%s", (const void *)f->pos.src, f->pos.line, f->pos.col, f->msg);
+                if (ut_hmap_has(seen, key.data, key.len)) {
+                    held[nheld++] = i;
+                    ut_buf_free(&key);
+                    continue;
+                }
             }
+            if (nheld > 5) {
+                ut_buf_printf(out, "       (%zu duplicate frames omitted)\n\n", nheld);
+            } else {
+                for (size_t k = 0; k < nheld; k++)
+                    print_frame(out, &S->err_frames[held[k]]);
+            }
+            nheld = 0;
+            if (!f)
+                break;
             ut_hmap_put(seen, key.data, key.len, (void *)1);
             ut_buf_free(&key);
-            if (skipped) {
-                ut_buf_printf(out, "       (%zu duplicate frames omitted)\n\n", skipped);
-                skipped = 0;
-            }
-            ut_buf_puts(out, "       … ");
-            indent_lines(out, f->msg, "         ");
-            ut_buf_putc(out, '\n');
-            if (f->pos.src) {
-                snippet(out, f->pos, "  ");
-            }
-            ut_buf_putc(out, '\n');
+            print_frame(out, f);
         }
+        free(held);
         ut_hmap_free(seen);
         ut_buf_puts(out, "       error: ");
         indent_lines(out, m, "       ");
