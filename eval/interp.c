@@ -209,8 +209,8 @@ static void indent_lines(ut_buf *out, const char *s, const char *indent)
         }
         ut_buf_append(out, p, (size_t)(nl - p + 1));
         p = nl + 1;
-        if (*p)
-            ut_buf_puts(out, indent);
+        /* Nix indents after every newline, a final one included */
+        ut_buf_puts(out, indent);
     }
 }
 

@@ -660,7 +660,7 @@ static void prim_functionArgs(ev_state *S, ev_value *a, ev_value *out, ps_pos po
         return;
     }
     if (a[0].type != EV_LAMBDA)
-        ev_error_type(S, pos, "a function", &a[0], "while evaluating the first argument passed to builtins.functionArgs");
+        ev_error(S, EV_ERR_EVAL, pos, "'functionArgs' requires a function");
     const ev_clambda *cl = a[0].u.fn->code;
     ev_attrs *r = ev_attrs_new(S, cl->nformals);
     if (cl->has_formals)

@@ -80,10 +80,21 @@ static bool ptrset_insert(ptrset *s, const void *p)
 /* Nix's forceValueDeep: every value slot is visited once (cycles such as
  * `let x = [ x ]; in x` terminate), attributes get a trace frame, and each
  * level counts against max-call-depth like a call. */
+static void force_deep_value(ev_state *S, ev_value *v, ps_pos pos, ptrset *seen);
+
+/* Every value visited counts as a level of depth; the limit itself is
+ * enforced by the calls made below it, as in Nix. */
 static void force_deep(ev_state *S, ev_value *v, ps_pos pos, ptrset *seen)
 {
     if (!ptrset_insert(seen, v))
         return;
+    S->call_depth++;
+    force_deep_value(S, v, pos, seen);
+    S->call_depth--;
+}
+
+static void force_deep_value(ev_state *S, ev_value *v, ps_pos pos, ptrset *seen)
+{
     ev_force(S, v, pos);
     if (v->type == EV_ATTRS) {
         ev_value *hold = ev_push1(S);
@@ -92,7 +103,6 @@ static void force_deep(ev_state *S, ev_value *v, ps_pos pos, ptrset *seen)
          * limit is enforced by the calls made below it */
         extern void ev_check_cstack(ev_state * S, ps_pos pos);
         ev_check_cstack(S, pos);
-        S->call_depth++;
         ev_attrs *a = v->u.a;
         for (uint32_t i = 0; i < a->h.n; i++) {
             ev_trace_push(S, ev_pos_get(S, a->a[i].pos), "while evaluating the attribute '%s'",
@@ -100,14 +110,12 @@ static void force_deep(ev_state *S, ev_value *v, ps_pos pos, ptrset *seen)
             force_deep(S, &a->a[i].value, pos, seen);
             S->ntraces--;
         }
-        S->call_depth--;
         S->sp = hold;
     } else if (v->type == EV_LIST) {
         ev_value *hold = ev_push1(S);
         *hold = *v;
         extern void ev_check_cstack(ev_state * S, ps_pos pos);
         ev_check_cstack(S, pos);
-        S->call_depth++;
         ev_list *l = v->u.l;
         for (uint32_t i = 0; i < l->h.n; i++) {
             ev_trace_push_fast(S, (ps_pos){0}, "while evaluating list element at index %ld", NULL);
@@ -115,7 +123,6 @@ static void force_deep(ev_state *S, ev_value *v, ps_pos pos, ptrset *seen)
             force_deep(S, &l->v[i], pos, seen);
             S->ntraces--;
         }
-        S->call_depth--;
         S->sp = hold;
     }
 }
@@ -475,9 +482,19 @@ static void json_string(ut_buf *out, const char *s, size_t len)
     ut_buf_putc(out, '"');
 }
 
+static void to_json_value(ev_state *S, ut_buf *out, ev_value *v, ps_pos pos, bool strict, ev_ctxset *ctx, int depth);
+
+/* Every value toJSON visits counts against max-call-depth, as in Nix. */
 static void to_json(ev_state *S, ut_buf *out, ev_value *v, ps_pos pos, bool strict, ev_ctxset *ctx, int depth)
 {
     ev_check_depth(S, pos);
+    S->call_depth++;
+    to_json_value(S, out, v, pos, strict, ctx, depth);
+    S->call_depth--;
+}
+
+static void to_json_value(ev_state *S, ut_buf *out, ev_value *v, ps_pos pos, bool strict, ev_ctxset *ctx, int depth)
+{
     ev_force(S, v, pos);
     switch (v->type) {
     case EV_INT: ut_buf_printf(out, "%" PRId64, v->u.i); return;
@@ -566,7 +583,6 @@ static void to_json(ev_state *S, ut_buf *out, ev_value *v, ps_pos pos, bool stri
         uint32_t *idx = ev_scratch_alloc(S, (a->h.n + 1) * sizeof *idx);
         ev_attrs_sorted_by_name(S, a, idx);
         ut_buf_putc(out, '{');
-        S->call_depth++;
         for (uint32_t i = 0; i < a->h.n; i++) {
             if (i)
                 ut_buf_putc(out, ',');
@@ -579,7 +595,6 @@ static void to_json(ev_state *S, ut_buf *out, ev_value *v, ps_pos pos, bool stri
             to_json(S, out, &a->a[idx[i]].value, ev_pos_get(S, a->a[idx[i]].pos), strict, ctx, depth + 1);
             S->ntraces--;
         }
-        S->call_depth--;
         ut_buf_putc(out, '}');
         ev_stack_reset(S, mark);
         return;
@@ -590,7 +605,6 @@ static void to_json(ev_state *S, ut_buf *out, ev_value *v, ps_pos pos, bool stri
         *hold = *v;
         ev_list *l = v->u.l;
         ut_buf_putc(out, '[');
-        S->call_depth++;
         for (uint32_t i = 0; i < l->h.n; i++) {
             if (i)
                 ut_buf_putc(out, ',');
@@ -599,7 +613,6 @@ static void to_json(ev_state *S, ut_buf *out, ev_value *v, ps_pos pos, bool stri
             to_json(S, out, &l->v[i], pos, strict, ctx, depth + 1);
             S->ntraces--;
         }
-        S->call_depth--;
         ut_buf_putc(out, ']');
         ev_stack_reset(S, mark);
         return;
