@@ -1017,6 +1017,17 @@ static void emit_operand(emitter *E, const ev_code *c, uint8_t msg)
     emit(E, I_TRACE_POP, NULL);
 }
 
+/* A Boolean operand: its type is checked under the operand's frame, and a
+ * wrong type is reported at the operand, as Nix does. */
+#define BM_AT_OPERAND 0xff
+static void emit_bool_operand(emitter *E, const ev_code *c, uint8_t msg)
+{
+    emit_a(E, I_TRACE, c, msg);
+    emit_expr(E, c);
+    emit_a(E, I_BOOLCHK, c, BM_AT_OPERAND);
+    emit(E, I_TRACE_POP, NULL);
+}
+
 static void emit_expr(emitter *E, const ev_code *c)
 {
     switch ((ev_op)c->op) {
@@ -1122,7 +1133,7 @@ static void emit_expr(emitter *E, const ev_code *c)
         emit_expr(E, c->u.ops.b);
         return;
     case C_NOT:
-        emit_operand(E, c->u.ops.a, TF_NOT);
+        emit_bool_operand(E, c->u.ops.a, TF_NOT);
         emit(E, I_NOT, c);
         return;
     case C_EQ:
@@ -1139,10 +1150,10 @@ static void emit_expr(emitter *E, const ev_code *c)
         uint8_t tl = c->op == C_AND ? TF_AND_L : c->op == C_OR ? TF_OR_L : TF_IMPL_L;
         uint8_t bl = c->op == C_AND ? BM_AND_L : c->op == C_OR ? BM_OR_L : BM_IMPL_L;
         uint8_t op = c->op == C_AND ? I_AND1 : c->op == C_OR ? I_OR1 : I_IMPL1;
-        emit_operand(E, c->u.ops.a, tl);
-        uint32_t j = emit_a(E, op, c, bl);
-        emit_operand(E, c->u.ops.b, (uint8_t)(tl + 1));
-        emit_a(E, I_BOOLCHK, c, (uint8_t)(bl + 1));
+        (void)bl;
+        emit_bool_operand(E, c->u.ops.a, tl);
+        uint32_t j = emit(E, op, c);
+        emit_bool_operand(E, c->u.ops.b, (uint8_t)(tl + 1));
         E->v[j].n = E->n;
         return;
     }
@@ -1794,12 +1805,9 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
             sp--;
             break;
         }
-        case I_NOT: {
-            SYNC();
-            bool b = ev_force_bool(S, sp - 1, CODE(I)->pos, NULL);
-            sp[-1] = ev_mk_bool(!b);
+        case I_NOT:
+            sp[-1] = ev_mk_bool(!sp[-1].u.b);    /* checked by I_BOOLCHK */
             break;
-        }
         case I_EQ: {
             if (sp[-2].type == sp[-1].type && sp[-1].type <= EV_INT) {
                 /* null, bool, int: compare payloads */
@@ -1818,8 +1826,7 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
         case I_AND1:
         case I_OR1:
         case I_IMPL1: {
-            SYNC();
-            bool b = ev_force_bool(S, sp - 1, CODE(I)->pos, bool_msgs[I->a]);
+            bool b = sp[-1].u.b;    /* checked by I_BOOLCHK */
             if (I->op == I_AND1 && !b) {
                 pc = I + I->n;
             } else if (I->op == I_OR1 && b) {
@@ -1833,8 +1840,10 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
             break;
         }
         case I_BOOLCHK:
+            if (sp[-1].type == EV_BOOL)
+                break;
             SYNC();
-            ev_force_bool(S, sp - 1, CODE(I)->pos, bool_msgs[I->a]);
+            ev_force_bool(S, sp - 1, CODE(I)->pos, I->a == BM_AT_OPERAND ? NULL : bool_msgs[I->a]);
             break;
         case I_UPDATE:
             SYNC();
