@@ -1306,20 +1306,43 @@ static void op_update(ev_state *S, const ev_code *c, ev_value *v)
         return;
     ev_attrs *r = ev_attrs_new(S, x->h.n + y->h.n);
     uint32_t i = 0, j = 0, k = 0;
-    while (i < x->h.n && j < y->h.n) {
-        if (x->a[i].name < y->a[j].name)
-            r->a[k++] = x->a[i++];
-        else if (x->a[i].name > y->a[j].name)
-            r->a[k++] = y->a[j++];
-        else {
-            r->a[k++] = y->a[j++];
-            i++;
+    if ((size_t)y->h.n * 8 < x->h.n) {
+        /* a large set updated with a few attributes (overlays, `acc //
+         * { k = v; }`): find where each one goes and copy the runs of the
+         * large set between them whole */
+        for (; j < y->h.n; j++) {
+            ps_sym name = y->a[j].name;
+            uint32_t lo = i, hi = x->h.n;
+            while (lo < hi) {
+                uint32_t mid = lo + (hi - lo) / 2;
+                if (x->a[mid].name < name)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            memcpy(&r->a[k], &x->a[i], (size_t)(lo - i) * sizeof(ev_attr));
+            k += lo - i;
+            i = lo;
+            r->a[k++] = y->a[j];
+            if (i < x->h.n && x->a[i].name == name)
+                i++;
         }
+    } else {
+        while (i < x->h.n && j < y->h.n) {
+            if (x->a[i].name < y->a[j].name)
+                r->a[k++] = x->a[i++];
+            else if (x->a[i].name > y->a[j].name)
+                r->a[k++] = y->a[j++];
+            else {
+                r->a[k++] = y->a[j++];
+                i++;
+            }
+        }
+        while (j < y->h.n)
+            r->a[k++] = y->a[j++];
     }
-    while (i < x->h.n)
-        r->a[k++] = x->a[i++];
-    while (j < y->h.n)
-        r->a[k++] = y->a[j++];
+    memcpy(&r->a[k], &x->a[i], (size_t)(x->h.n - i) * sizeof(ev_attr));
+    k += x->h.n - i;
     r->h.n = k;
     v[0] = ev_mk_attrs(r);
 }
