@@ -4,7 +4,7 @@
 #include "compat/storepath.h"
 #include "store/blob.h"
 
-#include <git2.h>
+#include "store/lazy_git2.h"
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * signature and every NAR's hash in the store layer. */
 #include "store/backend.h"
 
-#include <curl/curl.h>
+#include "store/lazy_curl.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>

@@ -5,7 +5,7 @@
  * MinIO, s3rver), virtual-hosted for AWS itself. */
 #include "store/s3.h"
 
-#include <curl/curl.h>
+#include "store/lazy_curl.h"
 #include "compat/hash.h"
 
 #include <openssl/crypto.h>

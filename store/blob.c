@@ -1,6 +1,6 @@
 #include "store/blob.h"
 
-#include <archive.h>
+#include "store/lazy_archive.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

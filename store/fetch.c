@@ -3,9 +3,8 @@
 #include "store/fetch.h"
 #include "store/nar_fs.h"
 
-#include <archive.h>
-#include <archive_entry.h>
-#include <curl/curl.h>
+#include "store/lazy_archive.h"
+#include "store/lazy_curl.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -9,8 +9,7 @@
 #include "store/nar_fs.h"
 
 #include <dirent.h>
-#include <archive.h>
-#include <archive_entry.h>
+#include "store/lazy_archive.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>

@@ -24,7 +24,7 @@
 #include "eval/builtins/files.h"
 
 #ifdef STRAYLIGHT_HAVE_STORE
-#include <git2.h>
+#include "store/lazy_git2.h"
 
 #include "store/fetch.h"
 #include "store/store.h"

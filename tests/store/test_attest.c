@@ -11,7 +11,7 @@
 #include "store/attest.h"
 
 #include <ftw.h>
-#include <git2.h>
+#include "store/lazy_git2.h"
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
