@@ -33,8 +33,7 @@ typedef struct ev_freeobj {
 typedef struct ev_class {
     ev_chunk *chunks;       /* all chunks; the head is bumped into */
     ev_chunk *empty;        /* chunks the last sweep found empty */
-    ev_freeobj *free;
-} ev_class;
+} ev_class;               /* the free list is in S->bump (inline allocation) */
 
 struct ev_pool {
     ev_class cls[EV_NCLASS];
@@ -108,9 +107,10 @@ void *ev_gc_alloc(ev_state *S, ev_objkind kind, size_t size)
             cl->chunks = e;
             e->used = size;
             h = (ev_gch *)e->mem;
-        } else if (cl->free) {
-            h = &cl->free->h;
-            cl->free = cl->free->next;
+        } else if (bp->free) {
+            ev_freeobj *f = bp->free;
+            h = &f->h;
+            bp->free = f->next;
         } else {
             ch = ut_xmalloc(sizeof *ch);
             ch->mem = ut_xmalloc(EV_CHUNK_BYTES);
@@ -153,7 +153,7 @@ typedef struct ev_markstack {
     size_t n, cap;
 } ev_markstack;
 
-static void ms_push(ev_markstack *m, ev_gch *o)
+static inline void ms_push(ev_markstack *m, ev_gch *o)
 {
     if (!o || (o->flags & EV_GC_STATIC) || o->mark)
         return;
@@ -321,7 +321,7 @@ static void sweep(ev_state *S)
     for (unsigned c = 0; c < EV_NCLASS; c++) {
         size_t size = (c + 1) * EV_GRAIN;
         ev_class *cl = &S->pools->cls[c];
-        cl->free = NULL;
+        S->bump[c].free = NULL;
         cl->empty = NULL;
         for (ev_chunk *ch = cl->chunks; ch; ch = ch->next) {
             /* One pass: live objects are unmarked and counted, the others
@@ -362,8 +362,8 @@ static void sweep(ev_state *S)
                 continue;
             }
             if (chunk_free) {
-                chunk_last->next = cl->free;
-                cl->free = chunk_free;
+                chunk_last->next = S->bump[c].free;
+                S->bump[c].free = chunk_free;
             }
         }
     }

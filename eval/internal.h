@@ -180,8 +180,9 @@ typedef struct ev_pool ev_pool;
 #define EV_SMALL_MAX 512u
 #define EV_NCLASS (EV_SMALL_MAX / EV_GRAIN)
 
-typedef struct ev_bump {            /* the chunk a size class allocates from */
-    char *next, *limit;
+typedef struct ev_bump {            /* where a size class allocates from */
+    char *next, *limit;             /* the chunk being bumped into */
+    void *free;                     /* then slots the last sweep freed (a list) */
 } ev_bump;
 
 /* A frame of the bytecode VM (interp.c): the code running in it, its
@@ -303,10 +304,16 @@ static inline void *ev_gc_alloc_small(ev_state *S, ev_objkind kind, size_t size)
     if (size > EV_SMALL_MAX || size == 0)
         return ev_gc_alloc(S, kind, size);
     ev_bump *b = &S->bump[size / EV_GRAIN - 1];
-    if ((size_t)(b->limit - b->next) < size)
+    ev_gch *h;
+    if ((size_t)(b->limit - b->next) >= size) {
+        h = (ev_gch *)b->next;
+        b->next += size;
+    } else if (b->free) {
+        h = (ev_gch *)b->free;
+        b->free = *(void **)((char *)b->free + sizeof(ev_gch));
+    } else {
         return ev_gc_alloc(S, kind, size);
-    ev_gch *h = (ev_gch *)b->next;
-    b->next += size;
+    }
     memset(h, 0, size);
     h->kind = (uint8_t)kind;
     S->heap_bytes += size;
