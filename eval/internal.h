@@ -357,6 +357,8 @@ static inline void ev_trace_push_fast(ev_state *S, ps_pos pos, const char *fmt, 
 }
 
 /* interp.c */
+/* __curPos / unsafeGetAttrPos: { file, line, column }, or null without a position */
+void ev_pos_value(ev_state *S, ps_pos p, ev_value *out);
 void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out);
 void ev_check_depth(ev_state *S, ps_pos pos);
 ev_value *ev_push1(ev_state *S);

@@ -744,10 +744,10 @@ static inline ev_env *bind_lambda(ev_state *S, const ev_clambda *cl, ev_env *par
     return env;
 }
 
-/* site: the call is an application in Nix code; calls made by builtins and
- * lazily applied functions have no call site frame in Nix's traces */
-static inline void call_body(ev_state *S, const ev_clambda *cl, ev_env *env, ev_value *out, ps_pos callpos,
-                             bool site)
+/* The frames of a call to cl; returns the trace depth to restore after it.
+ * site: the call is an application in Nix code; calls made by builtins and
+ * lazily applied functions have no call site frame in Nix's traces. */
+static inline size_t push_call_frames(ev_state *S, const ev_clambda *cl, ps_pos callpos, bool site)
 {
     size_t nt = S->ntraces;
     if (site)
@@ -756,6 +756,13 @@ static inline void call_body(ev_state *S, const ev_clambda *cl, ev_env *env, ev_
         ev_trace_push_fast(S, cl->pos, "while calling '%s'", ps_sym_str(S->syms, cl->name));
     else
         ev_trace_push_fast(S, cl->pos, "while calling anonymous lambda", NULL);
+    return nt;
+}
+
+static inline void call_body(ev_state *S, const ev_clambda *cl, ev_env *env, ev_value *out, ps_pos callpos,
+                             bool site)
+{
+    size_t nt = push_call_frames(S, cl, callpos, site);
     ev_eval(S, cl->body, env, out);
     S->ntraces = nt;
 }
@@ -1497,9 +1504,8 @@ static void assert_failed(ev_state *S, const ev_code *c, ev_env *env)
     ev_error(S, EV_ERR_ASSERT, c->pos, "assertion '%s' failed", c->u.ops.c->u.k.u.s->s);
 }
 
-static void make_curpos(ev_state *S, const ev_code *c, ev_value *out)
+void ev_pos_value(ev_state *S, ps_pos p, ev_value *out)
 {
-    ps_pos p = c->pos;
     if (!p.src) {
         *out = ev_mk_null();
         return;
@@ -1588,11 +1594,7 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
                     ev_value *root;
                     ev_env *e = bind_lambda(S, cl, fl->env, &t->u.app.arg, pos, &root);
                     sp = S->sp;
-                    size_t nt = S->ntraces;
-                    if (cl->name)
-                        ev_trace_push_fast(S, cl->pos, "while calling '%s'", ps_sym_str(S->syms, cl->name));
-                    else
-                        ev_trace_push_fast(S, cl->pos, "while calling anonymous lambda", NULL);
+                    size_t nt = push_call_frames(S, cl, pos, false);
                     if (S->stack_end - sp < EV_VM_STACK_MARGIN)
                         stack_overflow(S, pos);
                     F->pc = pc;
@@ -1907,7 +1909,7 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
         }
         case I_CURPOS:
             SYNC();
-            make_curpos(S, CODE(I), sp);
+            ev_pos_value(S, CODE(I)->pos, sp);
             sp++;
             break;
         case I_RET: {
@@ -1987,12 +1989,7 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
                     k_n--;
                 }
                 ev_env *e = bind_lambda(S, cl, penv, k_args, k_pos, &root);
-                size_t nt = S->ntraces;
-                ev_trace_push_fast(S, k_pos, "from call site", NULL);
-                if (cl->name)
-                    ev_trace_push_fast(S, cl->pos, "while calling '%s'", ps_sym_str(S->syms, cl->name));
-                else
-                    ev_trace_push_fast(S, cl->pos, "while calling anonymous lambda", NULL);
+                size_t nt = push_call_frames(S, cl, k_pos, true);
                 if (S->stack_end - root < EV_VM_STACK_MARGIN)
                     stack_overflow(S, k_pos);
                 F->pc = pc;

@@ -676,19 +676,7 @@ static void prim_unsafeGetAttrPos(ev_state *S, ev_value *a, ev_value *out, ps_po
     ps_sym name = string_sym(S, &a[0], pos, "while evaluating the first argument passed to builtins.unsafeGetAttrPos");
     ev_attrs *set = ev_force_attrs(S, &a[1], pos, "while evaluating the second argument passed to builtins.unsafeGetAttrPos");
     ev_attr *at = ev_attrs_find(set, name);
-    ps_pos p = at ? ev_pos_get(S, at->pos) : NOPOS;
-    if (!p.src) {
-        *out = ev_mk_null();
-        return;
-    }
-    ev_attrs *r = ev_attrs_new(S, 3);
-    const char *file = p.src->origin == PS_ORIGIN_FILE ? p.src->path
-                       : p.src->origin == PS_ORIGIN_STDIN ? "«stdin»" : "«string»";
-    ev_attrs_add(r, S->s_file, ev_mk_cstring(S, file), 0);
-    ev_attrs_add(r, S->s_line, ev_mk_int(p.line), 0);
-    ev_attrs_add(r, S->s_column, ev_mk_int(p.col), 0);
-    ev_attrs_finish(r);
-    *out = ev_mk_attrs(r);
+    ev_pos_value(S, at ? ev_pos_get(S, at->pos) : NOPOS, out);
 }
 
 /* ---- search path ---------------------------------------------------------- */
