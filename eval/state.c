@@ -616,8 +616,12 @@ ev_code *ev_parse_compile(ev_state *S, const char *text, size_t len, ps_origin o
             extra[i] = ps_sym_str(S->syms, scope->a[i].name);
         po.extra_env = extra;
     }
-    ps_expr *e = ps_parse(S->syms, src, S->code_arena, &po, &err);
+    /* The tree is only read by the compiler: it lives in an arena of its
+     * own, freed once the code (which copies what it keeps) is built. */
+    ut_arena *tree = ut_arena_new();
+    ps_expr *e = ps_parse(S->syms, src, tree, &po, &err);
     ev_code *c = e ? ev_compile(S, S->code_arena, e, scope, &err) : NULL;
+    ut_arena_free(tree);
     if (!c) {
         /* parse errors arrive formatted ("error: ...\n at ..."): keep them whole */
         const char *m = err.msg ? err.msg : "error: parse failed";
