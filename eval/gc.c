@@ -51,7 +51,7 @@ void ev_gc_init(ev_state *S)
     S->pools = ut_xcalloc(1, sizeof(ev_pool));
     S->large = NULL;
     S->heap_bytes = 0;
-    S->gc_threshold = 16u << 20;
+    S->gc_threshold = 12u << 20;
 }
 
 void ev_gc_free_all(ev_state *S)
@@ -416,7 +416,7 @@ void ev_gc_collect(ev_state *S)
                 before >> 10, S->heap_bytes >> 10, now_ms() - t0);
     /* grow by half the live size: peak memory stays near 1.5x live */
     size_t next = S->heap_bytes + S->heap_bytes / 2;
-    S->gc_threshold = next < (16u << 20) ? (16u << 20) : next;
+    S->gc_threshold = next < (12u << 20) ? (12u << 20) : next;
 }
 
 void ev_gc_safepoint_slow(ev_state *S)
