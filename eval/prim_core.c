@@ -222,7 +222,12 @@ static void prim_listToAttrs(ev_state *S, ev_value *a, ev_value *out, ps_pos pos
             ev_trace_push(S, (ps_pos){0}, "in a {name=...; value=...;} pair", NULL);
             ev_error(S, EV_ERR_EVAL, pos, "attribute 'name' missing");
         }
-        ps_sym s = string_sym(S, &n->value, pos, "while evaluating the `name` attribute of an element of the list passed to builtins.listToAttrs");
+        /* the name is reported where it is written, as Nix does */
+        ps_pos npos = n->pos ? ev_pos_get(S, n->pos) : (ps_pos){0};
+        ev_trace_push(S, npos, "while evaluating the `name` attribute of an element of the list passed to builtins.listToAttrs", NULL);
+        ev_string *ns = ev_force_string_noctx(S, &n->value, npos, NULL);
+        ps_sym s = ps_intern(S->syms, ns->s, ns->len);
+        ev_trace_pop(S);
         ev_attr *v = ev_attrs_find(e, S->s_value);
         if (!v) {
             ev_trace_push(S, (ps_pos){0}, "in a {name=...; value=...;} pair", NULL);
