@@ -24,7 +24,7 @@ void st_blob_close(st_blob *b)
 
 static int tmp_fd(ut_err *e)
 {
-    const char *dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    const char *dir = ut_tmp_dir();
     int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (fd >= 0) return fd;
     ut_buf p = UT_BUF_INIT;

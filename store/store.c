@@ -449,7 +449,7 @@ static bool spool_open(st_store *st, spool *sp, ut_err *e)
     sp->fd = -1;
     const char *dir = st->be->ops->tmp_dir ? st->be->ops->tmp_dir(st->be) : NULL;
     sp->in_backend = dir != NULL;
-    if (!dir) dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    if (!dir) dir = ut_tmp_dir();
     ut_buf p = UT_BUF_INIT;
     ut_buf_printf(&p, "%s/nar-XXXXXX", dir);
     sp->fd = mkstemp(p.data);

@@ -95,3 +95,9 @@ bool ut_mkdirs(const char *path, int mode, ut_err *e)
     free(p);
     return true;
 }
+
+const char *ut_tmp_dir(void)
+{
+    const char *t = getenv("TMPDIR");
+    return t && *t == '/' ? t : "/tmp";
+}

@@ -80,6 +80,8 @@ bool ut_read_fd(int fd, ut_buf *out, ut_err *e);
 bool ut_write_file_atomic(const char *path, const void *data, size_t len, int mode, ut_err *e);
 /* mkdir -p */
 bool ut_mkdirs(const char *path, int mode, ut_err *e);
+/* Where temporary files go: $TMPDIR when it is an absolute path, else /tmp. */
+const char *ut_tmp_dir(void);
 
 /* Hash map from byte strings to pointers. Keys are copied into the map. */
 typedef struct ut_hmap ut_hmap;

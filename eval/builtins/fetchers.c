@@ -191,9 +191,8 @@ static bool add_tree(st_store *st, const char *fs, const char *name, const char 
 
 static char *make_tmpdir(ut_err *e)
 {
-    const char *t = getenv("TMPDIR");
     ut_buf b = UT_BUF_INIT;
-    ut_buf_printf(&b, "%s/straylight-fetch-XXXXXX", t && *t == '/' ? t : "/tmp");
+    ut_buf_printf(&b, "%s/straylight-fetch-XXXXXX", ut_tmp_dir());
     if (!mkdtemp(b.data)) {
         ut_err_set(e, "creating a temporary directory: %s", strerror(errno));
         ut_buf_free(&b);
