@@ -1,7 +1,6 @@
 /* straylight eval: nix-instantiate --eval with the same output and exit
  * codes. */
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,16 +231,7 @@ static void *eval_thread(void *p)
 static int cmd_eval(int argc, char **argv)
 {
     eval_job j = {argc, argv, 1};
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, (size_t)512 << 20);
-    pthread_t th;
-    if (pthread_create(&th, &attr, eval_thread, &j) != 0) {
-        pthread_attr_destroy(&attr);
-        return run_eval(argc, argv);
-    }
-    pthread_join(th, NULL);
-    pthread_attr_destroy(&attr);
+    cli_run_with_big_stack(eval_thread, &j);
     return j.rc;
 }
 

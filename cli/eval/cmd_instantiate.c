@@ -11,7 +11,6 @@
  * TSV row "attr, drvPath, outputs (JSON), error" is printed per derivation or
  * failing attribute, in the format of the corpus reference list. */
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -460,16 +459,7 @@ static int cmd_instantiate(int argc, char **argv)
         if (strcmp(argv[i], "--eval") == 0)
             return cli_cmd_eval.run(argc, argv);
     inst_job j = {argc, argv, 1};
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, (size_t)512 << 20);
-    pthread_t th;
-    if (pthread_create(&th, &attr, inst_thread, &j) != 0) {
-        pthread_attr_destroy(&attr);
-        return run_instantiate(argc, argv);
-    }
-    pthread_join(th, NULL);
-    pthread_attr_destroy(&attr);
+    cli_run_with_big_stack(inst_thread, &j);
     return j.rc;
 }
 

@@ -584,17 +584,23 @@ static void *inst_thread(void *p)
     return NULL;
 }
 
+void cli_run_with_big_stack(void *(*fn)(void *), void *arg)
+{
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, (size_t)512 << 20);
+    pthread_t th;
+    if (pthread_create(&th, &attr, fn, arg) == 0)
+        pthread_join(th, NULL);
+    else
+        fn(arg);
+    pthread_attr_destroy(&attr);
+}
+
 bool cli_installable_drvs(cli_installable *in, void *store, char ***paths, size_t *npaths, ut_hmap **meta, ut_err *e)
 {
     inst_job j = {in, store, NULL, 0, NULL, meta != NULL, UT_ERR_INIT, false};
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    /* as instantiate: deep evaluation ends in Nix's depth errors, not a crash */
-    pthread_attr_setstacksize(&attr, (size_t)512 << 20);
-    pthread_t th;
-    if (pthread_create(&th, &attr, inst_thread, &j) == 0) pthread_join(th, NULL);
-    else inst_thread(&j);
-    pthread_attr_destroy(&attr);
+    cli_run_with_big_stack(inst_thread, &j);
     if (!j.ok) {
         for (size_t i = 0; i < j.npaths; i++) free(j.paths[i]);
         free(j.paths);

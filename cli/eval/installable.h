@@ -56,6 +56,11 @@ void cli_inst_auto_call(ev_state *S, ev_value *v, const cli_inst_opts *o, ev_val
 void cli_inst_select(ev_state *S, ev_value *v, const char *path, const cli_inst_opts *o);
 /* The expression: -E, a file ("-" is standard input), else default.nix. */
 void cli_inst_load(ev_state *S, const cli_inst_opts *o, ev_value *out);
+
+/* Runs fn(arg) on a thread with a 512 MiB stack, so deep evaluation ends in
+ * Nix's own depth errors rather than a crash (in the calling thread if no
+ * thread can be made). */
+void cli_run_with_big_stack(void *(*fn)(void *), void *arg);
 bool cli_inst_is_drv(ev_state *S, ev_value *v);
 /* Nix's getDerivations into dl (stack slots of capacity dl->cap). */
 void cli_inst_get_drvs(ev_state *S, ev_value *vin, const cli_inst_opts *o, cli_drv_list *dl);
