@@ -9,6 +9,7 @@
  * value, so forced thunks become garbage even while the containers that
  * referenced them stay alive (a genList of ten million numbers keeps only
  * the numbers). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,7 +79,21 @@ void ev_gc_free_all(ev_state *S)
     S->large = NULL;
 }
 
+static void *gc_alloc(ev_state *S, ev_objkind kind, size_t size, size_t zero);
+
 void *ev_gc_alloc(ev_state *S, ev_objkind kind, size_t size)
+{
+    return gc_alloc(S, kind, size, SIZE_MAX);
+}
+
+void *ev_gc_alloc_partial(ev_state *S, ev_objkind kind, size_t size, size_t header)
+{
+    return gc_alloc(S, kind, size, header);
+}
+
+/* zero: how many bytes of a large object to clear (small ones are always
+ * cleared whole) */
+static void *gc_alloc(ev_state *S, ev_objkind kind, size_t size, size_t zero)
 {
     size = (size + EV_GRAIN - 1) & ~(size_t)(EV_GRAIN - 1);
     if (size < EV_GRAIN)
@@ -131,9 +146,7 @@ void *ev_gc_alloc(ev_state *S, ev_objkind kind, size_t size)
         memset(h, 0, size);
     } else {
         ev_large *l = ut_xmalloc(sizeof(ev_large) + size);
-        /* zeroed like small objects, except where the caller promised to
-         * fill before anything reads (see ev_gc_alloc_partial) */
-        memset(l, 0, sizeof(ev_large) + (S->alloc_zero_limit && S->alloc_zero_limit < size ? S->alloc_zero_limit : size));
+        memset(l, 0, sizeof(ev_large) + (zero < size ? zero : size));
         l->size = size;
         l->next = S->large;
         S->large = l;

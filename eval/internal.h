@@ -220,7 +220,6 @@ struct ev_state {
     ev_pool *pools;
     void *large;            /* linked list of large objects */
     size_t heap_bytes, gc_threshold;
-    size_t alloc_zero_limit;    /* large objects: bytes to zero, 0 = all (ev_gc_alloc_partial) */
     bool gc_stress;
     bool gc_stats;              /* STRAYLIGHT_GC_STATS: one line per collection on stderr */
     uint64_t gc_count;
@@ -288,13 +287,7 @@ void *ev_gc_alloc(ev_state *S, ev_objkind kind, size_t size);
 /* ev_gc_alloc for an object whose bytes beyond `header` are written before
  * anything (the collector included) reads them: a large one is not zeroed
  * past its header. */
-static inline void *ev_gc_alloc_partial(ev_state *S, ev_objkind kind, size_t size, size_t header)
-{
-    S->alloc_zero_limit = header ? header : 1;
-    void *p = ev_gc_alloc(S, kind, size);
-    S->alloc_zero_limit = 0;
-    return p;
-}
+void *ev_gc_alloc_partial(ev_state *S, ev_objkind kind, size_t size, size_t header);
 
 /* The common case of ev_gc_alloc, inline: a small object bumped from its
  * class's current chunk. */

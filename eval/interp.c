@@ -909,14 +909,13 @@ static void call_at(ev_state *S, ev_value *fn, size_t nargs, ev_value *args, ev_
     S->sp = cur;
 }
 
-static void select_missing(ev_state *S, ev_attrs *a, ps_sym name, ps_pos pos)
+static void select_missing(ev_state *S, ev_attrs *a, ps_sym name)
 {
     /* suggestions: names at small edit distance, as Nix's Suggestions */
     ut_buf b = UT_BUF_INIT;
     ut_buf_printf(&b, "attribute '%s' missing", ps_sym_str(S->syms, name));
     extern void ev_suggest(ev_state * S, ut_buf * out, const ev_attrs *a, const char *name);
     ev_suggest(S, &b, a, ps_sym_str(S->syms, name));
-    (void)pos;
     ev_error_owned(S, EV_ERR_EVAL, (ps_pos){0}, ut_buf_steal(&b, NULL));
 }
 
@@ -977,16 +976,6 @@ static const char *const trace_msgs[] = {
     [TF_CAT_R] = "in the right operand of '++'",
     [TF_PLUS] = "in an operand of '+'",
 };
-/* messages for forcing a boolean operand */
-enum { BM_AND_L, BM_AND_R, BM_OR_L, BM_OR_R, BM_IMPL_L, BM_IMPL_R };
-static const char *const bool_msgs[] = {
-    [BM_AND_L] = "in the left operand of the AND (&&) operator",
-    [BM_AND_R] = "in the right operand of the AND (&&) operator",
-    [BM_OR_L] = "in the left operand of the OR (||) operator",
-    [BM_OR_R] = "in the right operand of the OR (||) operator",
-    [BM_IMPL_L] = "in the left operand of the IMPL (->) operator",
-    [BM_IMPL_R] = "in the right operand of the IMPL (->) operator",
-};
 
 /* ---- the bytecode compiler ---- */
 
@@ -1026,12 +1015,11 @@ static void emit_operand(emitter *E, const ev_code *c, uint8_t msg)
 
 /* A Boolean operand: its type is checked under the operand's frame, and a
  * wrong type is reported at the operand, as Nix does. */
-#define BM_AT_OPERAND 0xff
 static void emit_bool_operand(emitter *E, const ev_code *c, uint8_t msg)
 {
     emit_a(E, I_TRACE, c, msg);
     emit_expr(E, c);
-    emit_a(E, I_BOOLCHK, c, BM_AT_OPERAND);
+    emit(E, I_BOOLCHK, c);
     emit(E, I_TRACE_POP, NULL);
 }
 
@@ -1155,9 +1143,7 @@ static void emit_expr(emitter *E, const ev_code *c)
     case C_OR:
     case C_IMPL: {
         uint8_t tl = c->op == C_AND ? TF_AND_L : c->op == C_OR ? TF_OR_L : TF_IMPL_L;
-        uint8_t bl = c->op == C_AND ? BM_AND_L : c->op == C_OR ? BM_OR_L : BM_IMPL_L;
         uint8_t op = c->op == C_AND ? I_AND1 : c->op == C_OR ? I_OR1 : I_IMPL1;
-        (void)bl;
         emit_bool_operand(E, c->u.ops.a, tl);
         uint32_t j = emit(E, op, c);
         emit_bool_operand(E, c->u.ops.b, (uint8_t)(tl + 1));
@@ -1670,7 +1656,7 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
             } else {
                 a = ev_attrs_find(v->u.a, name);
                 if (!a && !sc->u.sel.def)
-                    select_missing(S, v->u.a, name, sc->pos);
+                    select_missing(S, v->u.a, name);
             }
             if (!a) {
                 sp = v;
@@ -1868,7 +1854,7 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
             if (sp[-1].type == EV_BOOL)
                 break;
             SYNC();
-            ev_force_bool(S, sp - 1, CODE(I)->pos, I->a == BM_AT_OPERAND ? NULL : bool_msgs[I->a]);
+            ev_force_bool(S, sp - 1, CODE(I)->pos, NULL);
             break;
         case I_UPDATE:
             SYNC();
