@@ -3,6 +3,8 @@
 #include "cli/cli.h"
 #include "parser/parser.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -130,14 +132,10 @@ static const char *resolve_dir(run *r, const char *d, size_t n)
     return res;
 }
 
-/* realpath(arg) for a regular file that is not a symlink, from its
- * directory's; NULL when that does not apply (the caller then resolves it
- * in full). */
+/* realpath of the regular file arg (not a symlink), from its directory's;
+ * NULL when that does not apply (the caller then resolves it in full). */
 static char *fast_realpath(run *r, const char *arg)
 {
-    struct stat stt;
-    if (lstat(arg, &stt) != 0 || !S_ISREG(stt.st_mode))
-        return NULL;
     const char *slash = strrchr(arg, '/');
     const char *base = slash ? slash + 1 : arg;
     if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
@@ -149,6 +147,47 @@ static char *fast_realpath(run *r, const char *arg)
     ut_buf p = UT_BUF_INIT;
     ut_buf_printf(&p, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, base);
     return ut_buf_steal(&p, NULL);
+}
+
+/* Reads arg into r->text when it names a regular file that is not a
+ * symlink: opened by the name given (a short walk, where the absolute path
+ * would walk every directory from the root again), sized by fstat and read
+ * in one call, since a short read of a regular file is its end. Returns 1
+ * when read, 0 when the general path must decide (a symlink, directory,
+ * FIFO or missing file: O_NONBLOCK keeps a FIFO from blocking the open),
+ * -1 on a read error (reported). */
+static int read_plain_file(run *r, const char *arg)
+{
+    int fd = open(arg, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0)
+        return 0;
+    struct stat stt;
+    if (fstat(fd, &stt) != 0 || !S_ISREG(stt.st_mode)) {
+        close(fd);
+        return 0;
+    }
+    ut_buf_clear(&r->text);
+    /* one byte more than the size, so a file that did not grow ends with
+     * this read */
+    size_t want = (size_t)stt.st_size + 1;
+    for (;;) {
+        ut_buf_reserve(&r->text, want);
+        ssize_t n = read(fd, r->text.data + r->text.len, want);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            fprintf(stderr, "error: reading file '%s': %s\n", arg, strerror(errno));
+            close(fd);
+            return -1;
+        }
+        r->text.len += (size_t)n;
+        if ((size_t)n < want)
+            break;
+        want = 65536;
+    }
+    close(fd);
+    r->text.data[r->text.len] = 0;
+    return 1;
 }
 
 static bool parse_file(run *r, const char *arg)
@@ -165,12 +204,18 @@ static bool parse_file(run *r, const char *arg)
         ut_buf_free(&text);
         return ok;
     }
+    int got = read_plain_file(r, arg);
+    if (got < 0)
+        return false;
+    char *path = got ? fast_realpath(r, arg) : NULL;
+    if (got && path) {
+        bool ok = parse_one(r, PS_ORIGIN_FILE, path, r->text.data, r->text.len);
+        free(path);
+        return ok;
+    }
     /* a directory means its default.nix, as for nix-instantiate */
-    char *path = fast_realpath(r, arg);
     struct stat stt;
-    if (path) {
-        /* resolved below */
-    } else if (stat(arg, &stt) == 0 && S_ISDIR(stt.st_mode)) {
+    if (stat(arg, &stt) == 0 && S_ISDIR(stt.st_mode)) {
         ut_buf p = UT_BUF_INIT;
         ut_buf_printf(&p, "%s/default.nix", arg);
         path = realpath(ut_buf_cstr(&p), NULL);
