@@ -175,9 +175,17 @@ static ps_expr *p_string_attr(fp *p, ps_loc *loc)
     return e;
 }
 
-static ps_vec p_attrpath(fp *p)
+/* Attribute paths are read into storage the caller provides (on its stack,
+ * room for PATH_INLINE names; a longer path moves to the arena), because
+ * most are one or two names and a binding's path is not kept in the tree:
+ * a vector in the arena per binding was a fair part of the memory a large
+ * set takes. */
+#define PATH_INLINE 8
+#define PATH_VEC(buf) ((ps_vec){(buf), 0, PATH_INLINE})
+
+static void p_attrpath(fp *p, ps_vec *vp)
 {
-    ps_vec v = {0};
+    ps_vec v = *vp;
     for (;;) {
         int t = peek_t(p);
         ps_attrname *a;
@@ -198,10 +206,20 @@ static ps_vec p_attrpath(fp *p)
         } else {
             decline(p);
         }
-        if (peek_t(p) != '.')
-            return v;
+        if (peek_t(p) != '.') {
+            *vp = v;
+            return;
+        }
         take(p);
     }
+}
+
+/* A path the tree keeps, copied to the arena at its length. */
+static ps_attrpath keep_path(ps_pstate *st, const ps_vec *v)
+{
+    ps_attrname *a = ps__alloc(st, (size_t)v->n * sizeof *a);
+    memcpy(a, v->data, (size_t)v->n * sizeof *a);
+    return (ps_attrpath){a, v->n};
 }
 
 /* ---- bindings ----------------------------------------------------------- */
@@ -259,7 +277,9 @@ static ps_expr *p_binds(fp *p)
                 decline(p);
         } else if (starts_attrpath(t)) {
             int pfirst = p->cur.loc.first;
-            ps_vec path = p_attrpath(p);
+            ps_attrname pbuf[PATH_INLINE];
+            ps_vec path = PATH_VEC(pbuf);
+            p_attrpath(p, &path);
             ps_loc ploc = {pfirst, p->prev.last};
             expect(p, '=');
             int f;
@@ -441,11 +461,12 @@ static ps_expr *p_select(fp *p, int *first)
     if (t != '.')
         return e;
     take(p);
-    ps_vec path = p_attrpath(p);
+    ps_attrname pbuf[PATH_INLINE];
+    ps_vec path = PATH_VEC(pbuf);
+    p_attrpath(p, &path);
     ps_expr *s = ps__new(st, PS_SELECT, POS(*first));
     s->u.select.e = e;
-    s->u.select.path.elems = path.data;
-    s->u.select.path.n = path.n;
+    s->u.select.path = keep_path(st, &path);
     if (peek_t(p) == OR_KW) {
         take(p);
         int f;
@@ -558,11 +579,12 @@ static ps_expr *p_op(fp *p, int min_level, int *first)
         tok o = take(p);
         ps_pos pos = AT(o.loc);
         if (t == '?') {
-            ps_vec path = p_attrpath(p);
+            ps_attrname pbuf[PATH_INLINE];
+            ps_vec path = PATH_VEC(pbuf);
+            p_attrpath(p, &path);
             ps_expr *h = ps__new(st, PS_HASATTR, POS(lfirst));
             h->u.hasattr.e = l;
-            h->u.hasattr.path.elems = path.data;
-            h->u.hasattr.path.n = path.n;
+            h->u.hasattr.path = keep_path(st, &path);
             l = h;
             continue;
         }
