@@ -35,6 +35,11 @@ struct ps_symtab {
     size_t nbase;
 };
 
+/* Every stored string is followed by PAD zero bytes (its NUL included), so
+ * the first eight bytes of any stored name can be loaded as one word:
+ * comparisons below then rarely need memcmp. */
+#define PAD 8
+
 static inline uint64_t load8(const char *s)
 {
     uint64_t w;
@@ -74,12 +79,14 @@ static uint32_t hash_str(const char *s, size_t n)
     return (uint32_t)(h ^ (h >> 29));
 }
 
+static const char empty_name[PAD];
+
 ps_symtab *ps_symtab_new(void)
 {
     ps_symtab *t = ut_xcalloc(1, sizeof *t);
     t->caprecs = 1024;
     t->recs = ut_xmalloc(t->caprecs * sizeof *t->recs);
-    t->recs[0] = (symrec){"", 0, 0};
+    t->recs[0] = (symrec){empty_name, 0, 0};
     t->nrecs = 1;
     t->nslots = 2048;
     t->slots = ut_xcalloc(t->nslots, sizeof *t->slots);
@@ -101,9 +108,10 @@ void ps_symtab_free(ps_symtab *t)
     free(t);
 }
 
+
 static const char *store_str(ps_symtab *t, const char *s, size_t len)
 {
-    size_t need = len + 1;
+    size_t need = (len + PAD + 7) & ~(size_t)7;
     chunk *c = t->chunks;
     if (!c || c->cap - c->used < need) {
         size_t cap = need > CHUNK_SIZE ? need : CHUNK_SIZE;
@@ -115,9 +123,32 @@ static const char *store_str(ps_symtab *t, const char *s, size_t len)
     }
     char *p = c->data + c->used;
     memcpy(p, s, len);
-    p[len] = 0;
+    memset(p + len, 0, need - len);
     c->used += need;
     return p;
+}
+
+/* Whether the stored name r (padded) equals s[0..n), without reading
+ * outside s: overlapping fixed-size loads for the usual short names. */
+static inline bool eq_stored(const char *r, const char *s, size_t n)
+{
+    if (n <= 16) {
+        if (n >= 8)
+            return load8(r) == load8(s) && load8(r + n - 8) == load8(s + n - 8);
+        if (n >= 4) {
+            uint32_t a, b, c, d;
+            memcpy(&a, r, 4);
+            memcpy(&b, s, 4);
+            memcpy(&c, r + n - 4, 4);
+            memcpy(&d, s + n - 4, 4);
+            return a == b && c == d;
+        }
+        for (size_t i = 0; i < n; i++)
+            if (r[i] != s[i])
+                return false;
+        return true;
+    }
+    return memcmp(r, s, n) == 0;
 }
 
 static void grow_slots(ps_symtab *t)
@@ -145,7 +176,7 @@ ps_sym ps_intern(ps_symtab *t, const char *s, size_t len)
         if (!id)
             break;
         const symrec *r = &t->recs[id];
-        if (r->hash == h && r->len == len && memcmp(r->s, s, len) == 0)
+        if (r->hash == h && r->len == len && eq_stored(r->s, s, len))
             return id;
         j = (j + 1) & mask;
     }
@@ -213,13 +244,22 @@ const ps_sym *ps__symtab_default_base(ps_symtab *t, size_t *n)
 }
 
 /* Byte order of the names, shorter first on a common prefix (as CppNix
- * compares symbol strings). */
+ * compares symbol strings). The first eight bytes, zero-padded, decide most
+ * comparisons as one big-endian word: a difference there is a difference
+ * in a byte both names have, or a longer name's non-zero byte where the
+ * shorter has ended, and either orders the names as memcmp and the
+ * lengths would. */
 static inline int sym_cmp(const ps_symtab *t, ps_sym a, ps_sym b)
 {
     const symrec *x = &t->recs[a], *y = &t->recs[b];
+    uint64_t wx = load8(x->s), wy = load8(y->s);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    wx = __builtin_bswap64(wx);
+    wy = __builtin_bswap64(wy);
+#endif
+    if (wx != wy)
+        return wx < wy ? -1 : 1;
     size_t n = x->len < y->len ? x->len : y->len;
-    if (n && x->s[0] != y->s[0])
-        return (unsigned char)x->s[0] - (unsigned char)y->s[0];
     int c = memcmp(x->s, y->s, n);
     return c ? c : (x->len > y->len) - (x->len < y->len);
 }
