@@ -206,7 +206,16 @@ static void comp_attrs(cctx *C, ev_code *c, const ps_attrs *a, scope *outer, boo
         *inner_out = body;
 }
 
+static ev_code *comp_node(cctx *C, const ps_expr *e, scope *sc);
+
 static ev_code *comp(cctx *C, const ps_expr *e, scope *sc)
+{
+    ev_code *c = comp_node(C, e, sc);
+    ev_spec_mark(c);
+    return c;
+}
+
+static ev_code *comp_node(cctx *C, const ps_expr *e, scope *sc)
 {
     ev_code *c;
     switch (e->kind) {
@@ -349,6 +358,12 @@ static ev_code *comp(cctx *C, const ps_expr *e, scope *sc)
                           : strcmp(pn, "mul") == 0      ? EV_FAST_MUL
                           : strcmp(pn, "lessThan") == 0 ? EV_FAST_LT
                                                         : EV_FAST_NONE;
+                c->sop = strcmp(pn, "add") == 0        ? EV_SOP_ADD
+                         : strcmp(pn, "sub") == 0      ? EV_SOP_SUB
+                         : strcmp(pn, "mul") == 0      ? EV_SOP_MUL
+                         : strcmp(pn, "div") == 0      ? EV_SOP_DIV
+                         : strcmp(pn, "lessThan") == 0 ? EV_SOP_LT
+                                                       : EV_SOP_NONE;
                 c->u.prim.args = ut_arena_alloc(C->A, (e->u.call.nargs + 1) * sizeof(ev_code *));
                 for (uint32_t i = 0; i < e->u.call.nargs; i++)
                     c->u.prim.args[i] = comp(C, e->u.call.args[i], sc);

@@ -88,10 +88,16 @@ typedef struct ev_ins ev_ins;
 
 enum { EV_FAST_NONE = 0, EV_FAST_SUB, EV_FAST_MUL, EV_FAST_LT };
 
+/* The arithmetic builtins an expression may be computed ahead with */
+enum { EV_SOP_NONE = 0, EV_SOP_ADD, EV_SOP_SUB, EV_SOP_MUL, EV_SOP_DIV, EV_SOP_LT };
+
 struct ev_code {
     uint8_t op;
     bool tail_ok;
     uint8_t fast;               /* C_PRIM: an EV_FAST_* inline case for two integers */
+    uint8_t sop;                /* C_PRIM: an EV_SOP_* */
+    uint8_t spec;               /* nonzero: pure arithmetic over variables and constants,
+                                   worth computing ahead instead of making a thunk (spec.c) */
     ps_pos pos;
     const ev_ins *bc;           /* bytecode, compiled on first evaluation */
     union {
@@ -356,6 +362,16 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out);
 void ev_check_depth(ev_state *S, ps_pos pos);
 ev_value *ev_push1(ev_state *S);
 void ev_eval_code_top(ev_state *S, ev_code *c, ev_value *out);
+
+/* spec.c: marks c->spec at compile time; computes a marked expression if
+ * that cannot fail (false: make the thunk as usual). Slots of env at level 0
+ * from `filled` on are not bound yet (UINT32_MAX: all are). */
+void ev_spec_mark(ev_code *c);
+bool ev_spec_eval(const ev_code *c, ev_env *env, uint32_t filled, ev_value *out);
+/* The same for `fn arg` (fn a lambda of one plain parameter): whether fn's
+ * body is worth trying, and the attempt. */
+bool ev_spec_applicable(const ev_value *fn);
+bool ev_spec_apply(const ev_value *fn, const ev_value *arg, ev_value *out);
 
 /* state.c */
 ev_value ev_import_path(ev_state *S, const char *path, ps_pos pos);

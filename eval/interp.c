@@ -376,6 +376,8 @@ static ev_value mkval(ev_state *S, const ev_code *c, ev_env *env, uint32_t fille
         break;
     }
     ev_value v = {0};
+    if (c->spec && ev_spec_eval(c, env, filled, &v))
+        return v;
     v.type = EV_THUNK;
     v.u.t = ev_thunk_new(S, c, env);
     return v;
@@ -715,16 +717,23 @@ static bool lambda_stackable(ev_state *S, const ev_clambda *cl);
  * stack when the body cannot keep a reference to it, else on the heap
  * (rooted on the stack when binding may evaluate). The caller releases
  * what this pushes with S->sp = *rootp after the call. */
-static inline ev_env *bind_lambda(ev_state *S, const ev_clambda *cl, ev_env *parent, ev_value *arg,
-                                  ps_pos callpos, ev_value **rootp)
+static inline ev_env *bind_lambda_in(ev_state *S, const ev_clambda *cl, ev_env *parent, ev_value *arg,
+                                     ps_pos callpos, ev_value **rootp, bool on_stack)
 {
     *rootp = S->sp;
     ev_env *env;
-    if (cl->stack_env > 0 || (cl->stack_env == 0 && lambda_stackable(S, cl))) {
+    if (on_stack) {
         /* the header slot reads as a value the collector ignores (its
          * parent is reachable from the function being called); the
          * arguments are ordinary stack slots */
-        env = (ev_env *)ev_stack_push(S, 1 + (size_t)cl->nslots);
+        if (!cl->has_formals && (size_t)(S->stack_end - S->sp) >= 2) {
+            /* every word is written below: no clearing */
+            env = (ev_env *)S->sp;
+            S->sp += 2;
+            env->h.mark = 0;
+        } else {
+            env = (ev_env *)ev_stack_push(S, 1 + (size_t)cl->nslots);
+        }
         env->h.kind = EV_OBJ_ENV;
         env->h.flags = EV_GC_STATIC;
         env->h.n = cl->nslots;
@@ -742,6 +751,28 @@ static inline ev_env *bind_lambda(ev_state *S, const ev_clambda *cl, ev_env *par
     else
         bind_formals(S, cl, env, arg, callpos);
     return env;
+}
+
+static inline ev_env *bind_lambda(ev_state *S, const ev_clambda *cl, ev_env *parent, ev_value *arg,
+                                  ps_pos callpos, ev_value **rootp)
+{
+    bool on_stack = cl->stack_env > 0 || (cl->stack_env == 0 && lambda_stackable(S, cl));
+    return bind_lambda_in(S, cl, parent, arg, callpos, rootp, on_stack);
+}
+
+/* `a: b: body` given both arguments: the outer environment is reachable
+ * only from the inner one, so when the innermost can live on the stack
+ * every one of them can (formals with defaults would capture theirs). The
+ * caller keeps the function itself rooted: it holds the outermost parent. */
+static bool chain_stackable(ev_state *S, const ev_clambda *cl, size_t nargs)
+{
+    for (; cl->body->op == C_LAMBDA && nargs > 1; nargs--) {
+        for (uint32_t i = 0; i < cl->nformals; i++)
+            if (cl->formals[i].def)
+                return false;
+        cl = cl->body->u.lambda;
+    }
+    return cl->stack_env > 0 || (cl->stack_env == 0 && lambda_stackable(S, cl));
 }
 
 /* The frames of a call to cl; returns the trace depth to restore after it.
@@ -832,6 +863,25 @@ static void call_at(ev_state *S, ev_value *fn, size_t nargs, ev_value *args, ev_
             /* `a: b: ...` applied to several arguments: bind the outer
              * lambda and go straight on with the inner one, without
              * allocating the intermediate closure */
+            if (cl->body->op == C_LAMBDA && i + 1 < nargs && chain_stackable(S, cl, nargs - i)) {
+                /* cur keeps the function, and so penv, alive */
+                ev_value *root0 = S->sp;
+                while (cl->body->op == C_LAMBDA && i + 1 < nargs) {
+                    ev_check_depth(S, pos);
+                    ev_value *root;
+                    penv = bind_lambda_in(S, cl, penv, &args[i], pos, &root, true);
+                    cl = cl->body->u.lambda;
+                    i++;
+                }
+                ev_value *root;
+                ev_env *env = bind_lambda_in(S, cl, penv, &args[i], pos, &root, true);
+                ev_value res;
+                call_body(S, cl, env, &res, pos, site);
+                *cur = res;
+                S->sp = root0;
+                i++;
+                break;
+            }
             while (cl->body->op == C_LAMBDA && i + 1 < nargs) {
                 ev_check_depth(S, pos);
                 ev_value *root;
@@ -935,6 +985,7 @@ typedef enum ev_iop {
     I_LET, I_WITH, I_ENV_POP, I_JMP, I_IF, I_ASSERT,
     I_NOT, I_EQ, I_AND1, I_OR1, I_IMPL1, I_BOOLCHK,
     I_UPDATE, I_CONCAT_LISTS, I_CONCAT_PART, I_CONCAT_END, I_CURPOS, I_RET,
+    I_VAR_OP,
 } ev_iop;
 
 struct ev_ins {
@@ -1008,6 +1059,17 @@ static void emit_expr(emitter *E, const ev_code *c);
 
 static void emit_operand(emitter *E, const ev_code *c, uint8_t msg)
 {
+    if (c->op == C_CONST) {
+        emit(E, I_CONST, c);   /* nothing to force: no frame */
+        return;
+    }
+    if (c->op == C_VAR) {
+        /* the frame is pushed only if the variable needs forcing; a value
+         * already there skips the I_TRACE_POP */
+        emit_a(E, I_VAR_OP, c, msg);
+        emit(E, I_TRACE_POP, NULL);
+        return;
+    }
     emit_a(E, I_TRACE, c, msg);
     emit_expr(E, c);
     emit(E, I_TRACE_POP, NULL);
@@ -1545,6 +1607,24 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
             *sp++ = *v;
             goto force_top;
         }
+        case I_VAR_OP: {
+            const ev_code *vc = CODE(I);
+            ev_value *v = &env_up(F->env, vc->u.var.level)->v[vc->u.var.index];
+            if (v->type == EV_THUNK) {
+                if (EV_TH_STATE(v->u.t) == EV_TH_DONE) {
+                    *sp++ = v->u.t->u.v;
+                    pc++;
+                    break;
+                }
+            } else if (v->type != EV_APPI) {
+                *sp++ = *v;
+                pc++;
+                break;
+            }
+            ev_trace_push_fast(S, vc->pos, trace_msgs[I->a], NULL);
+            *sp++ = *v;
+            goto force_top;
+        }
         case I_WITHVAR: {
             SYNC();
             ev_attr *a = with_find(S, CODE(I), F->env);
@@ -1963,18 +2043,22 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
                 /* `a: b: ...` applied to several arguments: bind the outer
                  * lambda and go straight on with the inner one, without
                  * allocating the intermediate closure */
+                bool chain = cl->body->op == C_LAMBDA && k_n > 1 && chain_stackable(S, cl, k_n);
                 while (cl->body->op == C_LAMBDA && k_n > 1) {
                     ev_check_depth(S, k_pos);
-                    ev_env *e = bind_lambda(S, cl, penv, k_args, k_pos, &root);
-                    k_fn->type = EV_ENV;
-                    k_fn->u.env = e;
-                    S->sp = sp;
+                    ev_env *e = bind_lambda_in(S, cl, penv, k_args, k_pos, &root, chain);
+                    if (!chain) {
+                        k_fn->type = EV_ENV;
+                        k_fn->u.env = e;
+                        S->sp = sp;
+                    }   /* else k_fn, still the function, keeps penv alive */
                     cl = cl->body->u.lambda;
                     penv = e;
                     k_args++;
                     k_n--;
                 }
-                ev_env *e = bind_lambda(S, cl, penv, k_args, k_pos, &root);
+                ev_env *e = chain ? bind_lambda_in(S, cl, penv, k_args, k_pos, &root, true)
+                                  : bind_lambda(S, cl, penv, k_args, k_pos, &root);
                 size_t nt = push_call_frames(S, cl, k_pos, true);
                 if (S->stack_end - root < EV_VM_STACK_MARGIN)
                     stack_overflow(S, k_pos);
