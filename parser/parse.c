@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* flex's reentrant interface (the generated header is not installed) */
 typedef struct yy_buffer_state *YY_BUFFER_STATE;
@@ -62,6 +65,54 @@ static int parser_mode(void)
     return from_env;
 }
 
+static inline void push_line(ps_pstate *st, size_t *cap, uint32_t start)
+{
+    if (st->nlines == *cap) {
+        *cap *= 2;
+        st->line_starts = ut_xrealloc(st->line_starts, *cap * sizeof *st->line_starts);
+    }
+    st->line_starts[st->nlines++] = start;
+}
+
+/* Copies text to buf and records the start of every line after an LF, in
+ * one pass, until the first CR (rare; the caller takes over there, from
+ * the start of that CR's line). Returns how much was copied. Sixteen
+ * bytes at a time where SSE2 is there: line starts and the copy were two
+ * passes and a memchr call per line. */
+static size_t copy_lf_lines(ps_pstate *st, const char *text, size_t len, char *buf, size_t *cap)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+    for (; i + 16 <= len; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(text + i));
+        if (_mm_movemask_epi8(_mm_cmpeq_epi8(v, cr)))
+            return i;
+        _mm_storeu_si128((__m128i *)(buf + i), v);
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf));
+        if (!m)
+            continue;
+        if (st->nlines + 16 > *cap) {
+            *cap = *cap * 2 + 16;
+            st->line_starts = ut_xrealloc(st->line_starts, *cap * sizeof *st->line_starts);
+        }
+        do {
+            st->line_starts[st->nlines++] = (uint32_t)(i + (size_t)__builtin_ctz(m) + 1);
+            m &= m - 1;
+        } while (m);
+    }
+#endif
+    for (; i < len; i++) {
+        char c = text[i];
+        if (c == '\r')
+            return i;
+        buf[i] = c;
+        if (c == '\n')
+            push_line(st, cap, (uint32_t)(i + 1));
+    }
+    return len;
+}
+
 ps_expr *ps_parse(ps_symtab *syms, const ps_source *src, ut_arena *arena, const ps_options *opts, ut_err *err)
 {
     static const ps_options defaults;
@@ -92,41 +143,31 @@ ps_expr *ps_parse(ps_symtab *syms, const ps_source *src, ut_arena *arena, const 
         return NULL;
     }
 
-    /* line table for offset -> line:column */
+    /* line table for offset -> line:column, and the lexer's copy */
     size_t cap = src->len / 32 + 64;    /* most files need no regrowth */
     st.line_starts = ut_xmalloc(cap * sizeof *st.line_starts);
     st.line_starts[st.nlines++] = 0;
-    /* CR, LF and CR LF each end a line, as in Nix's positions; CRs are
-     * rare, so look for LFs with memchr when there are none. */
-    const char *text = src->text, *end = src->text + src->len;
-    bool has_cr = memchr(text, '\r', src->len) != NULL;
-    for (const char *p = text; p < end;) {
-        const char *nl;
-        if (has_cr) {
-            nl = p;
+    /* flex scans in place and needs two NULs at the end */
+    char *buf = ut_xmalloc(src->len + 2);
+    size_t done = copy_lf_lines(&st, src->text, src->len, buf, &cap);
+    if (done < src->len) {
+        /* a CR: CR, LF and CR LF each end a line, as in Nix's positions */
+        memcpy(buf + done, src->text + done, src->len - done);
+        const char *text = src->text, *end = src->text + src->len;
+        for (const char *p = text + st.line_starts[st.nlines - 1]; p < end;) {
+            const char *nl = p;
             while (nl < end && *nl != '\n' && *nl != '\r')
                 nl++;
             if (nl == end)
                 break;
             if (*nl == '\r' && nl + 1 < end && nl[1] == '\n')
                 nl++;
-        } else if (!(nl = memchr(p, '\n', (size_t)(end - p)))) {
-            break;
+            push_line(&st, &cap, (uint32_t)(nl + 1 - text));
+            p = nl + 1;
         }
-        if (st.nlines == cap) {
-            cap *= 2;
-            st.line_starts = ut_xrealloc(st.line_starts, cap * sizeof *st.line_starts);
-        }
-        st.line_starts[st.nlines++] = (uint32_t)(nl + 1 - text);
-        p = nl + 1;
     }
-    if (st.nlines == cap)
-        st.line_starts = ut_xrealloc(st.line_starts, (cap + 1) * sizeof *st.line_starts);
-    st.line_starts[st.nlines] = UINT32_MAX;     /* ps__pos's sentinel */
-
-    /* flex scans in place and needs two NULs at the end */
-    char *buf = ut_xmalloc(src->len + 2);
-    memcpy(buf, src->text, src->len);
+    push_line(&st, &cap, UINT32_MAX);   /* ps__pos's sentinel */
+    st.nlines--;
     buf[src->len] = buf[src->len + 1] = 0;
     st.lexbase = buf;
 
