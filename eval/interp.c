@@ -125,6 +125,9 @@ UT_NORETURN void ev_rethrow(ev_state *S)
 
 UT_NORETURN void ev_error_owned(ev_state *S, ev_errkind kind, ps_pos pos, char *msg);
 static const char builtin_frame[] = "while calling the '%s' builtin";
+/* a lambda's call: arg is its ev_clambda, pos the call site, iarg whether
+ * Nix shows the site ("from call site", then "while calling 'f'") */
+static const char call_frame[] = "";
 
 UT_NORETURN void ev_error_owned(ev_state *S, ev_errkind kind, ps_pos pos, char *msg)
 {
@@ -136,7 +139,7 @@ UT_NORETURN void ev_error_owned(ev_state *S, ev_errkind kind, ps_pos pos, char *
             pos = (ps_pos){0};
             break;
         }
-        if (t->pos.src)
+        if (t->fmt == call_frame ? ((const ev_clambda *)t->arg)->pos.src != NULL : t->pos.src != NULL)
             break;
     }
     clear_error(S);
@@ -159,6 +162,17 @@ UT_NORETURN void ev_error_owned(ev_state *S, ev_errkind kind, ps_pos pos, char *
             if (!t->fmt)
                 continue;   /* a placeholder (see I_SEL_BEGIN) */
             ut_buf b = UT_BUF_INIT;
+            if (t->fmt == call_frame) {
+                const ev_clambda *cl = (const ev_clambda *)t->arg;
+                if (t->iarg)
+                    add_frame(S, t->pos, ut_xstrdup("from call site"));
+                if (cl->name)
+                    ut_buf_printf(&b, "while calling '%s'", ps_sym_str(S->syms, cl->name));
+                else
+                    ut_buf_puts(&b, "while calling anonymous lambda");
+                add_frame(S, cl->pos, ut_buf_steal(&b, NULL));
+                continue;
+            }
             if (t->arg)
                 ut_buf_printf(&b, t->fmt, t->arg);
             else
@@ -780,13 +794,15 @@ static bool chain_stackable(ev_state *S, const ev_clambda *cl, size_t nargs)
  * lazily applied functions have no call site frame in Nix's traces. */
 static inline size_t push_call_frames(ev_state *S, const ev_clambda *cl, ps_pos callpos, bool site)
 {
+    /* one record, expanded into Nix's two frames only if an error needs it */
     size_t nt = S->ntraces;
-    if (site)
-        ev_trace_push_fast(S, callpos, "from call site", NULL);
-    if (cl->name)
-        ev_trace_push_fast(S, cl->pos, "while calling '%s'", ps_sym_str(S->syms, cl->name));
-    else
-        ev_trace_push_fast(S, cl->pos, "while calling anonymous lambda", NULL);
+    if (S->ntraces == S->captraces)
+        ev_trace_grow(S);
+    ev_trace *t = &S->traces[S->ntraces++];
+    t->pos = callpos;
+    t->fmt = call_frame;
+    t->arg = (const char *)cl;
+    t->iarg = site;
     return nt;
 }
 
@@ -985,7 +1001,7 @@ typedef enum ev_iop {
     I_LET, I_WITH, I_ENV_POP, I_JMP, I_IF, I_ASSERT,
     I_NOT, I_EQ, I_AND1, I_OR1, I_IMPL1, I_BOOLCHK,
     I_UPDATE, I_CONCAT_LISTS, I_CONCAT_PART, I_CONCAT_END, I_CURPOS, I_RET,
-    I_VAR_OP,
+    I_VAR_OP, I_ARITH_LEAVES,
 } ev_iop;
 
 struct ev_ins {
@@ -1056,6 +1072,11 @@ static uint32_t emit_a(emitter *E, uint8_t op, const void *p, uint8_t a)
 }
 
 static void emit_expr(emitter *E, const ev_code *c);
+
+static inline bool leaf_code(const ev_code *c)
+{
+    return c->op == C_VAR || (c->op == C_CONST && c->u.k.type == EV_INT);
+}
 
 static void emit_operand(emitter *E, const ev_code *c, uint8_t msg)
 {
@@ -1159,6 +1180,16 @@ static void emit_expr(emitter *E, const ev_code *c)
         emit(E, I_CALL, c);
         return;
     case C_PRIM:
+        if (c->fast && leaf_code(c->u.prim.args[0]) && leaf_code(c->u.prim.args[1])) {
+            /* two integers at hand: the result, without the call */
+            uint32_t k = emit(E, I_ARITH_LEAVES, c);
+            emit(E, I_PRIM_ENTER, c);
+            for (uint32_t i = 0; i < 2; i++)
+                emit_expr(E, c->u.prim.args[i]);
+            emit(E, I_PRIM_CALL, c);
+            E->v[k].n = E->n;
+            return;
+        }
         emit(E, I_PRIM_ENTER, c);
         for (uint32_t i = 0; i < c->u.prim.op->arity; i++)
             emit_expr(E, c->u.prim.args[i]);
@@ -1300,6 +1331,15 @@ static bool lambda_stackable(ev_state *S, const ev_clambda *cl)
 }
 
 /* ---- the interpreter ---- */
+
+/* A variable's or a constant's value if it is an integer already */
+static inline const ev_value *leaf_int(const ev_code *c, ev_env *env)
+{
+    const ev_value *v = c->op == C_CONST ? &c->u.k : &env_up(env, c->u.var.level)->v[c->u.var.index];
+    if (v->type == EV_THUNK && EV_TH_STATE(v->u.t) == EV_TH_DONE)
+        v = &v->u.t->u.v;
+    return v->type == EV_INT ? v : NULL;
+}
 
 static ev_vframe *push_frame(ev_state *S, ps_pos pos)
 {
@@ -1607,6 +1647,23 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
             *sp++ = *v;
             goto force_top;
         }
+        case I_ARITH_LEAVES: {
+            const ev_code *pc2 = CODE(I);
+            const ev_value *x = leaf_int(pc2->u.prim.args[0], F->env), *y;
+            if (!x || !(y = leaf_int(pc2->u.prim.args[1], F->env)))
+                break;
+            int64_t r;
+            if (pc2->fast == EV_FAST_LT) {
+                *sp++ = ev_mk_bool(x->u.i < y->u.i);
+            } else {
+                if (pc2->fast == EV_FAST_SUB ? __builtin_sub_overflow(x->u.i, y->u.i, &r)
+                                             : __builtin_mul_overflow(x->u.i, y->u.i, &r))
+                    break;   /* the builtin raises Nix's error */
+                *sp++ = ev_mk_int(r);
+            }
+            pc = I + I->n;
+            break;
+        }
         case I_VAR_OP: {
             const ev_code *vc = CODE(I);
             ev_value *v = &env_up(F->env, vc->u.var.level)->v[vc->u.var.index];
@@ -1881,6 +1938,12 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
             pc = I + I->n;
             break;
         case I_IF: {
+            if (sp[-1].type == EV_BOOL) {
+                sp--;
+                if (!sp->u.b)
+                    pc = I + I->n;
+                break;
+            }
             SYNC();
             bool b = ev_force_bool(S, sp - 1, CODE(I)->pos, "while evaluating a branch condition");
             sp--;
