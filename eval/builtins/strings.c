@@ -80,7 +80,51 @@ static void prim_replaceStrings(ev_state *S, ev_value *a, ev_value *out, ps_pos 
      * code, builds the result, so a failure leaves no C buffer behind. */
     ev_ctxset ctx = {0};
     ut_buf res = UT_BUF_INIT;
-    for (int pass = 0; pass < 2; pass++) {
+    /* Without an empty pattern, a byte no pattern starts with is copied
+     * as it is, and runs of such bytes at once. */
+    bool any_empty = false;
+    unsigned char starts[256] = {0};
+    for (size_t i = 0; i < n; i++) {
+        if (fs[i]->len == 0)
+            any_empty = true;
+        else
+            starts[(unsigned char)fs[i]->s[0]] = 1;
+    }
+    for (int pass = 0; pass < 2 && !any_empty; pass++) {
+        for (size_t p = 0; p < s->len;) {
+            if (!starts[(unsigned char)s->s[p]]) {
+                size_t q = p + 1;
+                while (q < s->len && !starts[(unsigned char)s->s[q]])
+                    q++;
+                if (pass == 1)
+                    ut_buf_append(&res, s->s + p, q - p);
+                p = q;
+                continue;
+            }
+            size_t i = 0;
+            for (; i < n; i++) {
+                ev_string *f = fs[i];
+                if (f->s[0] == s->s[p] && f->len <= s->len - p && memcmp(s->s + p, f->s, f->len) == 0)
+                    break;
+            }
+            if (i == n) {
+                if (pass == 1)
+                    ut_buf_putc(&res, s->s[p]);
+                p++;
+                continue;
+            }
+            if (pass == 0) {
+                if (!ts[i])
+                    ts[i] = ev_force_string(S, &to->v[i], pos,
+                                            "while evaluating one of the replacement strings passed to "
+                                            "builtins.replaceStrings");
+            } else {
+                ut_buf_append(&res, ts[i]->s, ts[i]->len);
+            }
+            p += fs[i]->len;
+        }
+    }
+    for (int pass = 0; pass < 2 && any_empty; pass++) {
         for (size_t p = 0; p <= s->len;) {
             bool found = false;
             for (size_t i = 0; i < n; i++) {
