@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Evaluator benchmarks: straylight eval against nix-instantiate --eval on the
 # same expressions, in one run (CPU time and peak RSS from /usr/bin/time).
-# usage: bench/eval.sh [STRAYLIGHT] [NIX_INSTANTIATE]
+# The last two use nixpkgs-core's lib: its own test suite (lib/tests/misc.nix,
+# evaluated strictly) and a mix of common lib functions over larger data.
+# usage: bench/eval.sh [STRAYLIGHT] [NIX_INSTANTIATE] [CORPUS_DIR]
 set -u
 sl=${1:-build/straylight}
 nix=${2:-nix-instantiate}
+corpus=$(realpath "${3:-build/corpus}")
+lib="$corpus/nixpkgs/nixpkgs-core/lib"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 cat >"$tmp/foldl.nix" <<'N'
 builtins.foldl' (a: b: a + b) 0 (builtins.genList (x: x) 10000000)
@@ -32,6 +36,27 @@ let
   t = map (i: "item-${toString i}-${s}") (builtins.genList (x: x) 2000);
 in builtins.stringLength (builtins.concatStringsSep "," t)
 N
+cat >"$tmp/lib-fns.nix" <<N
+let
+  lib = import $lib;
+  xs = lib.range 1 20000;
+  names = map (i: "name-\${toString i}") xs;
+  set = lib.genAttrs names (name: lib.stringLength name);
+  mapped = lib.mapAttrs' (k: v: lib.nameValuePair (lib.toUpper k) (v * 2)) set;
+  filtered = lib.filterAttrs (k: v: lib.hasSuffix "7" k) mapped;
+  s = lib.concatMapStringsSep "," (x: lib.fixedWidthNumber 6 x) xs;
+  parts = lib.splitString "," s;
+  sorted = lib.sort (a: b: a > b) (lib.reverseList xs);
+  uniq = lib.unique (map (x: lib.mod x 300) (lib.take 3000 xs));
+  versions = map (i: lib.versionOlder "1.\${toString i}.0" "1.100.0") (lib.range 1 3000);
+  merged = lib.recursiveUpdate { a = set; } { a = mapped; };
+  folded = lib.foldl' (acc: x: acc // { "k\${toString (lib.mod x 100)}" = x; }) { } xs;
+  strs = lib.concatStringsSep "" (map (x: lib.escapeShellArg "it's \${toString x}") (lib.take 5000 xs));
+in
+builtins.length parts + lib.length (lib.attrNames filtered) + lib.head sorted + lib.length uniq
++ lib.count (x: x) versions + lib.length (lib.attrNames merged.a) + lib.length (lib.attrNames folded)
++ lib.stringLength strs
+N
 measure() { # label cmd...
   # CPU seconds (user + system) rather than wall time: shared machines
   # make wall time mostly a measure of the neighbours
@@ -39,9 +64,11 @@ measure() { # label cmd...
   awk '{ printf "%.2f %d\n", $1 + $2, $3 }' "$tmp/time"
 }
 printf "%-10s %22s %22s %8s %8s\n" bench "straylight s / MB" "nix-instantiate s / MB" "time" "memory"
-for b in foldl calls attrs lists strings; do
-  a=$(measure "$sl" eval "$tmp/$b.nix"); n=$(measure "$nix" --eval "$tmp/$b.nix")
-  r1=$("$sl" eval "$tmp/$b.nix" 2>&1); r2=$("$nix" --eval "$tmp/$b.nix" 2>&1)
+for b in foldl calls attrs lists strings lib-fns lib-tests; do
+  f="$tmp/$b.nix" strict=
+  [ $b = lib-tests ] && { f="$lib/tests/misc.nix"; strict=--strict; }
+  a=$(measure "$sl" eval $strict "$f"); n=$(measure "$nix" --eval $strict "$f")
+  r1=$("$sl" eval $strict "$f" 2>&1); r2=$("$nix" --eval $strict "$f" 2>&1)
   [ "$r1" = "$r2" ] || echo "RESULT MISMATCH in $b: straylight '$r1' vs nix '$r2'"
   read -r at am <<<"$a"; read -r nt nm <<<"$n"
   printf "%-10s %12s / %6d %14s / %6d %7.2fx %7.2fx\n" "$b" "$at" $((am/1024)) "$nt" $((nm/1024)) \
