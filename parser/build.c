@@ -612,7 +612,10 @@ bool ps__attrname_from_string(ps_pstate *st, ps_expr *s, ps_attrname *out)
 
 /* ---- functions --------------------------------------------------------- */
 
-static const ps_symtab *sort_syms;
+/* qsort's comparison has no context argument: the table it compares
+ * with is per thread, as several threads may parse at once, each with its
+ * own table. */
+static _Thread_local const ps_symtab *sort_syms;
 
 static int formal_cmp(const void *a, const void *b)
 {

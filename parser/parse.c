@@ -3,6 +3,7 @@
 #include "parser-tab.h"
 
 #include <pwd.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -52,17 +53,20 @@ int ps__parser = PS__PARSER_ENV;
  * test has set ps__parser; see README.md */
 static int parser_mode(void)
 {
-    static int from_env = -1;
+    /* atomic: threads parsing at once may each be the first to look */
+    static _Atomic int from_env = -1;
     if (ps__parser != PS__PARSER_ENV)
         return ps__parser;
-    if (from_env < 0) {
+    int m = atomic_load_explicit(&from_env, memory_order_relaxed);
+    if (m < 0) {
         const char *v = getenv("STRAYLIGHT_PARSER");
-        from_env = !v ? PS__PARSER_AUTO
-                 : strcmp(v, "bison") == 0 ? PS__PARSER_BISON
-                 : strcmp(v, "fast") == 0 ? PS__PARSER_FAST
-                                          : PS__PARSER_AUTO;
+        m = !v ? PS__PARSER_AUTO
+          : strcmp(v, "bison") == 0 ? PS__PARSER_BISON
+          : strcmp(v, "fast") == 0 ? PS__PARSER_FAST
+                                   : PS__PARSER_AUTO;
+        atomic_store_explicit(&from_env, m, memory_order_relaxed);
     }
-    return from_env;
+    return m;
 }
 
 static inline void push_line(ps_pstate *st, size_t *cap, uint32_t start)
@@ -126,8 +130,12 @@ ps_expr *ps_parse(ps_symtab *syms, const ps_source *src, ut_arena *arena, const 
     /* ~/ paths: $HOME, else the user's home directory, as Nix's getHome */
     st.home = st.opts->home ? st.opts->home : getenv("HOME");
     if (!st.home) {
-        struct passwd *pw = getpwuid(getuid());
-        st.home = pw && pw->pw_dir ? pw->pw_dir : "";
+        /* the reentrant call: files may be parsed on several threads */
+        struct passwd pwd, *pw = NULL;
+        char pwbuf[4096];
+        st.home = getpwuid_r(getuid(), &pwd, pwbuf, sizeof pwbuf, &pw) == 0 && pw && pw->pw_dir
+                      ? ut_arena_strdup(arena, pw->pw_dir)
+                      : "";
     }
     st.s_sub = ps_intern_cstr(syms, "__sub");
     st.s_mul = ps_intern_cstr(syms, "__mul");

@@ -7,9 +7,14 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <malloc.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,6 +33,9 @@ static void usage(FILE *f)
           "                               allow the |> and <| operators\n"
           "  --each-line                  parse every line of standard input as a\n"
           "                               separate expression\n"
+          "  -j, --jobs N                 parse files on up to N threads (default: the\n"
+          "                               CPUs available, at most 4); output keeps\n"
+          "                               the order of the inputs\n"
           "  --expand-inherit-from        print `inherit (e) x;` as `x = (e).x;`, as\n"
           "                               Nix before 2.20 did\n"
           "  -h, --help                   this text\n"
@@ -55,16 +63,35 @@ static bool parse_level(const char *opt, const char *v, ps_lint *out)
     return true;
 }
 
+/* One worker's state: each thread parsing has its own symbol table,
+ * directory cache and buffers, so nothing is shared while parsing. A
+ * worker's output for the input at hand collects in out (the trees) and
+ * err (messages, warnings); the caller writes them out in input order. */
 typedef struct run {
     ps_symtab *syms;
     ps_options opts;
     bool quiet;
     unsigned print_flags;
     ut_buf out;
+    ut_buf err;
     char cwd[PATH_MAX];
     ut_hmap *dirs;          /* directory argument -> its realpath */
     ut_buf text;            /* the file being parsed */
 } run;
+
+static void collect_warning(void *ctx, const char *text, size_t len)
+{
+    ut_buf_append(&((run *)ctx)->err, text, len);
+}
+
+static void report(run *r, const char *fmt, ...) UT_PRINTF(2, 3);
+static void report(run *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    ut_buf_vprintf(&r->err, fmt, ap);
+    va_end(ap);
+}
 
 static bool parse_one(run *r, ps_origin origin, const char *path, const char *text, size_t len)
 {
@@ -73,15 +100,10 @@ static bool parse_one(run *r, ps_origin origin, const char *path, const char *te
     ut_err err = UT_ERR_INIT;
     ps_expr *e = ps_parse(r->syms, src, arena, &r->opts, &err);
     if (!e) {
-        fwrite(r->out.data ? r->out.data : "", 1, r->out.len, stdout);
-        ut_buf_clear(&r->out);
-        fflush(stdout);
-        ut_buf m = UT_BUF_INIT, f = UT_BUF_INIT;
+        ut_buf m = UT_BUF_INIT;
         ut_buf_printf(&m, "error: %s\n", err.msg);
-        ps_log_filter(&f, m.data, m.len);
-        fwrite(f.data, 1, f.len, stderr);
+        ps_log_filter(&r->err, m.data, m.len);
         ut_buf_free(&m);
-        ut_buf_free(&f);
         ut_err_clear(&err);
         ut_arena_free(arena);
         return false;
@@ -89,10 +111,6 @@ static bool parse_one(run *r, ps_origin origin, const char *path, const char *te
     if (!r->quiet) {
         ps_print_flags(&r->out, r->syms, e, r->print_flags);
         ut_buf_putc(&r->out, '\n');
-        if (r->out.len > (1 << 20)) {
-            fwrite(r->out.data, 1, r->out.len, stdout);
-            ut_buf_clear(&r->out);
-        }
     }
     ut_arena_free(arena);
     return true;
@@ -176,7 +194,7 @@ static int read_plain_file(run *r, const char *arg)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            fprintf(stderr, "error: reading file '%s': %s\n", arg, strerror(errno));
+            report(r, "error: reading file '%s': %s\n", arg, strerror(errno));
             close(fd);
             return -1;
         }
@@ -196,8 +214,9 @@ static bool parse_file(run *r, const char *arg)
     ut_err err = UT_ERR_INIT;
     if (strcmp(arg, "-") == 0) {
         if (!ut_read_fd(0, &text, &err)) {
-            fprintf(stderr, "error: reading standard input: %s\n", err.msg);
+            report(r, "error: reading standard input: %s\n", err.msg);
             ut_err_clear(&err);
+            ut_buf_free(&text);
             return false;
         }
         bool ok = parse_one(r, PS_ORIGIN_STDIN, NULL, text.data ? text.data : "", text.len);
@@ -224,13 +243,13 @@ static bool parse_file(run *r, const char *arg)
         path = realpath(arg, NULL);
     }
     if (!path) {
-        fprintf(stderr, "error: path '%s' does not exist\n", arg);
+        report(r, "error: path '%s' does not exist\n", arg);
         return false;
     }
     /* one buffer for all files: it stops growing after the largest */
     ut_buf_clear(&r->text);
     if (!ut_read_file(path, &r->text, &err)) {
-        fprintf(stderr, "error: %s\n", err.msg);
+        report(r, "error: %s\n", err.msg);
         ut_err_clear(&err);
         free(path);
         return false;
@@ -240,15 +259,42 @@ static bool parse_file(run *r, const char *arg)
     return ok;
 }
 
+/* Where outputs go, in input order: trees to stdout (buffered), messages
+ * to stderr right away, after the trees before them. */
+typedef struct sink {
+    ut_buf out;
+} sink;
+
+static void emit(sink *k, ut_buf *out, ut_buf *err)
+{
+    if (err->len) {
+        fwrite(k->out.data ? k->out.data : "", 1, k->out.len, stdout);
+        ut_buf_clear(&k->out);
+        fflush(stdout);
+        fwrite(err->data, 1, err->len, stderr);
+        ut_buf_clear(err);
+    }
+    if (out->len) {
+        ut_buf_append(&k->out, out->data, out->len);
+        ut_buf_clear(out);
+        if (k->out.len > (1 << 20)) {
+            fwrite(k->out.data, 1, k->out.len, stdout);
+            ut_buf_clear(&k->out);
+        }
+    }
+}
+
 /* One expression per line of standard input; a failed line prints an empty
  * output line, so outputs stay aligned with inputs. */
-static bool parse_lines(run *r)
+static bool parse_lines(run *r, sink *k)
 {
     ut_buf text = UT_BUF_INIT;
     ut_err err = UT_ERR_INIT;
     if (!ut_read_fd(0, &text, &err)) {
-        fprintf(stderr, "error: reading standard input: %s\n", err.msg);
+        report(r, "error: reading standard input: %s\n", err.msg);
         ut_err_clear(&err);
+        ut_buf_free(&text);
+        emit(k, &r->out, &r->err);
         return false;
     }
     bool ok = true;
@@ -261,10 +307,185 @@ static bool parse_lines(run *r)
             ok = false;
             ut_buf_putc(&r->out, '\n');
         }
+        emit(k, &r->out, &r->err);
         p = nl ? nl + 1 : end;
     }
     ut_buf_free(&text);
     return ok;
+}
+
+static void run_init(run *r, const run *proto)
+{
+    memset(r, 0, sizeof *r);
+    r->opts = proto->opts;
+    r->opts.warn = collect_warning;
+    r->opts.warn_ctx = r;
+    r->quiet = proto->quiet;
+    r->print_flags = proto->print_flags;
+    memcpy(r->cwd, proto->cwd, sizeof r->cwd);
+    r->syms = ps_symtab_new();
+    r->dirs = ut_hmap_new();
+}
+
+static void run_free(run *r)
+{
+    ut_buf_free(&r->out);
+    ut_buf_free(&r->err);
+    ut_buf_free(&r->text);
+    ps_symtab_free(r->syms);
+    if (r->dirs) {
+        size_t it = 0;
+        const char *k;
+        size_t kl;
+        void *v;
+        while (ut_hmap_next(r->dirs, &it, &k, &kl, &v))
+            free(v);
+        ut_hmap_free(r->dirs);
+    }
+}
+
+/* ---- several inputs on several threads ----------------------------------
+ * Inputs are independent, so workers take them in turn from a shared
+ * counter, each with its own run; the main thread is one of them and also
+ * writes every finished input's output in input order, holding back those
+ * that finished early. */
+
+typedef struct job {
+    ut_buf out, err;
+    bool ok, done;
+} job;
+
+typedef struct pool {
+    const run *proto;
+    const char *const *inputs;
+    const bool *is_expr;
+    size_t n;
+    job *jobs;
+    atomic_size_t next;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t emitted;         /* main thread only */
+    sink *k;
+    bool ok;
+} pool;
+
+/* Writes the finished inputs after the last one written; with wait, all
+ * of them, waiting for each in turn. */
+static void emit_ready(pool *pl, bool wait)
+{
+    while (pl->emitted < pl->n) {
+        job *j = &pl->jobs[pl->emitted];
+        pthread_mutex_lock(&pl->mu);
+        while (wait && !j->done)
+            pthread_cond_wait(&pl->cv, &pl->mu);
+        bool done = j->done;
+        pthread_mutex_unlock(&pl->mu);
+        if (!done)
+            return;
+        emit(pl->k, &j->out, &j->err);
+        ut_buf_free(&j->out);
+        ut_buf_free(&j->err);
+        if (!j->ok)
+            pl->ok = false;
+        pl->emitted++;
+    }
+}
+
+static void work(pool *pl, run *r, bool is_main)
+{
+    for (;;) {
+        size_t i = atomic_fetch_add(&pl->next, 1);
+        if (i >= pl->n)
+            break;
+        bool ok = pl->is_expr[i] ? parse_one(r, PS_ORIGIN_STRING, NULL, pl->inputs[i], strlen(pl->inputs[i]))
+                                 : parse_file(r, pl->inputs[i]);
+        job *j = &pl->jobs[i];
+        pthread_mutex_lock(&pl->mu);
+        j->ok = ok;
+        /* the worker's buffers move to the job and it starts afresh */
+        j->out = r->out;
+        j->err = r->err;
+        ut_buf_init(&r->out);
+        ut_buf_init(&r->err);
+        j->done = true;
+        pthread_cond_signal(&pl->cv);
+        pthread_mutex_unlock(&pl->mu);
+        if (is_main)
+            emit_ready(pl, false);
+    }
+}
+
+typedef struct worker {
+    pool *pl;
+    run r;
+    pthread_t th;
+} worker;
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    run_init(&w->r, w->pl->proto);
+    work(w->pl, &w->r, false);
+    run_free(&w->r);
+    return NULL;
+}
+
+/* Parses the inputs on up to njobs threads (this one included); false if
+ * any failed. */
+static bool parse_all(const run *proto, sink *k, const char *const *inputs, const bool *is_expr, size_t n,
+                      size_t njobs)
+{
+    pool pl = {.proto = proto, .inputs = inputs, .is_expr = is_expr, .n = n, .k = k, .ok = true};
+    atomic_init(&pl.next, 0);
+    pl.jobs = ut_xcalloc(n ? n : 1, sizeof *pl.jobs);
+    pthread_mutex_init(&pl.mu, NULL);
+    pthread_cond_init(&pl.cv, NULL);
+    if (njobs > n)
+        njobs = n;
+    worker *ws = ut_xcalloc(njobs ? njobs : 1, sizeof *ws);
+    size_t started = 0;
+    if (njobs > 1) {
+        /* the main thread's stack size, which the parser's recursion is
+           measured against */
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        struct rlimit rl;
+        size_t stack = (size_t)8 << 20;
+        if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur > stack)
+            stack = (size_t)rl.rlim_cur;
+        pthread_attr_setstacksize(&attr, stack);
+        for (size_t t = 1; t < njobs; t++) {
+            ws[started].pl = &pl;
+            if (pthread_create(&ws[started].th, &attr, worker_main, &ws[started]) != 0)
+                break;  /* fewer threads; the main one still takes every input left */
+            started++;
+        }
+        pthread_attr_destroy(&attr);
+    }
+    run r;
+    run_init(&r, proto);
+    work(&pl, &r, true);
+    emit_ready(&pl, true);
+    run_free(&r);
+    for (size_t t = 0; t < started; t++)
+        pthread_join(ws[t].th, NULL);
+    free(ws);
+    pthread_cond_destroy(&pl.cv);
+    pthread_mutex_destroy(&pl.mu);
+    free(pl.jobs);
+    return pl.ok;
+}
+
+/* Threads to use by default: the CPUs this process may run on, at most 4
+ * (parsing is fast enough that more mostly add start-up and memory). */
+static size_t default_jobs(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        int c = CPU_COUNT(&set);
+        return c < 1 ? 1 : c > 4 ? 4 : (size_t)c;
+    }
+    return 1;
 }
 
 static int cli_parse(int argc, char **argv)
@@ -275,7 +496,7 @@ static int cli_parse(int argc, char **argv)
      * the next one does not fault its pages in again. */
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    ut_buf_init(&r.out);
+    sink k = {UT_BUF_INIT};
     if (!getcwd(r.cwd, sizeof r.cwd)) {
         perror("error: getcwd");
         return 1;
@@ -283,7 +504,8 @@ static int cli_parse(int argc, char **argv)
     const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
     bool *is_expr = calloc((size_t)argc + 1, sizeof *is_expr);
     size_t n = 0;
-    bool opts_done = false, each_line = false;
+    bool opts_done = false, each_line = false, stdin_input = false;
+    size_t njobs = 0;   /* 0: default_jobs() */
     int rc = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -295,7 +517,20 @@ static int cli_parse(int argc, char **argv)
                 goto out;
             } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)
                 r.quiet = true;
-            else if (strcmp(a, "--each-line") == 0)
+            else if (strncmp(a, "-j", 2) == 0 || strcmp(a, "--jobs") == 0 || strncmp(a, "--jobs=", 7) == 0) {
+                /* -j N, -jN, --jobs N, --jobs=N */
+                const char *v = a[1] == 'j' ? (a[2] ? a + 2 : NULL) : (a[6] == '=' ? a + 7 : NULL);
+                if (!v && i + 1 < argc)
+                    v = argv[++i];
+                char *e = NULL;
+                long jn = v && *v ? strtol(v, &e, 10) : 0;
+                if (!v || !*v || *e || jn < 1 || jn > 1024) {
+                    fprintf(stderr, "error: -j/--jobs needs a number of threads (1 to 1024)\n");
+                    rc = 1;
+                    goto out;
+                }
+                njobs = (size_t)jn;
+            } else if (strcmp(a, "--each-line") == 0)
                 each_line = true;
             else if (strcmp(a, "--expand-inherit-from") == 0)
                 r.print_flags |= PS_PRINT_EXPAND_INHERIT_FROM;
@@ -337,35 +572,30 @@ static int cli_parse(int argc, char **argv)
             }
             continue;
         }
+        if (strcmp(a, "-") == 0)
+            stdin_input = true;
         inputs[n++] = a;
     }
-    r.syms = ps_symtab_new();
-    r.dirs = ut_hmap_new();
     if (each_line) {
-        rc = parse_lines(&r) ? 0 : 1;
-        n = 0;
-    } else if (n == 0)
-        rc = parse_file(&r, "-") ? 0 : 1;
-    for (size_t i = 0; i < n; i++) {
-        bool ok = is_expr[i] ? parse_one(&r, PS_ORIGIN_STRING, NULL, inputs[i], strlen(inputs[i]))
-                             : parse_file(&r, inputs[i]);
-        if (!ok)
-            rc = 1;
+        run w;
+        run_init(&w, &r);
+        rc = parse_lines(&w, &k) ? 0 : 1;
+        run_free(&w);
+    } else {
+        if (n == 0) {
+            inputs[n++] = "-";
+            stdin_input = true;
+        }
+        /* standard input can be read once, by one thread */
+        if (stdin_input)
+            njobs = 1;
+        else if (!njobs)
+            njobs = default_jobs();
+        rc = parse_all(&r, &k, inputs, is_expr, n, njobs) ? 0 : 1;
     }
-    fwrite(r.out.data ? r.out.data : "", 1, r.out.len, stdout);
-    ps_symtab_free(r.syms);
+    fwrite(k.out.data ? k.out.data : "", 1, k.out.len, stdout);
 out:
-    ut_buf_free(&r.out);
-    ut_buf_free(&r.text);
-    if (r.dirs) {
-        size_t it = 0;
-        const char *k;
-        size_t kl;
-        void *v;
-        while (ut_hmap_next(r.dirs, &it, &k, &kl, &v))
-            free(v);
-        ut_hmap_free(r.dirs);
-    }
+    ut_buf_free(&k.out);
     free(inputs);
     free(is_expr);
     return rc;

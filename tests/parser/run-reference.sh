@@ -37,7 +37,7 @@ grep -v '^#' "$hashes" | awk '{print $3}' > "$tmp/ref_strip"
 grep -v '^#' "$hashes" | awk '{print $1}' > "$tmp/ref_raw"
 grep -v '^#' "$hashes" | awk '{print $2}' > "$tmp/ref_norm"
 nfiles=$(wc -l < "$tmp/files")
-(cd "$root" && xargs -d '\n' "$straylight" parse < "$tmp/files") > "$tmp/out"
+(cd "$root" && xargs -d '\n' "$straylight" parse -j3 < "$tmp/files") > "$tmp/out"
 (cd "$root" && xargs -d '\n' "$straylight" parse --expand-inherit-from < "$tmp/files") > "$tmp/out_exp"
 for f in out out_exp; do
     [ "$(wc -l < "$tmp/$f")" = "$nfiles" ] || { echo "straylight printed the wrong number of lines"; exit 1; }
