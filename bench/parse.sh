@@ -4,12 +4,18 @@
 # same files (also one process: it accepts many files and prints each tree).
 # Prints the best wall and CPU (user+sys) time of RUNS rounds (each round
 # runs every side once, in turn) and the peak RSS of the largest process,
-# and the ratios; also straylight with bison alone
-# (STRAYLIGHT_PARSER=bison), the parser the hand-written one stands in front
-# of. On a shared machine the CPU time is
-# the steadier figure; with INSTR=1 (and valgrind installed) it also counts
-# the instructions each side executes (callgrind), which do not depend on
-# the machine's load at all.
+# and the ratios to nix-instantiate. Rows:
+#  - straylight parse --quiet: the default, on as many threads as CPUs
+#    (at most 4); nix-instantiate uses one;
+#  - -j1: the same on one thread, the figure to compare CPU work with;
+#  - printing trees: without --quiet, the trees written to /dev/null, as
+#    nix-instantiate's are (it cannot skip printing);
+#  - bison alone (STRAYLIGHT_PARSER=bison, one thread), the parser the
+#    hand-written one stands in front of.
+# On a shared machine the CPU time is the steadier figure; with INSTR=1 (and
+# valgrind installed) it also counts the instructions each side executes
+# (callgrind; straylight on one thread), which do not depend on the
+# machine's load at all.
 #   usage: [INSTR=1] bench/parse.sh [STRAYLIGHT] [NIXPKGS_CORE_DIR] [RUNS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,16 +27,18 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 (cd "$root" && find . -name '*.nix' -type f | LC_ALL=C sort) > "$tmp/files"
 n=$(wc -l < "$tmp/files")
-# both read the same list; nix prints its trees, which go to /dev/null
-cat > "$tmp/ours.sh" <<EOS
-cd "$root" && xargs -d '\n' "$straylight" parse --quiet < "$tmp/files"
-EOS
-cat > "$tmp/bison.sh" <<EOS
-cd "$root" && STRAYLIGHT_PARSER=bison xargs -d '\n' "$straylight" parse --quiet < "$tmp/files"
-EOS
-cat > "$tmp/nix.sh" <<EOS
-cd "$root" && xargs -d '\n' nix-instantiate --parse < "$tmp/files" > /dev/null
-EOS
+# all read the same list; trees that are printed go to /dev/null
+side() { # name, then the command's words (run in $root over the list)
+    local name=$1; shift
+    printf 'cd "%s" && ' "$root" > "$tmp/$name.sh"
+    printf '%q ' "$@" >> "$tmp/$name.sh"
+    printf '< "%s" > /dev/null\n' "$tmp/files" >> "$tmp/$name.sh"
+}
+side ours xargs -d '\n' "$straylight" parse --quiet
+side ours1 xargs -d '\n' "$straylight" parse --quiet -j1
+side print xargs -d '\n' "$straylight" parse
+side bison env STRAYLIGHT_PARSER=bison xargs -d '\n' "$straylight" parse --quiet -j1
+side nix xargs -d '\n' nix-instantiate --parse
 # the list must fit one command line, so each side is a single process
 batches=$(cd "$root" && xargs -d '\n' sh -c 'echo batch' sh < "$tmp/files" | wc -l)
 [ "$batches" = 1 ] || echo "note: the file list needed $batches command lines (processes)" >&2
@@ -73,27 +81,30 @@ instructions() { # command... -> instructions executed (callgrind), in one proce
         < "$tmp/files" 2>&1 >/dev/null) | sed -n 's/.*refs: *//p' | tr -d ,
 }
 
-measure "$tmp/ours.sh" "$tmp/bison.sh" "$tmp/nix.sh" > "$tmp/m"
-{ read -r t_ours c_ours m_ours; read -r t_bison c_bison m_bison; read -r t_nix c_nix m_nix; } < "$tmp/m"
-i_ours=0 i_nix=0
+sides="ours ours1 print bison nix"
+measure $(for x in $sides; do echo "$tmp/$x.sh"; done) > "$tmp/m"
+i_ours=0 i_print=0 i_nix=0
 if [ "${INSTR:-0}" = 1 ]; then
     command -v valgrind >/dev/null || { echo "INSTR=1 needs valgrind" >&2; exit 1; }
-    i_ours=$(instructions "$straylight" parse --quiet)
+    i_ours=$(instructions "$straylight" parse --quiet -j1)
+    i_print=$(instructions "$straylight" parse -j1)
     i_nix=$(instructions nix-instantiate --parse)
 fi
-python3 - "$n" "$runs" "$t_ours" "$t_nix" "$c_ours" "$c_nix" "$m_ours" "$m_nix" "$i_ours" "$i_nix" \
-    "$t_bison" "$c_bison" "$m_bison" <<'EOS'
+python3 - "$n" "$runs" "$tmp/m" "$i_ours" "$i_print" "$i_nix" <<'EOS'
 import sys
 n, runs = int(sys.argv[1]), int(sys.argv[2])
-to, tn, co, cn = map(float, sys.argv[3:7])
-mo, mn = int(sys.argv[7]), int(sys.argv[8])
-io, inx = int(sys.argv[9] or 0), int(sys.argv[10] or 0)
-tb, cb, mb = float(sys.argv[11]), float(sys.argv[12]), int(sys.argv[13])
+rows = [list(map(float, l.split())) for l in open(sys.argv[3])]
+io, ip, inx = (int(x or 0) for x in sys.argv[4:7])
+labels = ["straylight parse --quiet", "  -j1 (one thread)", "  printing trees",
+          "  bison alone (-j1)", "nix-instantiate --parse"]
+instr = [io, io, ip, 0, inx]
+nix = rows[4]
 print(f"files: {n} (nixpkgs-core), best of {runs} runs")
-print(f"{'':26}{'wall s':>9}{'cpu s':>9}{'peak RSS MiB':>14}" + (f"{'instructions':>15}" if io else ""))
-print(f"{'straylight parse --quiet':26}{to:9.3f}{co:9.3f}{mo/1024:14.1f}" + (f"{io/1e6:14.1f}M" if io else ""))
-print(f"{'  (bison alone)':26}{tb:9.3f}{cb:9.3f}{mb/1024:14.1f}")
-print(f"{'nix-instantiate --parse':26}{tn:9.3f}{cn:9.3f}{mn/1024:14.1f}" + (f"{inx/1e6:14.1f}M" if io else ""))
-print(f"ratios (nix / straylight): wall {tn/to:.1f}x, cpu {cn/co:.1f}x, peak RSS {mn/mo:.1f}x"
-      + (f", instructions {inx/io:.1f}x" if io else ""))
+print(f"{'':26}{'wall s':>9}{'cpu s':>9}{'peak RSS MiB':>14}" + (f"{'instructions':>15}" if io else "")
+      + f"   {'nix/this: wall':>14}{'cpu':>6}")
+for lab, (w, c, m), i in zip(labels, rows, instr):
+    ratio = "" if lab.startswith("nix") else f"   {nix[0] / w:13.1f}x{nix[1] / c:5.1f}x"
+    print(f"{lab:26}{w:9.3f}{c:9.3f}{m / 1024:14.1f}" + ((f"{i / 1e6:14.1f}M" if i else " " * 15) if io else "") + ratio)
+print(f"ratios (nix / straylight --quiet): wall {nix[0] / rows[0][0]:.1f}x, cpu {nix[1] / rows[0][1]:.1f}x, "
+      f"peak RSS {nix[2] / rows[0][2]:.1f}x" + (f", instructions {inx / io:.1f}x" if io else ""))
 EOS
