@@ -95,19 +95,15 @@ static void emit_warning(ps_pstate *st, const ut_buf *b)
 
 /* ---- small helpers ----------------------------------------------------- */
 
-void *ps__vec_push(ps_pstate *st, ps_vec *v, size_t elem)
+void *ps__vec_grow(ps_pstate *st, ps_vec *v, size_t elem)
 {
-    if (v->n == v->cap) {
-        uint32_t cap = v->cap ? v->cap * 2 : 4;
-        void *d = ps__alloc(st, (size_t)cap * elem);
-        if (v->n)
-            memcpy(d, v->data, (size_t)v->n * elem);
-        v->data = d;
-        v->cap = cap;
-    }
-    char *slot = (char *)v->data + (size_t)v->n++ * elem;
-    memset(slot, 0, elem);
-    return slot;
+    uint32_t cap = v->cap ? v->cap * 2 : 4;
+    void *d = ps__alloc(st, (size_t)cap * elem);
+    if (v->n)
+        memcpy(d, v->data, (size_t)v->n * elem);
+    v->data = d;
+    v->cap = cap;
+    return d;
 }
 
 ps_expr *ps__new(ps_pstate *st, ps_kind kind, ps_pos pos)
@@ -120,8 +116,11 @@ ps_expr *ps__new(ps_pstate *st, ps_kind kind, ps_pos pos)
 
 ps_expr *ps__string(ps_pstate *st, const char *s, size_t len, ps_pos pos)
 {
-    ps_expr *e = ps__new(st, PS_STRING, pos);
-    char *c = ps__alloc_bytes(st, len + 1);
+    /* the node and its text in one allocation */
+    ps_expr *e = ps__alloc(st, sizeof *e + len + 1);
+    e->kind = PS_STRING;
+    e->pos = pos;
+    char *c = (char *)(e + 1);
     memcpy(c, s, len);
     c[len] = 0;
     e->u.str.s = c;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "parser/parser.h"
 
@@ -115,7 +116,17 @@ bool ps__error_at(ps_pstate *st, ps_pos pos, const char *fmt, ...) UT_PRINTF(3, 
 void ps__format_message(ut_buf *out, const char *msg, unsigned indent);
 
 /* vectors */
-void *ps__vec_push(ps_pstate *st, ps_vec *v, size_t elem);
+void *ps__vec_grow(ps_pstate *st, ps_vec *v, size_t elem);
+/* A zeroed new last element. Inline, so that the zeroing of a fixed-size
+ * element is a few stores rather than a call. */
+static inline void *ps__vec_push(ps_pstate *st, ps_vec *v, size_t elem)
+{
+    if (v->n == v->cap)
+        ps__vec_grow(st, v, elem);
+    char *slot = (char *)v->data + (size_t)v->n++ * elem;
+    memset(slot, 0, elem);
+    return slot;
+}
 
 /* nodes */
 ps_expr *ps__new(ps_pstate *st, ps_kind kind, ps_pos pos);
