@@ -75,6 +75,8 @@ typedef struct ps_pstate {
     size_t naslots, naslots_used;
     const char *home;
     const char *lexbase;    /* the scanner's copy of the text */
+    const char *lexend;     /* lexbase + the text's length */
+    const char *text;       /* src->text, read once per token otherwise */
     ps_loc prev_loc;        /* the location before the current rule's */
     /* the last `e or` call (a "cursed or"), until a rule decides whether it
      * is an argument, which Nix warns about */

@@ -178,6 +178,8 @@ ps_expr *ps_parse(ps_symtab *syms, const ps_source *src, ut_arena *arena, const 
     st.nlines--;
     buf[src->len] = buf[src->len + 1] = 0;
     st.lexbase = buf;
+    st.lexend = buf + src->len;
+    st.text = src->text;
 
     yyscan_t scanner;
     ps_expr *result = NULL;
