@@ -15,7 +15,7 @@ ps_pos ps__pos_search(ps_pstate *st, uint32_t off)
     /* Nodes are mostly made in source order: after the line found last,
      * try the next few before bisecting. */
     const uint32_t *ls = st->line_starts;
-    size_t lo = st->last_line;
+    size_t lo = st->last_line, hi;
     if (ls[lo] <= off) {
         for (size_t k = 0; k < 4; k++, lo++) {
             if (ls[lo + 1] > off) {
@@ -23,9 +23,12 @@ ps_pos ps__pos_search(ps_pstate *st, uint32_t off)
                 return (ps_pos){st->src, (uint32_t)lo + 1, off - ls[lo] + 1};
             }
         }
+        hi = st->nlines;    /* after the lines just tried */
+    } else {
+        hi = lo;            /* before the line found last */
+        lo = 0;
     }
-    size_t hi = st->nlines;   /* find the last line whose start <= off */
-    lo = 0;
+    /* find the last line in [lo, hi) whose start <= off */
     while (hi - lo > 1) {
         size_t mid = (lo + hi) / 2;
         if (ls[mid] <= off)
