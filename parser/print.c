@@ -7,60 +7,126 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Appends without a call per piece: the printer writes a byte or a few at
+ * a time, and a call into ut_buf (with its capacity check) for each was
+ * half of printing a tree. The buffer stays NUL-terminated, as ut_buf
+ * promises. */
+static inline void put_n(ut_buf *b, const char *s, size_t n)
+{
+    if (b->cap - b->len > n) {
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        b->data[b->len] = 0;
+    } else {
+        ut_buf_append(b, s, n);
+    }
+}
+
+static inline void put_c(ut_buf *b, char c)
+{
+    if (b->cap - b->len > 1) {
+        b->data[b->len++] = c;
+        b->data[b->len] = 0;
+    } else {
+        ut_buf_putc(b, c);
+    }
+}
+
+#define put_s(b, lit) put_n((b), "" lit, sizeof(lit) - 1)
+
 static bool is_keyword(const char *s, size_t n)
 {
-    static const char *const kw[] = {"if", "then", "else", "assert", "with", "let", "in", "rec", "inherit"};
-    for (size_t i = 0; i < sizeof kw / sizeof kw[0]; i++)
-        if (strlen(kw[i]) == n && memcmp(kw[i], s, n) == 0)
-            return true;
-    return false;
+    switch (n) {
+    case 2:
+        return (s[0] == 'i' && (s[1] == 'f' || s[1] == 'n'));
+    case 3:
+        return memcmp(s, "let", 3) == 0 || memcmp(s, "rec", 3) == 0;
+    case 4:
+        return memcmp(s, "then", 4) == 0 || memcmp(s, "else", 4) == 0 || memcmp(s, "with", 4) == 0;
+    case 6:
+        return memcmp(s, "assert", 6) == 0;
+    case 7:
+        return memcmp(s, "inherit", 7) == 0;
+    default:
+        return false;
+    }
 }
+
+/* 1: needs an escape (or, for $, may); 2: may start an identifier; 4: may
+ * continue one */
+static const unsigned char cclass[256] = {
+    ['"'] = 1, ['\\'] = 1, ['\n'] = 1, ['\r'] = 1, ['\t'] = 1, ['$'] = 1,
+#define R(a, b, v) [a] = v, [a + 1] = v, [a + 2] = v, [a + 3] = v, [a + 4] = v, [a + 5] = v, [a + 6] = v, [a + 7] = v
+    R('a', 'h', 6), R('i', 'p', 6), R('q', 'x', 6), ['y'] = 6, ['z'] = 6,
+    R('A', 'H', 6), R('I', 'P', 6), R('Q', 'X', 6), ['Y'] = 6, ['Z'] = 6,
+    R('0', '7', 4), ['8'] = 4, ['9'] = 4,
+#undef R
+    ['_'] = 6, ['\''] = 4, ['-'] = 4,
+};
 
 void ps__print_string(ut_buf *out, const char *s, size_t len)
 {
-    ut_buf_putc(out, '"');
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (c == '"' || c == '\\') {
-            ut_buf_putc(out, '\\');
-            ut_buf_putc(out, c);
-        } else if (c == '\n')
-            ut_buf_puts(out, "\\n");
-        else if (c == '\r')
-            ut_buf_puts(out, "\\r");
-        else if (c == '\t')
-            ut_buf_puts(out, "\\t");
-        else if (c == '$' && i + 1 < len && s[i + 1] == '{')
-            ut_buf_puts(out, "\\$");
-        else
-            ut_buf_putc(out, c);
+    put_c(out, '"');
+    size_t i = 0;
+    for (;;) {
+        /* the run up to the next character that may need an escape */
+        size_t j = i;
+        while (j < len && !(cclass[(unsigned char)s[j]] & 1))
+            j++;
+        put_n(out, s + i, j - i);
+        if (j == len)
+            break;
+        switch (s[j]) {
+        case '"': put_s(out, "\\\""); break;
+        case '\\': put_s(out, "\\\\"); break;
+        case '\n': put_s(out, "\\n"); break;
+        case '\r': put_s(out, "\\r"); break;
+        case '\t': put_s(out, "\\t"); break;
+        default:    /* $, escaped only before { */
+            if (j + 1 < len && s[j + 1] == '{')
+                put_s(out, "\\$");
+            else
+                put_c(out, '$');
+            break;
+        }
+        i = j + 1;
     }
-    ut_buf_putc(out, '"');
+    put_c(out, '"');
 }
 
 void ps__print_ident(ut_buf *out, const char *s, size_t n)
 {
     if (n == 0) {
-        ut_buf_puts(out, "\"\"");
+        put_s(out, "\"\"");
         return;
     }
     if (is_keyword(s, n)) {
-        ut_buf_putc(out, '"');
-        ut_buf_append(out, s, n);
-        ut_buf_putc(out, '"');
+        put_c(out, '"');
+        put_n(out, s, n);
+        put_c(out, '"');
         return;
     }
-    char c = s[0];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-    for (size_t i = 0; ok && i < n; i++) {
-        c = s[i];
-        ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-             c == '\'' || c == '-';
-    }
+    bool ok = (cclass[(unsigned char)s[0]] & 2) != 0;
+    for (size_t i = 1; ok && i < n; i++)
+        ok = (cclass[(unsigned char)s[i]] & 4) != 0;
     if (ok)
-        ut_buf_append(out, s, n);
+        put_n(out, s, n);
     else
         ps__print_string(out, s, n);
+}
+
+/* printf's %lld, without printf */
+static void put_int(ut_buf *out, int64_t v)
+{
+    char b[24], *p = b + sizeof b;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    put_n(out, p, (size_t)(b + sizeof b - p));
 }
 
 static void print_sym(ut_buf *out, const ps_symtab *syms, ps_sym s)
@@ -88,13 +154,13 @@ static void print_attrpath(ut_buf *out, const pctx *c, const ps_attrname *elems,
     const ps_symtab *syms = c->syms;
     for (uint32_t i = 0; i < n; i++) {
         if (i)
-            ut_buf_putc(out, '.');
+            put_c(out, '.');
         if (elems[i].name)
             print_sym(out, syms, elems[i].name);
         else {
-            ut_buf_puts(out, "\"${");
+            put_s(out, "\"${");
             show(out, c, elems[i].expr);
-            ut_buf_puts(out, "}\"");
+            put_s(out, "}\"");
         }
     }
 }
@@ -108,13 +174,13 @@ static void show_bindings(ut_buf *out, const pctx *c, const ps_attrs *a)
     for (uint32_t i = 0; i < a->nattrs; i++)
         if (a->attrs[i].kind == PS_ATTR_INHERITED) {
             if (!any)
-                ut_buf_puts(out, "inherit");
+                put_s(out, "inherit");
             any = true;
-            ut_buf_putc(out, ' ');
+            put_c(out, ' ');
             print_sym(out, syms, a->attrs[i].name);
         }
     if (any)
-        ut_buf_puts(out, "; ");
+        put_s(out, "; ");
     for (uint32_t f = 0; f < a->ninherit_from; f++) {
         any = false;
         for (uint32_t i = 0; i < a->nattrs; i++) {
@@ -122,52 +188,52 @@ static void show_bindings(ut_buf *out, const pctx *c, const ps_attrs *a)
             if (expand || d->kind != PS_ATTR_INHERITED_FROM || d->value->u.select.e->u.inherit_from.index != f)
                 continue;
             if (!any) {
-                ut_buf_puts(out, "inherit (");
+                put_s(out, "inherit (");
                 show(out, c, a->inherit_from[f]);
-                ut_buf_putc(out, ')');
+                put_c(out, ')');
             }
             any = true;
-            ut_buf_putc(out, ' ');
+            put_c(out, ' ');
             print_sym(out, syms, d->name);
         }
         if (any)
-            ut_buf_puts(out, "; ");
+            put_s(out, "; ");
     }
     for (uint32_t i = 0; i < a->nattrs; i++) {
         const ps_attrdef *d = &a->attrs[i];
         if (d->kind == PS_ATTR_PLAIN) {
             print_sym(out, syms, d->name);
-            ut_buf_puts(out, " = ");
+            put_s(out, " = ");
             show(out, c, d->value);
-            ut_buf_puts(out, "; ");
+            put_s(out, "; ");
         } else if (expand && d->kind == PS_ATTR_INHERITED_FROM) {
             /* Nix before 2.20 kept no inherit sources: x = (e).x; */
             print_sym(out, syms, d->name);
-            ut_buf_puts(out, " = (");
+            put_s(out, " = (");
             show(out, c, a->inherit_from[d->value->u.select.e->u.inherit_from.index]);
-            ut_buf_puts(out, ").");
+            put_s(out, ").");
             print_sym(out, syms, d->name);
-            ut_buf_puts(out, "; ");
+            put_s(out, "; ");
         }
     }
     for (uint32_t i = 0; i < a->ndyn; i++) {
-        ut_buf_puts(out, "\"${");
+        put_s(out, "\"${");
         show(out, c, a->dyn[i].name);
-        ut_buf_puts(out, "}\" = ");
+        put_s(out, "}\" = ");
         show(out, c, a->dyn[i].value);
-        ut_buf_puts(out, "; ");
+        put_s(out, "; ");
     }
 }
 
 static void bin(ut_buf *out, const pctx *c, const ps_expr *e, const char *op)
 {
-    ut_buf_putc(out, '(');
+    put_c(out, '(');
     show(out, c, e->u.bin.l);
-    ut_buf_putc(out, ' ');
-    ut_buf_puts(out, op);
-    ut_buf_putc(out, ' ');
+    put_c(out, ' ');
+    put_n(out, op, 2);
+    put_c(out, ' ');
     show(out, c, e->u.bin.r);
-    ut_buf_putc(out, ')');
+    put_c(out, ')');
 }
 
 static void show(ut_buf *out, const pctx *c, const ps_expr *e)
@@ -175,7 +241,7 @@ static void show(ut_buf *out, const pctx *c, const ps_expr *e)
     const ps_symtab *syms = c->syms;
     switch (e->kind) {
     case PS_INT:
-        ut_buf_printf(out, "%" PRId64, e->u.i);
+        put_int(out, e->u.i);
         break;
     case PS_FLOAT:
         /* an ostream's default format for doubles */
@@ -185,117 +251,117 @@ static void show(ut_buf *out, const pctx *c, const ps_expr *e)
         ps__print_string(out, e->u.str.s, e->u.str.len);
         break;
     case PS_PATH:
-        ut_buf_append(out, e->u.str.s, e->u.str.len);
+        put_n(out, e->u.str.s, e->u.str.len);
         break;
     case PS_VAR:
         print_sym(out, syms, e->u.var.name);
         break;
     case PS_SELECT:
-        ut_buf_putc(out, '(');
+        put_c(out, '(');
         show(out, c, e->u.select.e);
-        ut_buf_puts(out, ").");
+        put_s(out, ").");
         print_attrpath(out, c, e->u.select.path.elems, e->u.select.path.n);
         if (e->u.select.def) {
-            ut_buf_puts(out, " or (");
+            put_s(out, " or (");
             show(out, c, e->u.select.def);
-            ut_buf_putc(out, ')');
+            put_c(out, ')');
         }
         break;
     case PS_HASATTR:
-        ut_buf_puts(out, "((");
+        put_s(out, "((");
         show(out, c, e->u.hasattr.e);
-        ut_buf_puts(out, ") ? ");
+        put_s(out, ") ? ");
         print_attrpath(out, c, e->u.hasattr.path.elems, e->u.hasattr.path.n);
-        ut_buf_putc(out, ')');
+        put_c(out, ')');
         break;
     case PS_ATTRS:
         if (e->u.attrs.rec)
-            ut_buf_puts(out, "rec ");
-        ut_buf_puts(out, "{ ");
+            put_s(out, "rec ");
+        put_s(out, "{ ");
         show_bindings(out, c, &e->u.attrs);
-        ut_buf_putc(out, '}');
+        put_c(out, '}');
         break;
     case PS_LIST:
-        ut_buf_puts(out, "[ ");
+        put_s(out, "[ ");
         for (uint32_t i = 0; i < e->u.list.n; i++) {
-            ut_buf_putc(out, '(');
+            put_c(out, '(');
             show(out, c, e->u.list.elems[i]);
-            ut_buf_puts(out, ") ");
+            put_s(out, ") ");
         }
-        ut_buf_putc(out, ']');
+        put_c(out, ']');
         break;
     case PS_LAMBDA: {
         const ps_lambda *l = &e->u.lambda;
-        ut_buf_putc(out, '(');
+        put_c(out, '(');
         if (l->has_formals) {
-            ut_buf_puts(out, "{ ");
+            put_s(out, "{ ");
             for (uint32_t i = 0; i < l->nformals; i++) {
                 if (i)
-                    ut_buf_puts(out, ", ");
+                    put_s(out, ", ");
                 print_sym(out, syms, l->formals[i].name);
                 if (l->formals[i].def) {
-                    ut_buf_puts(out, " ? ");
+                    put_s(out, " ? ");
                     show(out, c, l->formals[i].def);
                 }
             }
             if (l->ellipsis) {
                 if (l->nformals)
-                    ut_buf_puts(out, ", ");
-                ut_buf_puts(out, "...");
+                    put_s(out, ", ");
+                put_s(out, "...");
             }
-            ut_buf_puts(out, " }");
+            put_s(out, " }");
             if (l->arg)
-                ut_buf_puts(out, " @ ");
+                put_s(out, " @ ");
         }
         if (l->arg)
             print_sym(out, syms, l->arg);
-        ut_buf_puts(out, ": ");
+        put_s(out, ": ");
         show(out, c, l->body);
-        ut_buf_putc(out, ')');
+        put_c(out, ')');
         break;
     }
     case PS_CALL:
-        ut_buf_putc(out, '(');
+        put_c(out, '(');
         show(out, c, e->u.call.fn);
         for (uint32_t i = 0; i < e->u.call.nargs; i++) {
-            ut_buf_putc(out, ' ');
+            put_c(out, ' ');
             show(out, c, e->u.call.args[i]);
         }
-        ut_buf_putc(out, ')');
+        put_c(out, ')');
         break;
     case PS_LET:
-        ut_buf_puts(out, "(let ");
+        put_s(out, "(let ");
         show_bindings(out, c, e->u.let.binds);
-        ut_buf_puts(out, "in ");
+        put_s(out, "in ");
         show(out, c, e->u.let.body);
-        ut_buf_putc(out, ')');
+        put_c(out, ')');
         break;
     case PS_WITH:
-        ut_buf_puts(out, "(with ");
+        put_s(out, "(with ");
         show(out, c, e->u.with.attrs);
-        ut_buf_puts(out, "; ");
+        put_s(out, "; ");
         show(out, c, e->u.with.body);
-        ut_buf_putc(out, ')');
+        put_c(out, ')');
         break;
     case PS_IF:
-        ut_buf_puts(out, "(if ");
+        put_s(out, "(if ");
         show(out, c, e->u.ifte.cond);
-        ut_buf_puts(out, " then ");
+        put_s(out, " then ");
         show(out, c, e->u.ifte.then);
-        ut_buf_puts(out, " else ");
+        put_s(out, " else ");
         show(out, c, e->u.ifte.els);
-        ut_buf_putc(out, ')');
+        put_c(out, ')');
         break;
     case PS_ASSERT:
-        ut_buf_puts(out, "assert ");
+        put_s(out, "assert ");
         show(out, c, e->u.assert_.cond);
-        ut_buf_puts(out, "; ");
+        put_s(out, "; ");
         show(out, c, e->u.assert_.body);
         break;
     case PS_NOT:
-        ut_buf_puts(out, "(! ");
+        put_s(out, "(! ");
         show(out, c, e->u.not_.e);
-        ut_buf_putc(out, ')');
+        put_c(out, ')');
         break;
     case PS_EQ: bin(out, c, e, "=="); break;
     case PS_NEQ: bin(out, c, e, "!="); break;
@@ -305,16 +371,16 @@ static void show(ut_buf *out, const pctx *c, const ps_expr *e)
     case PS_UPDATE: bin(out, c, e, "//"); break;
     case PS_CONCAT_LISTS: bin(out, c, e, "++"); break;
     case PS_CONCAT_STRINGS:
-        ut_buf_putc(out, '(');
+        put_c(out, '(');
         for (uint32_t i = 0; i < e->u.concat.n; i++) {
             if (i)
-                ut_buf_puts(out, " + ");
+                put_s(out, " + ");
             show(out, c, e->u.concat.parts[i]);
         }
-        ut_buf_putc(out, ')');
+        put_c(out, ')');
         break;
     case PS_CURPOS:
-        ut_buf_puts(out, "__curPos");
+        put_s(out, "__curPos");
         break;
     case PS_INHERIT_FROM:
         /* never printed on its own: show_bindings prints the source */
