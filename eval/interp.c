@@ -1311,7 +1311,9 @@ static bool lambda_stackable(ev_state *S, const ev_clambda *cl)
             ok = false;
             break;
         case I_MKVAL:
-            ok = trivial_code(c);
+            /* computed ahead, or else the environment moves to the heap
+             * first (promote_env) */
+            ok = trivial_code(c) || c->spec;
             break;
         case I_LIST:
             for (uint32_t k = 0; k < c->u.list.n && ok; k++)
@@ -1331,6 +1333,25 @@ static bool lambda_stackable(ev_state *S, const ev_clambda *cl)
 }
 
 /* ---- the interpreter ---- */
+
+static inline bool on_vm_stack(ev_state *S, const ev_env *e)
+{
+    return (const ev_value *)e >= S->stack && (const ev_value *)e < S->stack_end;
+}
+
+/* A thunk is about to capture an environment that lives on the value
+ * stack (a lambda whose arguments are normally computed ahead): it moves to
+ * the heap, with the stack environments it hangs from, before anything can
+ * refer to it. Only the running frame refers to the stack copy. */
+static ev_env *promote_env(ev_state *S, ev_env *e)
+{
+    if (!on_vm_stack(S, e))
+        return e;
+    ev_env *up = promote_env(S, e->up);
+    ev_env *h = ev_env_new(S, up, e->h.n);
+    memcpy(h->v, e->v, e->h.n * sizeof(ev_value));
+    return h;
+}
 
 /* A variable's or a constant's value if it is an integer already */
 static inline const ev_value *leaf_int(const ev_code *c, ev_env *env)
@@ -1850,8 +1871,21 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
             *sp++ = ev_mk_list(l);
             break;
         }
+        case I_MKVAL: {
+            const ev_code *mc = CODE(I);
+            SYNC();
+            if (mc->spec && on_vm_stack(S, F->env)) {
+                if (ev_spec_eval(mc, F->env, UINT32_MAX, sp)) {
+                    sp++;
+                    break;
+                }
+                F->env = promote_env(S, F->env);
+            }
+            *sp = mkval(S, mc, F->env, UINT32_MAX);
+            sp++;
+            break;
+        }
         case I_LAMBDA:
-        case I_MKVAL:
             SYNC();
             *sp = mkval(S, CODE(I), F->env, UINT32_MAX);
             sp++;

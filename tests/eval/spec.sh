@@ -64,4 +64,10 @@ same '[ 0 6 12 18 ]' 'map (x: x * 2) (builtins.genList (x: x * 3) 4)'
 same 6765 'let f = n: if n < 2 then n else f (n - 1) + f (n - 2); in f 20'
 same 499500 "builtins.foldl' (a: b: a + b) 0 (builtins.genList (x: x) 1000)"
 same 7 '(x: y: x - y) 10 (1 + 2)'
+# a stack environment whose argument cannot be computed ahead moves to the
+# heap before a thunk captures it (with the environments it hangs from)
+same 4 'let g = x: x * 2; f = n: g (n + 1); in f (builtins.length [ 1 ])'
+same 3 'let g = x: x; f = a: b: g (a + b); in f (builtins.length [ 1 ]) 2'
+same '[ 5 5 ]' 'let g = x: x; f = a: b: [ (g (a + b)) (g (b * a + 1)) ]; in f (builtins.length [ 1 ]) 4'
+same 12 'let g = x: y: x * y; f = a: b: g (a + 1) (b - 1); in f (builtins.length [ 1 1 ]) 5'
 exit $fail
