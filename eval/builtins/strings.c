@@ -31,6 +31,11 @@ static void prim_concatStringsSep(ev_state *S, ev_value *a, ev_value *out, ps_po
     ev_list *parts = ev_list_new(S, n);
     *hold = ev_mk_list(parts);
     for (size_t i = 0; i < n; i++) {
+        ev_force(S, &l->v[i], pos);   /* as the coercion below would */
+        if (l->v[i].type == EV_STRING) {
+            parts->v[i] = l->v[i];    /* shared, not copied */
+            continue;
+        }
         ut_buf eb = UT_BUF_INIT;
         ev_ctxset ec = {0};
         ev_coerce_to_string(S, &l->v[i], pos, EV_COERCE_COPY_TO_STORE, &eb, &ec,
