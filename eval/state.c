@@ -395,8 +395,34 @@ ps_pos ev_pos_get(ev_state *S, uint32_t idx)
 
 /* ---- paths ------------------------------------------------------------- */
 
+bool ev_path_is_canon(const char *p, size_t len)
+{
+    if (len == 0 || p[0] != '/')
+        return false;
+    if (len == 1)
+        return true;
+    if (p[len - 1] == '/')
+        return false;
+    for (const char *s = p, *end = p + len; (s = memchr(s, '/', (size_t)(end - s))) != NULL; s++) {
+        /* s is a separator: what follows must be a name other than . and .. */
+        size_t rest = (size_t)(end - s - 1);
+        if (rest == 0 || s[1] == '/')
+            return false;
+        if (s[1] == '.' && (rest == 1 || s[2] == '/' || (s[2] == '.' && (rest == 2 || s[3] == '/'))))
+            return false;
+    }
+    return true;
+}
+
 char *ev_canon_path(const char *path, size_t len)
 {
+    if (ev_path_is_canon(path, len)) {
+        /* the common case: nothing to remove */
+        char *r = ut_xmalloc(len + 1);
+        memcpy(r, path, len);
+        r[len] = 0;
+        return r;
+    }
     ut_buf b = UT_BUF_INIT;
     const char *p = path, *end = path + len;
     ut_buf_reserve(&b, len + 1);

@@ -394,6 +394,8 @@ ev_value *ev_builtins_value(ev_state *S);
 
 /* Paths: canonicalise (remove ., .., //), as Nix's canonPath. Returns malloc'd. */
 char *ev_canon_path(const char *path, size_t len);
+/* Whether ev_canon_path would return the path unchanged */
+bool ev_path_is_canon(const char *path, size_t len);
 /* Resolve <name> against the search path (NIX_PATH semantics); NULL if absent. */
 char *ev_find_file(ev_state *S, const char *name, size_t len);
 /* Copy a path into the store for "${./p}"; the hook is set by higher layers.

@@ -95,6 +95,6 @@ size_t ut_hmap_count(const ut_hmap *m);
 /* Iteration: *it starts at 0; returns false when done. */
 bool ut_hmap_next(const ut_hmap *m, size_t *it, const char **key, size_t *klen, void **val);
 
-uint64_t ut_hash_bytes(const void *p, size_t n);   /* FNV-1a, 64 bit */
+uint64_t ut_hash_bytes(const void *p, size_t n);   /* 64 bit, in-memory use only */
 
 #endif

@@ -80,6 +80,27 @@ char *ev_bi_coerce_path(ev_state *S, ev_value *v, ps_pos pos, const char *errctx
  * than 1024 links were followed. */
 static char *resolve_symlinks(ut_hmap *dirs, const char *path, bool last, bool *loop)
 {
+    /* A canonical path whose directory is known to be real (every ancestor
+     * resolved, none a link) needs at most its last component examined. */
+    size_t plen = strlen(path);
+    const char *slash = plen > 1 ? memrchr(path, '/', plen) : NULL;
+    if (slash && slash > path && ev_path_is_canon(path, plen) && ut_hmap_has(dirs, path, (size_t)(slash - path))) {
+        bool link = false;
+        if (last && !ut_hmap_has(dirs, path, plen)) {
+            struct stat st;
+            if (lstat(path, &st) == 0) {
+                if (S_ISLNK(st.st_mode))
+                    link = true;   /* the general walk below follows it */
+                else if (S_ISDIR(st.st_mode))
+                    ut_hmap_put(dirs, path, plen, (void *)1);
+            }
+        }
+        if (!link) {
+            *loop = false;
+            return ut_xstrdup(path);
+        }
+    }
+
     /* todo: the components still to walk, as one '/'-separated string
      * consumed from the front. */
     ut_buf todo = UT_BUF_INIT, res = UT_BUF_INIT;
