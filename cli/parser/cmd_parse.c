@@ -170,19 +170,18 @@ static char *fast_realpath(run *r, const char *arg)
 /* Reads arg into r->text when it names a regular file that is not a
  * symlink: opened by the name given (a short walk, where the absolute path
  * would walk every directory from the root again), sized by fstat and read
- * in one call, since a short read of a regular file is its end. Returns 1
- * when read, 0 when the general path must decide (a symlink, directory,
- * FIFO or missing file: O_NONBLOCK keeps a FIFO from blocking the open),
- * -1 on a read error (reported). */
-static int read_plain_file(run *r, const char *arg)
+ * in one call, since a short read of a regular file is its end. False
+ * when the general path must decide (a symlink, directory, FIFO, missing
+ * file or read error: O_NONBLOCK keeps a FIFO from blocking the open). */
+static bool read_plain_file(run *r, const char *arg)
 {
     int fd = open(arg, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
-        return 0;
+        return false;
     struct stat stt;
     if (fstat(fd, &stt) != 0 || !S_ISREG(stt.st_mode)) {
         close(fd);
-        return 0;
+        return false;
     }
     ut_buf_clear(&r->text);
     /* one byte more than the size, so a file that did not grow ends with
@@ -194,9 +193,8 @@ static int read_plain_file(run *r, const char *arg)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            report(r, "error: reading file '%s': %s\n", arg, strerror(errno));
             close(fd);
-            return -1;
+            return false;   /* the general path reads it again and reports */
         }
         r->text.len += (size_t)n;
         if ((size_t)n < want)
@@ -205,7 +203,7 @@ static int read_plain_file(run *r, const char *arg)
     }
     close(fd);
     r->text.data[r->text.len] = 0;
-    return 1;
+    return true;
 }
 
 static bool parse_file(run *r, const char *arg)
@@ -223,11 +221,8 @@ static bool parse_file(run *r, const char *arg)
         ut_buf_free(&text);
         return ok;
     }
-    int got = read_plain_file(r, arg);
-    if (got < 0)
-        return false;
-    char *path = got ? fast_realpath(r, arg) : NULL;
-    if (got && path) {
+    char *path = read_plain_file(r, arg) ? fast_realpath(r, arg) : NULL;
+    if (path) {
         bool ok = parse_one(r, PS_ORIGIN_FILE, path, r->text.data, r->text.len);
         free(path);
         return ok;
