@@ -139,6 +139,7 @@ enum { EV_TH_CODE = 0, EV_TH_APP, EV_TH_BLACKHOLE, EV_TH_DONE };
 /* h.flags low bits: state; EV_TH_BLACKHOLE is ORed over CODE/APP. */
 #define EV_TH_STATE(t) ((t)->h.flags & 3u)
 #define EV_TH_BH 4u
+#define EV_TH_SITE 16u  /* an application called at its function's position, with a call-site frame */
 
 struct ev_thunk {
     ev_gch h;

@@ -420,6 +420,13 @@ ev_value ev_mk_app_thunk(ev_state *S, const ev_value *fnp, const ev_value *argp)
     return v;
 }
 
+ev_value ev_mk_app_thunk_sited(ev_state *S, const ev_value *fnp, const ev_value *argp)
+{
+    ev_value v = ev_mk_app_thunk(S, fnp, argp);
+    v.u.t->h.flags |= EV_TH_SITE;
+    return v;
+}
+
 static void push_forcing(ev_state *S, ev_thunk *t)
 {
     if (S->nforcing == S->capforcing) {
@@ -464,6 +471,15 @@ static void force_appi(ev_state *S, ev_value *v, ps_pos pos)
         S->infrec_at = S->ntraces;
         ev_error(S, EV_ERR_INFREC, pos, "infinite recursion encountered");
     }
+    ev_value fnv = ev_obj_value(v->u.obj), r;
+    if (S->call_depth < S->max_call_depth && ev_spec_applicable(&fnv) &&
+        ev_spec_apply(&fnv, &(ev_value){.type = EV_INT, .u.i = v->aux}, &r) && r.type != EV_THUNK &&
+        r.type != EV_APPI) {
+        /* a call that cannot fail, done without one (eval/spec.c); at the
+         * depth limit the call below raises Nix's error instead */
+        *v = r;
+        return;
+    }
     check_cstack(S, pos);
     v->pad[0] = 1;
     push_forcing_slot(S, v);
@@ -483,6 +499,34 @@ static void force_appi(ev_state *S, ev_value *v, ps_pos pos)
     }
     *v = fa[2];
     S->sp = fa;
+}
+
+/* Where Nix places a lazy application: at its function, looked through
+ * applications and forced thunks to the lambda or code it comes from. */
+static ps_pos app_pos(const ev_gch *fn, ps_pos dflt)
+{
+    for (int guard = 0; guard < 1000; guard++) {
+        if (fn->kind == EV_OBJ_LAMBDA)
+            return ((const ev_lambda *)fn)->code->pos;
+        if (fn->kind != EV_OBJ_THUNK)
+            return dflt;
+        const ev_thunk *t = (const ev_thunk *)fn;
+        switch (EV_TH_STATE(t)) {
+        case EV_TH_APP:
+            fn = t->u.app.fn;
+            break;
+        case EV_TH_CODE:
+            return t->u.c.code->pos;
+        case EV_TH_DONE:
+            if (t->u.v.type != EV_LAMBDA)
+                return dflt;
+            fn = &t->u.v.u.fn->h;
+            break;
+        default:
+            return dflt;
+        }
+    }
+    return dflt;
 }
 
 void ev_force_slow(ev_state *S, ev_value *v, ps_pos pos)
@@ -519,7 +563,12 @@ void ev_force_slow(ev_state *S, ev_value *v, ps_pos pos)
         ev_gch *fo = t->u.app.fn;
         fa[0] = fo->kind == EV_OBJ_BOX ? ((ev_box *)fo)->v[0] : ev_obj_value(fo);
         fa[1] = t->u.app.arg;
-        ev_call(S, &fa[0], 1, &fa[1], tmp, pos);
+        if (t->h.flags & EV_TH_SITE)
+            /* zipAttrsWith's `(f name) values`: Nix calls it at the
+             * position of the innermost function, as a call site */
+            call_at(S, &fa[0], 1, &fa[1], tmp, app_pos(fo, pos), true);
+        else
+            ev_call(S, &fa[0], 1, &fa[1], tmp, pos);
         ev_force(S, tmp, pos);
     }
     S->nforcing--;
@@ -1671,8 +1720,8 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
         case I_ARITH_LEAVES: {
             const ev_code *pc2 = CODE(I);
             const ev_value *x = leaf_int(pc2->u.prim.args[0], F->env), *y;
-            if (!x || !(y = leaf_int(pc2->u.prim.args[1], F->env)))
-                break;
+            if (!x || !(y = leaf_int(pc2->u.prim.args[1], F->env)) || S->call_depth > S->max_call_depth)
+                break;   /* over the depth limit the builtin's call raises Nix's error */
             int64_t r;
             if (pc2->fast == EV_FAST_LT) {
                 *sp++ = ev_mk_bool(x->u.i < y->u.i);
@@ -1729,6 +1778,15 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
                      * ev_force_slow and ev_call would do it */
                     ev_lambda *fl = (ev_lambda *)t->u.app.fn;
                     const ev_clambda *cl = fl->code;
+                    ev_value fnv = ev_obj_value(&fl->h), r;
+                    if (S->call_depth < S->max_call_depth && ev_spec_applicable(&fnv) &&
+                        ev_spec_apply(&fnv, &t->u.app.arg, &r) && r.type != EV_THUNK && r.type != EV_APPI) {
+                        /* computed without the call (eval/spec.c) */
+                        t->u.v = r;
+                        t->h.flags = EV_TH_DONE;
+                        *v = r;
+                        break;
+                    }
                     check_cstack(S, pos);
                     t->h.flags |= EV_TH_BH;
                     push_forcing(S, t);

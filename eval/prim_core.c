@@ -325,26 +325,8 @@ static void prim_map(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
     }
     ev_force_function(S, &a[0], pos, "while evaluating the first argument passed to builtins.map");
     ev_list *r = ev_list_new(S, l->h.n);
-    bool ahead = ev_spec_applicable(&a[0]);
-    for (uint32_t i = 0; i < l->h.n; i++) {
-        ev_value *e = &l->v[i];
-        if (ahead) {
-            /* `f x` computed now when that cannot fail (eval/spec.c);
-             * an element that is itself such an application is done
-             * first, in place, as forcing it would */
-            if (e->type == EV_APPI && !e->pad[0]) {
-                ev_value g = ev_obj_value(e->u.obj), x;
-                if (ev_spec_applicable(&g) && ev_spec_apply(&g, &(ev_value){.type = EV_INT, .u.i = e->aux}, &x) &&
-                    x.type != EV_APPI)
-                    *e = x;
-            } else if (e->type == EV_THUNK && EV_TH_STATE(e->u.t) == EV_TH_DONE) {
-                *e = e->u.t->u.v;
-            }
-            if (e->type != EV_APPI && ev_spec_apply(&a[0], e, &r->v[i]))
-                continue;
-        }
-        r->v[i] = ev_mk_app_thunk(S, &a[0], e);
-    }
+    for (uint32_t i = 0; i < l->h.n; i++)
+        r->v[i] = ev_mk_app_thunk(S, &a[0], &l->v[i]);
     *out = ev_mk_list(r);
 }
 
@@ -406,11 +388,8 @@ static void prim_genList(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
     ev_list *l = ev_list_new(S, (size_t)n);
     /* elements are inline deferred applications: no heap thunk per element */
     ev_value fn = ev_share(S, &a[0]);
-    bool ahead = ev_spec_applicable(&fn);
     for (int64_t i = 0; i < n; i++) {
         ev_value *e = &l->v[i];
-        if (ahead && ev_spec_apply(&fn, &(ev_value){.type = EV_INT, .u.i = i}, e))
-            continue;   /* computed now: it cannot fail (eval/spec.c) */
         e->type = EV_APPI;
         e->aux = (uint32_t)i;
         e->u.obj = fn.u.obj;

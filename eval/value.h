@@ -245,6 +245,9 @@ const char *ev_intern_str(ev_state *S, const char *s, size_t len);
 
 /* A value that evaluates `fn arg` when forced. fn and arg are copied. */
 ev_value ev_mk_app_thunk(ev_state *S, const ev_value *fn, const ev_value *arg);
+/* The same, forced as zipAttrsWith's applications are in Nix: called at the
+ * position of the function it applies, with a call-site frame. */
+ev_value ev_mk_app_thunk_sited(ev_state *S, const ev_value *fn, const ev_value *arg);
 
 /* ---- forcing ----------------------------------------------------------- */
 

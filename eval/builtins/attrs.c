@@ -80,7 +80,7 @@ static void prim_zipAttrsWith(ev_state *S, ev_value *a, ev_value *out, ps_pos po
         ev_value name = ev_mk_cstring(S, ev_sym_str(S, syms[k]));
         ev_value call1 = ev_mk_app_thunk(S, &a[0], &name);
         ev_value vals = ev_mk_list(lists[k]);
-        ev_attrs_add(res, syms[k], ev_mk_app_thunk(S, &call1, &vals), 0);
+        ev_attrs_add(res, syms[k], ev_mk_app_thunk_sited(S, &call1, &vals), 0);
     }
     ev_attrs_finish(res);
     *out = ev_mk_attrs(res);
