@@ -9,11 +9,6 @@ typedef struct ut_chunk {
     _Alignas(16) unsigned char mem[];
 } ut_chunk;
 
-struct ut_arena {
-    ut_chunk *head;
-    size_t total;
-};
-
 ut_arena *ut_arena_new(void) { return ut_xcalloc(1, sizeof(ut_arena)); }
 
 void ut_arena_free(ut_arena *a)
@@ -26,26 +21,33 @@ void ut_arena_free(ut_arena *a)
     free(a);
 }
 
-void *ut_arena_alloc(ut_arena *a, size_t n)
+/* n is rounded already and does not fit the window */
+void *ut_arena_alloc_slow(ut_arena *a, size_t n)
 {
-    n = (n + 15) & ~(size_t)15;
-    ut_chunk *c = a->head;
-    if (!c || c->size - c->used < n) {
-        size_t size = n > 32768 ? n : 65536 - sizeof(ut_chunk);
-        c = ut_xmalloc(sizeof(ut_chunk) + size);
-        c->size = size;
-        c->used = 0;
-        /* Keep the current chunk in front when a big object gets its own. */
-        if (a->head && n > 32768) {
+    void *p;
+    if (n > 32768) {
+        /* a big object gets its own chunk; the window stays where it is */
+        ut_chunk *c = ut_xmalloc(sizeof(ut_chunk) + n);
+        c->size = c->used = n;
+        if (a->head) {
             c->next = a->head->next;
             a->head->next = c;
         } else {
-            c->next = a->head;
+            c->next = NULL;
             a->head = c;
         }
+        p = c->mem;
+    } else {
+        size_t size = 65536 - sizeof(ut_chunk);
+        ut_chunk *c = ut_xmalloc(sizeof(ut_chunk) + size);
+        c->size = size;
+        c->used = size;     /* the window, not this field, tracks use */
+        c->next = a->head;
+        a->head = c;
+        p = c->mem;
+        a->next = c->mem + n;
+        a->limit = c->mem + size;
     }
-    void *p = c->mem + c->used;
-    c->used += n;
     a->total += n;
     memset(p, 0, n);
     return p;

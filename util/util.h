@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #if defined(__GNUC__)
 #define UT_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -49,10 +50,27 @@ char *ut_buf_steal(ut_buf *b, size_t *len_out);
 const char *ut_buf_cstr(ut_buf *b);
 
 /* Bump allocator: many small objects with one owner and one lifetime. */
-typedef struct ut_arena ut_arena;
+/* The bump window is visible so that allocation inlines (and clearing a
+ * node of constant size becomes a few stores); the rest is arena.c's. */
+typedef struct ut_arena {
+    unsigned char *next, *limit;    /* free space of the current chunk */
+    struct ut_chunk *head;
+    size_t total;
+} ut_arena;
 ut_arena *ut_arena_new(void);
 void ut_arena_free(ut_arena *a);
-void *ut_arena_alloc(ut_arena *a, size_t n);   /* 16-byte aligned, zeroed */
+void *ut_arena_alloc_slow(ut_arena *a, size_t n);
+static inline void *ut_arena_alloc(ut_arena *a, size_t n)   /* 16-byte aligned, zeroed */
+{
+    n = (n + 15) & ~(size_t)15;
+    if ((size_t)(a->limit - a->next) < n)
+        return ut_arena_alloc_slow(a, n);
+    void *p = a->next;
+    a->next += n;
+    a->total += n;
+    memset(p, 0, n);
+    return p;
+}
 char *ut_arena_strndup(ut_arena *a, const char *s, size_t n);
 char *ut_arena_strdup(ut_arena *a, const char *s);
 size_t ut_arena_used(const ut_arena *a);
