@@ -474,7 +474,7 @@ static void force_appi(ev_state *S, ev_value *v, ps_pos pos)
     ev_value fnv = ev_obj_value(v->u.obj), r;
     if (S->call_depth < S->max_call_depth && ev_spec_applicable(&fnv) &&
         ev_spec_apply(&fnv, &(ev_value){.type = EV_INT, .u.i = v->aux}, &r) && r.type != EV_THUNK &&
-        r.type != EV_APPI) {
+        r.type != EV_APPI && r.type != EV_LREF) {
         /* a call that cannot fail, done without one (eval/spec.c); at the
          * depth limit the call below raises Nix's error instead */
         *v = r;
@@ -531,6 +531,13 @@ static ps_pos app_pos(const ev_gch *fn, ps_pos dflt)
 
 void ev_force_slow(ev_state *S, ev_value *v, ps_pos pos)
 {
+    if (v->type == EV_LREF) {
+        /* v keeps the list alive while its element is forced */
+        ev_value *slot = ev_lref_slot(v);
+        ev_force(S, slot, pos);
+        *v = *slot;
+        return;
+    }
     if (v->type == EV_APPI) {
         force_appi(S, v, pos);
         return;
@@ -1743,7 +1750,7 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
                     pc++;
                     break;
                 }
-            } else if (v->type != EV_APPI) {
+            } else if (v->type != EV_APPI && v->type != EV_LREF) {
                 *sp++ = *v;
                 pc++;
                 break;
@@ -1780,7 +1787,7 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
                     const ev_clambda *cl = fl->code;
                     ev_value fnv = ev_obj_value(&fl->h), r;
                     if (S->call_depth < S->max_call_depth && ev_spec_applicable(&fnv) &&
-                        ev_spec_apply(&fnv, &t->u.app.arg, &r) && r.type != EV_THUNK && r.type != EV_APPI) {
+                        ev_spec_apply(&fnv, &t->u.app.arg, &r) && r.type != EV_THUNK && r.type != EV_APPI && r.type != EV_LREF) {
                         /* computed without the call (eval/spec.c) */
                         t->u.v = r;
                         t->h.flags = EV_TH_DONE;
@@ -1827,7 +1834,7 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
                 F->slot = v;
                 F->thunk = t;
                 pc = unit_of(S, t->u.c.code);
-            } else if (v->type == EV_APPI) {
+            } else if (v->type == EV_APPI || v->type == EV_LREF) {
                 SYNC();
                 ev_force_slow(S, v, CODE(I)->pos);
             }

@@ -325,8 +325,10 @@ static void prim_map(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
     }
     ev_force_function(S, &a[0], pos, "while evaluating the first argument passed to builtins.map");
     ev_list *r = ev_list_new(S, l->h.n);
-    for (uint32_t i = 0; i < l->h.n; i++)
-        r->v[i] = ev_mk_app_thunk(S, &a[0], &l->v[i]);
+    for (uint32_t i = 0; i < l->h.n; i++) {
+        ev_value e = ev_share_elem(S, l, i);
+        r->v[i] = ev_mk_app_thunk(S, &a[0], &e);
+    }
     *out = ev_mk_list(r);
 }
 
@@ -346,7 +348,7 @@ static void prim_filter(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
     for (uint32_t i = 0; i < l->h.n; i++) {
         ev_call(S, &a[0], 1, &l->v[i], res, pos);
         if (ev_force_bool(S, res, pos, "while evaluating the return value of the filtering function passed to builtins.filter"))
-            keep->v[n++] = ev_share(S, &l->v[i]);
+            keep->v[n++] = ev_share_elem(S, l, i);
     }
     if (n == l->h.n) {
         *out = a[1];
@@ -371,7 +373,7 @@ static void prim_foldlStrict(ev_state *S, ev_value *a, ev_value *out, ps_pos pos
     acc[0] = a[1];
     for (uint32_t i = 0; i < l->h.n; i++) {
         acc[1] = acc[0];
-        acc[2] = l->v[i];
+        acc[2] = ev_share_elem(S, l, i);
         ev_call(S, &a[0], 2, &acc[1], &acc[0], pos);
     }
     ev_force(S, &acc[0], pos);
@@ -408,7 +410,7 @@ static void prim_concatLists(ev_state *S, ev_value *a, ev_value *out, ps_pos pos
     for (uint32_t i = 0; i < ls->h.n; i++) {
         ev_list *x = ls->v[i].u.l;
         for (uint32_t j = 0; j < x->h.n; j++)
-            r->v[k++] = ev_share(S, &x->v[j]);
+            r->v[k++] = ev_share_elem(S, x, j);
     }
     *out = ev_mk_list(r);
 }

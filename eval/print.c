@@ -219,6 +219,7 @@ static void print_amb(ev_state *S, ut_buf *out, ev_value *v, ptrset *seen, int d
         break;
     }
     case EV_APPI: ut_buf_puts(out, v->pad[0] ? "«potential infinite recursion»" : "<CODE>"); break;
+    case EV_LREF: print_amb(S, out, ev_lref_slot(v), seen, depth); break;
     case EV_LAMBDA: ut_buf_puts(out, "<LAMBDA>"); break;
     case EV_PRIMOP: ut_buf_puts(out, "<PRIMOP>"); break;
     case EV_PRIMOP_APP: ut_buf_puts(out, "<PRIMOP-APP>"); break;
@@ -357,6 +358,10 @@ static void print_err(ev_state *S, ut_buf *out, ev_value *v, errprint *ep, int d
     }
     case EV_APPI:
         ut_buf_puts(out, v->pad[0] ? "«potential infinite recursion»" : "«thunk»");
+        return;
+    case EV_LREF:
+        v = ev_lref_slot(v);
+        ut_buf_puts(out, v->type == EV_APPI && v->pad[0] ? "«potential infinite recursion»" : "«thunk»");
         return;
     case EV_PRIMOP:
         ut_buf_printf(out, "«primop %s»", v->u.op->name);

@@ -250,7 +250,8 @@ const char *ev_type_name(const ev_value *v)
     case EV_PRIMOP: return "a built-in function";
     case EV_PRIMOP_APP: return "a partially applied built-in function";
     case EV_THUNK:
-    case EV_APPI: return "a thunk";
+    case EV_APPI:
+    case EV_LREF: return "a thunk";
     default: return "an internal value";
     }
 }

@@ -78,6 +78,10 @@ typedef enum ev_type {
                            inline in the slot (genList elements); ev_force
                            replaces it in place, ev_share turns it into a
                            shared thunk before the value is copied elsewhere */
+    EV_LREF,            /* not yet forced: element aux of the list u.l, an
+                           EV_APPI when this was made; forcing forces that
+                           element in place (so it is shared, as a thunk
+                           would be) and takes its value */
 } ev_type;
 
 typedef struct ev_string ev_string;
@@ -252,11 +256,14 @@ ev_value ev_mk_app_thunk_sited(ev_state *S, const ev_value *fn, const ev_value *
 /* ---- forcing ----------------------------------------------------------- */
 
 void ev_force_slow(ev_state *S, ev_value *v, ps_pos pos);
+#define EV_UNFORCED_TYPES ((1u << EV_THUNK) | (1u << EV_APPI) | (1u << EV_LREF))
 static inline void ev_force(ev_state *S, ev_value *v, ps_pos pos)
 {
-    if (v->type == EV_THUNK || v->type == EV_APPI)
+    if ((1u << v->type) & EV_UNFORCED_TYPES)
         ev_force_slow(S, v, pos);
 }
+/* The list slot an EV_LREF stands for */
+static inline ev_value *ev_lref_slot(const ev_value *v) { return &v->u.l->v[v->aux]; }
 /* Reads a slot for copying it into another container without forcing it.
  * Plain assignment is fine for every value except EV_APPI (an unforced
  * generated list element), which would then be computed once per copy;
@@ -266,6 +273,20 @@ ev_value ev_share_slow(ev_state *S, ev_value *slot);
 static inline ev_value ev_share(ev_state *S, ev_value *slot)
 {
     return slot->type == EV_APPI ? ev_share_slow(S, slot) : *slot;
+}
+/* Element i of l for copying elsewhere: an unforced generated element is
+ * referred to where it is (EV_LREF) rather than given a heap thunk. */
+static inline ev_value ev_share_elem(ev_state *S, ev_list *l, uint32_t i)
+{
+    ev_value *slot = &l->v[i];
+    if (slot->type != EV_APPI)
+        return *slot;
+    (void)S;
+    ev_value r = {0};
+    r.type = EV_LREF;
+    r.aux = i;
+    r.u.l = l;
+    return r;
 }
 void ev_force_deep(ev_state *S, ev_value *v, ps_pos pos);
 

@@ -979,6 +979,8 @@ void ev_drv_meta_render(ev_state *S, ev_value *meta, bool closure_keys, ut_buf *
 /* The forced value in a slot, or NULL when it is not forced yet. */
 static ev_value *meta_forced(ev_value *v)
 {
+    if (v->type == EV_LREF)
+        v = ev_lref_slot(v);
     if (v->type == EV_APPI)
         return NULL;
     if (v->type == EV_THUNK)
@@ -990,7 +992,8 @@ static ev_value *meta_forced(ev_value *v)
  * something meta JSON leaves out (functions). */
 static bool meta_force(ev_state *S, ev_value *v)
 {
-    if ((v->type == EV_THUNK && (v->u.t->h.flags & EV_TH_BH)) || (v->type == EV_APPI && v->pad[0]))
+    ev_value *w = v->type == EV_LREF ? ev_lref_slot(v) : v;
+    if ((w->type == EV_THUNK && (w->u.t->h.flags & EV_TH_BH)) || (w->type == EV_APPI && w->pad[0]))
         return false;
     ev_try t;
     if (ev_try_begin(S, &t) == 0) {

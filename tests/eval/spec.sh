@@ -70,4 +70,12 @@ same 4 'let g = x: x * 2; f = n: g (n + 1); in f (builtins.length [ 1 ])'
 same 3 'let g = x: x; f = a: b: g (a + b); in f (builtins.length [ 1 ]) 2'
 same '[ 5 5 ]' 'let g = x: x; f = a: b: [ (g (a + b)) (g (b * a + 1)) ]; in f (builtins.length [ 1 ]) 4'
 same 12 'let g = x: y: x * y; f = a: b: g (a + 1) (b - 1); in f (builtins.length [ 1 1 ]) 5'
+# generated list elements passed on unforced (foldl', map, filter,
+# concatLists) refer to their list: forced once, shared, recursion detected
+same '[ 1 2 3 4 5 ]' "builtins.foldl' (acc: x: acc ++ [ x ]) [ ] (builtins.genList (x: x + 1) 5)"
+same '[ { v = 0; } { v = 1; } ]' 'builtins.filter (x: true) (builtins.genList (x: { v = x; }) 2)'
+same '[ 0 1 "s0" ]' 'builtins.concatLists [ (builtins.genList (x: x) 2) (builtins.genList (x: "s${toString x}") 1) ]'
+same 49 "let l = builtins.genList (i: if i == 0 then 0 else builtins.elemAt l (i - 1) + 1) 50; in builtins.foldl' (a: b: b) 0 l"
+same $'trace: once\n2' "let l = builtins.genList (x: builtins.trace \"once\" x) 3; m = map (x: x) l; in builtins.elemAt m 2 + builtins.elemAt l 2 - builtins.elemAt m 2"
+err 'infinite recursion encountered' 'let l = builtins.genList (i: builtins.elemAt (map (x: x) l) i) 2; in builtins.elemAt (map (x: x) l) 0'
 exit $fail
