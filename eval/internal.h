@@ -81,6 +81,7 @@ typedef struct ev_clambda {
 
 typedef struct ev_cpath {       /* attribute path element */
     ps_sym name;                /* or PS_NOSYM with expr */
+    uint32_t hint;              /* where name was found last time (ev_attrs_find_hint) */
     ev_code *expr;
 } ev_cpath;
 
@@ -103,7 +104,7 @@ struct ev_code {
     union {
         ev_value k;                                             /* C_CONST */
         struct { uint32_t level, index; ps_sym name; bool base; } var;  /* C_VAR */
-        struct { uint32_t level; ps_sym name; } wvar;           /* C_WITHVAR: level of the innermost with */
+        struct { uint32_t level; ps_sym name; uint32_t hint; } wvar; /* C_WITHVAR: level of the innermost with */
         struct { ev_code *e; ev_cpath *path; uint32_t n; ev_code *def; const char *text; } sel;
         struct {
             bool rec;
@@ -126,6 +127,20 @@ struct ev_code {
  * environment (builtins), optionally extended by `scope` (scopedImport). */
 ev_code *ev_compile(ev_state *S, ut_arena *arena, const ps_expr *e,
                     const ev_attrs *scope, ut_err *err);
+
+/* Lookup from a fixed place in the code: sets met there often have the
+ * same layout (copies made by `//`, instances of one constructor), so the
+ * index found last time is tried first. */
+static inline ev_attr *ev_attrs_find_hint(const ev_attrs *a, ps_sym name, uint32_t *hint)
+{
+    uint32_t h = *hint;
+    if (h < a->h.n && a->a[h].name == name)
+        return (ev_attr *)&a->a[h];
+    ev_attr *r = ev_attrs_find(a, name);
+    if (r)
+        *hint = (uint32_t)(r - a->a);
+    return r;
+}
 
 /* ---- heap objects ------------------------------------------------------ */
 

@@ -1455,7 +1455,7 @@ static ev_attr *with_find(ev_state *S, const ev_code *c, ev_env *env)
     ev_env *e = env_up(env, c->u.wvar.level);
     for (;;) {
         ev_attrs *a = ev_force_attrs(S, &e->v[0], c->pos, NULL);
-        ev_attr *f = ev_attrs_find(a, c->u.wvar.name);
+        ev_attr *f = ev_attrs_find_hint(a, c->u.wvar.name, &((ev_code *)c)->u.wvar.hint);
         if (f)
             return f;
         do
@@ -1877,7 +1877,7 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
                 if (!sc->u.sel.def)
                     ev_error_type(S, sc->pos, "a set", v, "while selecting an attribute");
             } else {
-                a = ev_attrs_find(v->u.a, name);
+                a = I->a ? ev_attrs_find(v->u.a, name) : ev_attrs_find_hint(v->u.a, name, &((ev_cpath *)p)->hint);
                 if (!a && !sc->u.sel.def)
                     select_missing(S, v->u.a, name);
             }
@@ -1906,7 +1906,9 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
                 SYNC();
             }
             ev_value *v = sp - 1;
-            ev_attr *a = v->type == EV_ATTRS ? ev_attrs_find(v->u.a, name) : NULL;
+            ev_attr *a = v->type != EV_ATTRS ? NULL
+                         : I->a    ? ev_attrs_find(v->u.a, name)
+                                   : ev_attrs_find_hint(v->u.a, name, &((ev_cpath *)&hc->u.sel.path[I->x])->hint);
             if (!a) {
                 *v = ev_mk_bool(false);
                 pc = I + I->n;
