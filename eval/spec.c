@@ -246,11 +246,13 @@ bool ev_spec_applicable(const ev_value *fn)
 {
     if (fn->type != EV_LAMBDA)
         return false;
-    const ev_clambda *cl = fn->u.fn->code;
-    if (cl->has_formals || cl->nslots != 1)
-        return false;
+    ev_clambda *cl = (ev_clambda *)fn->u.fn->code;
+    if (cl->spec_body)
+        return cl->spec_body > 0;
     const ev_code *b = cl->body;
-    return b->op == C_CONST || b->op == C_VAR || b->spec;
+    bool ok = !cl->has_formals && cl->nslots == 1 && (b->op == C_CONST || b->op == C_VAR || b->spec);
+    cl->spec_body = ok ? 1 : -1;
+    return ok;
 }
 
 bool ev_spec_apply(const ev_value *fn, const ev_value *arg, ev_value *out)
