@@ -192,6 +192,7 @@ static void mark_value(ev_markstack *m, ev_value *v)
         return;
     }
     case EV_APPI:
+    case EV_LREF:       /* its list */
     case EV_STRING:
     case EV_PATH:
     case EV_ATTRS:
