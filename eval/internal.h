@@ -261,6 +261,7 @@ struct ev_state {
     size_t nforcing, capforcing;
     size_t infrec_at;           /* where "entering the infinite recursion" goes; SIZE_MAX: none */
     ev_value **forcing_slots;   /* inline EV_APPI slots being computed */
+    size_t *forcing_slot_depth; /* the trace depth each began at */
     size_t nforcing_slots, capforcing_slots;
 
     /* trace frames */

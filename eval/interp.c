@@ -438,12 +438,16 @@ static void push_forcing(ev_state *S, ev_thunk *t)
     S->forcing[S->nforcing++] = t;
 }
 
+static inline bool appi_parts(ev_state *S, const ev_value *v, ev_value *fn, ev_value *arg);
+
 ev_value ev_share_slow(ev_state *S, ev_value *slot)
 {
+    ev_value fn, arg;
+    appi_parts(S, slot, &fn, &arg);
     ev_thunk *t = ev_gc_alloc_small(S, EV_OBJ_THUNK, sizeof(ev_thunk));
     t->h.flags = EV_TH_APP | (slot->pad[0] ? EV_TH_BH : 0);
-    t->u.app.fn = slot->u.obj;
-    t->u.app.arg = ev_mk_int((int64_t)slot->aux);
+    t->u.app.fn = fn.u.obj;
+    t->u.app.arg = arg;
     slot->type = EV_THUNK;
     slot->pad[0] = 0;
     slot->aux = 0;
@@ -456,7 +460,10 @@ static void push_forcing_slot(ev_state *S, ev_value *v)
     if (S->nforcing_slots == S->capforcing_slots) {
         S->capforcing_slots = S->capforcing_slots ? S->capforcing_slots * 2 : 64;
         S->forcing_slots = ut_xrealloc(S->forcing_slots, S->capforcing_slots * sizeof *S->forcing_slots);
+        S->forcing_slot_depth =
+            ut_xrealloc(S->forcing_slot_depth, S->capforcing_slots * sizeof *S->forcing_slot_depth);
     }
+    S->forcing_slot_depth[S->nforcing_slots] = S->ntraces;
     S->forcing_slots[S->nforcing_slots++] = v;
 }
 
@@ -465,16 +472,43 @@ static void call_at(ev_state *S, ev_value *fn, size_t nargs, ev_value *args, ev_
 
 /* An inline `fn i` slot is evaluated in place; the slot itself carries the
  * blackhole mark while it is being computed. */
-static void force_appi(ev_state *S, ev_value *v, ps_pos pos)
+/* The function and argument of an inline application: genList's `f i`, or
+ * map's `f x` (u.obj a box of f and the source list, x its element aux). */
+static inline bool appi_parts(ev_state *S, const ev_value *v, ev_value *fn, ev_value *arg)
 {
+    if (v->u.obj->kind == EV_OBJ_BOX) {
+        const ev_box *b = (const ev_box *)v->u.obj;
+        *fn = b->v[0];
+        *arg = ev_share_elem(S, b->v[1].u.l, v->aux);
+        return true;
+    }
+    *fn = ev_obj_value(v->u.obj);
+    *arg = ev_mk_int((int64_t)v->aux);
+    return false;
+}
+
+/* thunklike: forced as the thunk Nix would have there (map's results,
+ * and generated elements reached through a reference, which in Nix are
+ * the same shared thunk): called at the forcing position, no call-site
+ * frame, recursion reported where its evaluation began. */
+static void force_appi(ev_state *S, ev_value *v, ps_pos pos, bool thunklike)
+{
+    bool mapped = thunklike || v->u.obj->kind == EV_OBJ_BOX;
     if (v->pad[0]) {
         S->infrec_at = S->ntraces;
+        if (mapped)
+            /* as for a thunk: where its evaluation began */
+            for (size_t k = S->nforcing_slots; k > 0; k--)
+                if (S->forcing_slots[k - 1] == v) {
+                    S->infrec_at = S->forcing_slot_depth[k - 1];
+                    break;
+                }
         ev_error(S, EV_ERR_INFREC, pos, "infinite recursion encountered");
     }
-    ev_value fnv = ev_obj_value(v->u.obj), r;
-    if (S->call_depth < S->max_call_depth && ev_spec_applicable(&fnv) &&
-        ev_spec_apply(&fnv, &(ev_value){.type = EV_INT, .u.i = v->aux}, &r) && r.type != EV_THUNK &&
-        r.type != EV_APPI && r.type != EV_LREF) {
+    ev_value fnv, argv, r;
+    appi_parts(S, v, &fnv, &argv);
+    if (S->call_depth < S->max_call_depth && ev_spec_applicable(&fnv) && ev_spec_apply(&fnv, &argv, &r) &&
+        r.type != EV_THUNK && r.type != EV_APPI && r.type != EV_LREF) {
         /* a call that cannot fail, done without one (eval/spec.c); at the
          * depth limit the call below raises Nix's error instead */
         *v = r;
@@ -484,11 +518,16 @@ static void force_appi(ev_state *S, ev_value *v, ps_pos pos)
     v->pad[0] = 1;
     push_forcing_slot(S, v);
     ev_value *fa = ev_stack_push(S, 3);
-    fa[0] = ev_obj_value(v->u.obj);
-    fa[1] = ev_mk_int((int64_t)v->aux);
-    /* there is no call expression: Nix reports the function's position */
-    ps_pos cpos = fa[0].type == EV_LAMBDA ? fa[0].u.fn->code->pos : pos;
-    call_at(S, &fa[0], 1, &fa[1], &fa[2], cpos, true);
+    fa[0] = fnv;
+    fa[1] = argv;
+    if (mapped) {
+        /* forced as Nix forces map's lazy applications */
+        call_at(S, &fa[0], 1, &fa[1], &fa[2], pos, false);
+    } else {
+        /* there is no call expression: Nix reports the function's position */
+        ps_pos cpos = fa[0].type == EV_LAMBDA ? fa[0].u.fn->code->pos : pos;
+        call_at(S, &fa[0], 1, &fa[1], &fa[2], cpos, true);
+    }
     ev_force(S, &fa[2], pos);
     S->nforcing_slots--;
     if (v->type == EV_THUNK) {
@@ -534,12 +573,15 @@ void ev_force_slow(ev_state *S, ev_value *v, ps_pos pos)
     if (v->type == EV_LREF) {
         /* v keeps the list alive while its element is forced */
         ev_value *slot = ev_lref_slot(v);
-        ev_force(S, slot, pos);
+        if (slot->type == EV_APPI)
+            force_appi(S, slot, pos, true);
+        else
+            ev_force(S, slot, pos);
         *v = *slot;
         return;
     }
     if (v->type == EV_APPI) {
-        force_appi(S, v, pos);
+        force_appi(S, v, pos, false);
         return;
     }
     ev_thunk *t = v->u.t;

@@ -325,9 +325,17 @@ static void prim_map(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
     }
     ev_force_function(S, &a[0], pos, "while evaluating the first argument passed to builtins.map");
     ev_list *r = ev_list_new(S, l->h.n);
+    /* Each result is the inline application `f l[i]` (an EV_APPI whose
+     * object is a box of f and l): no heap thunk per element. */
+    ev_box *b = ev_gc_alloc(S, EV_OBJ_BOX, sizeof(ev_box) + 2 * sizeof(ev_value));
+    b->h.n = 2;
+    b->v[0] = a[0];
+    b->v[1] = a[1];
     for (uint32_t i = 0; i < l->h.n; i++) {
-        ev_value e = ev_share_elem(S, l, i);
-        r->v[i] = ev_mk_app_thunk(S, &a[0], &e);
+        ev_value *e = &r->v[i];
+        e->type = EV_APPI;
+        e->aux = i;
+        e->u.obj = &b->h;
     }
     *out = ev_mk_list(r);
 }
@@ -345,8 +353,10 @@ static void prim_filter(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
     *k = ev_mk_list(keep);
     ev_value *res = ev_push1(S);
     uint32_t n = 0;
+    ev_value *arg = ev_push1(S);
     for (uint32_t i = 0; i < l->h.n; i++) {
-        ev_call(S, &a[0], 1, &l->v[i], res, pos);
+        *arg = ev_share_elem(S, l, i);
+        ev_call(S, &a[0], 1, arg, res, pos);
         if (ev_force_bool(S, res, pos, "while evaluating the return value of the filtering function passed to builtins.filter"))
             keep->v[n++] = ev_share_elem(S, l, i);
     }

@@ -342,6 +342,7 @@ void ev_state_free(ev_state *S)
     free(S->forcing_depth);
     free(S->base_names);
     free(S->forcing_slots);
+    free(S->forcing_slot_depth);
     free(S->traces);
     free(S->err_msg);
     for (size_t i = 0; i < S->nerr_frames; i++)
