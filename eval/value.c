@@ -9,6 +9,21 @@
 
 /* ---- strings ----------------------------------------------------------- */
 
+/* Decimal, as printf's %lld writes it (toString of integers is frequent
+ * enough in nixpkgs for printf's machinery to show) */
+static void put_int(ut_buf *out, int64_t i)
+{
+    char tmp[24], *p = tmp + sizeof tmp;
+    uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (i < 0)
+        *--p = '-';
+    ut_buf_append(out, p, (size_t)(tmp + sizeof tmp - p));
+}
+
 ev_string *ev_string_alloc(ev_state *S, size_t len)
 {
     size_t size = sizeof(ev_string) + len + 1;
@@ -449,7 +464,7 @@ void ev_coerce_to_string(ev_state *S, ev_value *v, ps_pos pos, unsigned flags,
         case EV_NULL:
             return;
         case EV_INT:
-            ut_buf_printf(out, "%" PRId64, v->u.i);
+            put_int(out, v->u.i);
             return;
         case EV_FLOAT:
             ut_buf_printf(out, "%f", v->u.f);
