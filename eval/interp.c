@@ -491,6 +491,25 @@ static inline bool appi_parts(ev_state *S, const ev_value *v, ev_value *fn, ev_v
  * and generated elements reached through a reference, which in Nix are
  * the same shared thunk): called at the forcing position, no call-site
  * frame, recursion reported where its evaluation began. */
+/* An argument about to be given to a function computed ahead: a reference
+ * to a generated element is followed, and that element computed in place
+ * if it can be, as the call would force it. */
+static void spec_arg(ev_state *S, ev_value *arg)
+{
+    if (arg->type != EV_LREF)
+        return;
+    ev_value *slot = ev_lref_slot(arg);
+    if (slot->type == EV_APPI && !slot->pad[0] && S->call_depth + 1 < S->max_call_depth) {
+        ev_value fn, a, r;
+        appi_parts(S, slot, &fn, &a);
+        if (a.type != EV_LREF && ev_spec_applicable(&fn) && ev_spec_apply(&fn, &a, &r) &&
+            r.type != EV_THUNK && r.type != EV_APPI && r.type != EV_LREF)
+            *slot = r;
+    }
+    if (!((1u << slot->type) & EV_UNFORCED_TYPES))
+        *arg = *slot;
+}
+
 static void force_appi(ev_state *S, ev_value *v, ps_pos pos, bool thunklike)
 {
     bool mapped = thunklike || v->u.obj->kind == EV_OBJ_BOX;
@@ -507,7 +526,10 @@ static void force_appi(ev_state *S, ev_value *v, ps_pos pos, bool thunklike)
     }
     ev_value fnv, argv, r;
     appi_parts(S, v, &fnv, &argv);
-    if (S->call_depth < S->max_call_depth && ev_spec_applicable(&fnv) && ev_spec_apply(&fnv, &argv, &r) &&
+    bool ahead = S->call_depth < S->max_call_depth && ev_spec_applicable(&fnv);
+    if (ahead)
+        spec_arg(S, &argv);
+    if (ahead && ev_spec_apply(&fnv, &argv, &r) &&
         r.type != EV_THUNK && r.type != EV_APPI && r.type != EV_LREF) {
         /* a call that cannot fail, done without one (eval/spec.c); at the
          * depth limit the call below raises Nix's error instead */
