@@ -494,20 +494,27 @@ static inline bool appi_parts(ev_state *S, const ev_value *v, ev_value *fn, ev_v
 /* An argument about to be given to a function computed ahead: a reference
  * to a generated element is followed, and that element computed in place
  * if it can be, as the call would force it. */
-static void spec_arg(ev_state *S, ev_value *arg)
+static void spec_arg_at(ev_state *S, ev_value *arg, unsigned level)
 {
     if (arg->type != EV_LREF)
         return;
     ev_value *slot = ev_lref_slot(arg);
-    if (slot->type == EV_APPI && !slot->pad[0] && S->call_depth + 1 < S->max_call_depth) {
+    if (slot->type == EV_APPI && !slot->pad[0] && level < 3 && S->call_depth + level < S->max_call_depth) {
         ev_value fn, a, r;
         appi_parts(S, slot, &fn, &a);
-        if (a.type != EV_LREF && ev_spec_applicable(&fn) && ev_spec_apply(&fn, &a, &r) &&
-            r.type != EV_THUNK && r.type != EV_APPI && r.type != EV_LREF)
-            *slot = r;
+        if (ev_spec_applicable(&fn)) {
+            spec_arg_at(S, &a, level + 1);   /* map over map over genList */
+            if (a.type != EV_LREF && ev_spec_apply(&fn, &a, &r) && !((1u << r.type) & EV_UNFORCED_TYPES))
+                *slot = r;
+        }
     }
     if (!((1u << slot->type) & EV_UNFORCED_TYPES))
         *arg = *slot;
+}
+
+static void spec_arg(ev_state *S, ev_value *arg)
+{
+    spec_arg_at(S, arg, 1);
 }
 
 static void force_appi(ev_state *S, ev_value *v, ps_pos pos, bool thunklike)
@@ -973,6 +980,15 @@ static void call_at(ev_state *S, ev_value *fn, size_t nargs, ev_value *args, ev_
 {
     if (nargs == 1 && fn->type == EV_LAMBDA && !fn->u.fn->code->has_formals) {
         /* the common case of builtins calling back (map, foldl', genList) */
+        if (fn->u.fn->code->spec_body >= 0 && S->call_depth < S->max_call_depth && ev_spec_applicable(fn)) {
+            /* a call that cannot fail, computed without one (eval/spec.c) */
+            ev_value a = args[0], r;
+            spec_arg(S, &a);
+            if (ev_spec_apply(fn, &a, &r) && !((1u << r.type) & EV_UNFORCED_TYPES)) {
+                *out = r;
+                return;
+            }
+        }
         ev_check_depth(S, pos);
         S->call_depth++;
         ev_gc_safepoint(S);
