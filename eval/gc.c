@@ -232,8 +232,11 @@ static ev_gch *chunk_refill(ev_state *S, unsigned c, size_t size, ev_bump *bp)
         ev_chunk *ch = cl->cur;
         if (ch) {
             uint32_t i = ch->cursor;
-            while (i < ch->nslots && slot_marked(ch, i))
+            size_t g = slot_grain(ch, i), step = size / EV_GRAIN;
+            while (i < ch->nslots && ((ch->bits[g / 64] >> (g % 64)) & 1)) {
                 i++;
+                g += step;
+            }
             if (i < ch->nslots) {
                 uint32_t j = next_marked(ch, i + 1);
                 ch->cursor = j;
