@@ -3,8 +3,9 @@
  *
  * Small objects (<= EV_SMALL_MAX bytes) live in chunks per size class, so a
  * 32-byte thunk costs 32 bytes; medium ones in chunks of coarser classes;
- * only objects over EV_MEDIUM_MAX get their own malloc block. Marking is iterative (explicit mark stack), so a
- * million-element linked list cannot overflow the C stack. While marking, a
+ * only objects over EV_MEDIUM_MAX are mapped singly. Marking is iterative
+ * (explicit mark stack), so a million-element linked list cannot overflow
+ * the C stack. While marking, a
  * slot that holds an already-evaluated thunk is overwritten with the thunk's
  * value, so forced thunks become garbage even while the containers that
  * referenced them stay alive (a genList of ten million numbers keeps only
