@@ -574,7 +574,6 @@ static void sweep(ev_state *S)
         ev_chunk **pend = &cl->pending;
         ev_bump *bp = c < EV_NCLASS ? &S->bump[c] : &P->medium_bump[c - EV_NCLASS];
         bp->next = bp->limit = NULL;
-        bp->free = NULL;
         cl->cur = NULL;
         for (ev_chunk **pp = &cl->chunks; *pp;) {
             ev_chunk *ch = *pp;

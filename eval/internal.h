@@ -204,8 +204,7 @@ typedef struct ev_pool ev_pool;
 #define EV_NCLASS (EV_SMALL_MAX / EV_GRAIN)
 
 typedef struct ev_bump {            /* where a size class allocates from */
-    char *next, *limit;             /* the chunk being bumped into */
-    void *free;                     /* then slots the last sweep freed (a list) */
+    char *next, *limit;             /* the free run being bumped into */
 } ev_bump;
 
 /* A frame of the bytecode VM (interp.c): the code running in it, its
@@ -322,15 +321,10 @@ static inline void *ev_gc_alloc_small(ev_state *S, ev_objkind kind, size_t size)
         return ev_gc_alloc(S, kind, size);
     ev_bump *b = &S->bump[size / EV_GRAIN - 1];
     ev_gch *h;
-    if ((size_t)(b->limit - b->next) >= size) {
-        h = (ev_gch *)b->next;
-        b->next += size;
-    } else if (b->free) {
-        h = (ev_gch *)b->free;
-        b->free = *(void **)((char *)b->free + sizeof(ev_gch));
-    } else {
-        return ev_gc_alloc(S, kind, size);
-    }
+    if ((size_t)(b->limit - b->next) < size)
+        return ev_gc_alloc(S, kind, size);   /* the next free run, or a collection's chunk */
+    h = (ev_gch *)b->next;
+    b->next += size;
     memset(h, 0, size);
     h->kind = (uint8_t)kind;
     S->heap_bytes += size;
