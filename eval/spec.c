@@ -174,6 +174,27 @@ static inline bool operand(const ev_code *c, ev_env *env, uint32_t filled, ev_va
     return spec(c, env, filled, out);
 }
 
+static inline bool is_leaf(const ev_code *c) { return c->op == C_CONST || c->op == C_VAR; }
+
+/* The most common shape, one operation on two leaves, outside spec()'s
+ * frame: -1 when c has another shape. */
+static inline int spec_leaves(const ev_code *c, ev_env *env, uint32_t filled, ev_value *out)
+{
+    const ev_code *p, *q;
+    unsigned sop;
+    if (c->op == C_PRIM) {
+        p = c->u.prim.args[0], q = c->u.prim.args[1], sop = c->sop;
+    } else if (c->op == C_CONCAT_STRINGS && c->u.concat.n == 2) {
+        p = c->u.concat.parts[0], q = c->u.concat.parts[1], sop = EV_SOP_ADD;
+    } else {
+        return -1;
+    }
+    if (!is_leaf(p) || !is_leaf(q))
+        return -1;
+    const ev_value *x = leaf(p, env, filled), *y;
+    return x && (y = leaf(q, env, filled)) && arith(sop, x, y, out);
+}
+
 static bool spec(const ev_code *c, ev_env *env, uint32_t filled, ev_value *out)
 {
     ev_value a, b;
@@ -239,6 +260,9 @@ static bool spec(const ev_code *c, ev_env *env, uint32_t filled, ev_value *out)
 
 bool ev_spec_eval(const ev_code *c, ev_env *env, uint32_t filled, ev_value *out)
 {
+    int r = spec_leaves(c, env, filled, out);
+    if (r >= 0)
+        return r;
     return spec(c, env, filled, out);
 }
 
@@ -289,5 +313,8 @@ bool ev_spec_apply(const ev_value *fn, const ev_value *arg, ev_value *out)
     env.e.h.n = 1;
     env.e.up = fn->u.fn->env;
     env.e.v[0] = *arg;
+    int r = spec_leaves(b, &env.e, UINT32_MAX, out);
+    if (r >= 0)
+        return r;
     return spec(b, &env.e, UINT32_MAX, out);
 }
