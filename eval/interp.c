@@ -1000,6 +1000,29 @@ static void call_at(ev_state *S, ev_value *fn, size_t nargs, ev_value *args, ev_
         S->call_depth--;
         return;
     }
+    if (nargs == 2 && fn->type == EV_LAMBDA) {
+        /* `a: b: ...` called by a builtin with both (foldl', sort, genericClosure's
+         * operators): both environments on the stack when nothing can keep
+         * them; fn, the caller's rooted slot, keeps the closure alive */
+        const ev_clambda *cl = fn->u.fn->code;
+        if (!cl->has_formals && cl->body->op == C_LAMBDA && !cl->body->u.lambda->has_formals &&
+            chain_stackable(S, cl, 2)) {
+            const ev_clambda *inner = cl->body->u.lambda;
+            ev_check_depth(S, pos);
+            S->call_depth++;
+            ev_gc_safepoint(S);
+            ev_value *root0 = S->sp, *root;
+            ev_check_depth(S, pos);
+            ev_env *penv = bind_lambda_in(S, cl, fn->u.fn->env, &args[0], pos, &root, true);
+            ev_env *env = bind_lambda_in(S, inner, penv, &args[1], pos, &root, true);
+            ev_value *res = ev_push1(S);
+            call_body(S, inner, env, res, pos, site);
+            *out = *res;
+            S->sp = root0;
+            S->call_depth--;
+            return;
+        }
+    }
     ev_value *cur = ev_push1(S);
     *cur = ev_share(S, fn);
     size_t i = 0;
