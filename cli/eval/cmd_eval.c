@@ -72,8 +72,12 @@ static int evaluate(ev_state *S, const eval_opts *eo, ut_buf *out)
         ev_try_end(S, &t);
         ut_buf e = UT_BUF_INIT;
         ev_error_format(S, &e, eo->show_trace);
+        /* as Nix's logger: tabs expanded, NULs of quoted source restored */
+        ut_buf f = UT_BUF_INIT;
+        ps_log_filter(&f, e.data ? e.data : "", e.len);
         fflush(stdout);
-        fwrite(e.data, 1, e.len, stderr);
+        fwrite(f.data, 1, f.len, stderr);
+        ut_buf_free(&f);
         ut_buf_free(&e);
         rc = 1;
     }

@@ -311,8 +311,11 @@ static int instantiate(ev_state *S, const cli_inst_opts *o, ut_buf *out, ut_hmap
             fwrite(out->data, 1, out->len, stdout);
         ut_buf_clear(out);
         fflush(stdout);
-        if (e.len)
-            fwrite(e.data, 1, e.len, stderr);
+        ut_buf f = UT_BUF_INIT;
+        ps_log_filter(&f, e.data ? e.data : "", e.len);
+        if (f.len)
+            fwrite(f.data, 1, f.len, stderr);
+        ut_buf_free(&f);
         ut_buf_free(&e);
         rc = 1;
     }
