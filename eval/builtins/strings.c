@@ -65,6 +65,20 @@ static void prim_concatStringsSep(ev_state *S, ev_value *a, ev_value *out, ps_po
     *out = ev_mk_string_obj(r);
 }
 
+/* Pattern i matched: the first pass forces its replacement (once), the
+ * second appends it. */
+static void replacement(ev_state *S, int pass, ev_list *to, ev_string **ts, size_t i, ps_pos pos, ut_buf *res)
+{
+    if (pass == 0) {
+        if (!ts[i])
+            ts[i] = ev_force_string(S, &to->v[i], pos,
+                                    "while evaluating one of the replacement strings passed to "
+                                    "builtins.replaceStrings");
+    } else {
+        ut_buf_append(res, ts[i]->s, ts[i]->len);
+    }
+}
+
 static void prim_replaceStrings(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
 {
     ev_list *from = ev_force_list(S, &a[0], pos, "while evaluating the first argument passed to builtins.replaceStrings");
@@ -118,14 +132,7 @@ static void prim_replaceStrings(ev_state *S, ev_value *a, ev_value *out, ps_pos 
                 p++;
                 continue;
             }
-            if (pass == 0) {
-                if (!ts[i])
-                    ts[i] = ev_force_string(S, &to->v[i], pos,
-                                            "while evaluating one of the replacement strings passed to "
-                                            "builtins.replaceStrings");
-            } else {
-                ut_buf_append(&res, ts[i]->s, ts[i]->len);
-            }
+            replacement(S, pass, to, ts, i, pos, &res);
             p += fs[i]->len;
         }
     }
@@ -137,16 +144,9 @@ static void prim_replaceStrings(ev_state *S, ev_value *a, ev_value *out, ps_pos 
                 if (f->len > s->len - p || memcmp(s->s + p, f->s, f->len) != 0)
                     continue;
                 found = true;
-                if (pass == 0) {
-                    if (!ts[i])
-                        ts[i] = ev_force_string(S, &to->v[i], pos,
-                                                "while evaluating one of the replacement strings passed to "
-                                                "builtins.replaceStrings");
-                } else {
-                    ut_buf_append(&res, ts[i]->s, ts[i]->len);
-                    if (f->len == 0 && p < s->len)
-                        ut_buf_putc(&res, s->s[p]);
-                }
+                replacement(S, pass, to, ts, i, pos, &res);
+                if (pass == 1 && f->len == 0 && p < s->len)
+                    ut_buf_putc(&res, s->s[p]);
                 p += f->len ? f->len : 1;
                 break;
             }
