@@ -487,10 +487,6 @@ static inline bool appi_parts(ev_state *S, const ev_value *v, ev_value *fn, ev_v
     return false;
 }
 
-/* thunklike: forced as the thunk Nix would have there (map's results,
- * and generated elements reached through a reference, which in Nix are
- * the same shared thunk): called at the forcing position, no call-site
- * frame, recursion reported where its evaluation began. */
 /* An argument about to be given to a function computed ahead: a reference
  * to a generated element is followed, and that element computed in place
  * if it can be, as the call would force it. */
@@ -517,6 +513,26 @@ static void spec_arg(ev_state *S, ev_value *arg)
     spec_arg_at(S, arg, 1);
 }
 
+/* `fn arg` computed without the call when that cannot fail (eval/spec.c)
+ * and the depth allows the call (at the limit the call itself raises Nix's
+ * error); false: make the call. arg may become the value of the element it
+ * refers to. */
+static inline bool call_ahead(ev_state *S, const ev_value *fn, ev_value *arg, ev_value *out)
+{
+    if (S->call_depth >= S->max_call_depth || !ev_spec_applicable(fn))
+        return false;
+    spec_arg(S, arg);
+    ev_value r;
+    if (!ev_spec_apply(fn, arg, &r) || ((1u << r.type) & EV_UNFORCED_TYPES))
+        return false;
+    *out = r;
+    return true;
+}
+
+/* thunklike: forced as the thunk Nix would have there (map's results,
+ * and generated elements reached through a reference, which in Nix are
+ * the same shared thunk): called at the forcing position, no call-site
+ * frame, recursion reported where its evaluation began. */
 static void force_appi(ev_state *S, ev_value *v, ps_pos pos, bool thunklike)
 {
     bool mapped = thunklike || v->u.obj->kind == EV_OBJ_BOX;
@@ -531,18 +547,10 @@ static void force_appi(ev_state *S, ev_value *v, ps_pos pos, bool thunklike)
                 }
         ev_error(S, EV_ERR_INFREC, pos, "infinite recursion encountered");
     }
-    ev_value fnv, argv, r;
+    ev_value fnv, argv;
     appi_parts(S, v, &fnv, &argv);
-    bool ahead = S->call_depth < S->max_call_depth && ev_spec_applicable(&fnv);
-    if (ahead)
-        spec_arg(S, &argv);
-    if (ahead && ev_spec_apply(&fnv, &argv, &r) &&
-        r.type != EV_THUNK && r.type != EV_APPI && r.type != EV_LREF) {
-        /* a call that cannot fail, done without one (eval/spec.c); at the
-         * depth limit the call below raises Nix's error instead */
-        *v = r;
+    if (call_ahead(S, &fnv, &argv, v))
         return;
-    }
     check_cstack(S, pos);
     v->pad[0] = 1;
     push_forcing_slot(S, v);
@@ -980,14 +988,10 @@ static void call_at(ev_state *S, ev_value *fn, size_t nargs, ev_value *args, ev_
 {
     if (nargs == 1 && fn->type == EV_LAMBDA && !fn->u.fn->code->has_formals) {
         /* the common case of builtins calling back (map, foldl', genList) */
-        if (fn->u.fn->code->spec_body >= 0 && S->call_depth < S->max_call_depth && ev_spec_applicable(fn)) {
-            /* a call that cannot fail, computed without one (eval/spec.c) */
-            ev_value a = args[0], r;
-            spec_arg(S, &a);
-            if (ev_spec_apply(fn, &a, &r) && !((1u << r.type) & EV_UNFORCED_TYPES)) {
-                *out = r;
+        if (fn->u.fn->code->spec_body >= 0) {   /* not known not to be computable */
+            ev_value a = args[0];
+            if (call_ahead(S, fn, &a, out))
                 return;
-            }
         }
         ev_check_depth(S, pos);
         S->call_depth++;
@@ -1888,10 +1892,8 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
                      * ev_force_slow and ev_call would do it */
                     ev_lambda *fl = (ev_lambda *)t->u.app.fn;
                     const ev_clambda *cl = fl->code;
-                    ev_value fnv = ev_obj_value(&fl->h), r;
-                    if (S->call_depth < S->max_call_depth && ev_spec_applicable(&fnv) &&
-                        ev_spec_apply(&fnv, &t->u.app.arg, &r) && r.type != EV_THUNK && r.type != EV_APPI && r.type != EV_LREF) {
-                        /* computed without the call (eval/spec.c) */
+                    ev_value fnv = ev_obj_value(&fl->h), a = t->u.app.arg, r;
+                    if (call_ahead(S, &fnv, &a, &r)) {
                         t->u.v = r;
                         t->h.flags = EV_TH_DONE;
                         *v = r;
@@ -2045,11 +2047,13 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
             const ev_code *mc = CODE(I);
             SYNC();
             if (mc->spec && on_vm_stack(S, F->env)) {
-                if (ev_spec_eval(mc, F->env, UINT32_MAX, sp)) {
-                    sp++;
-                    break;
+                if (!ev_spec_eval(mc, F->env, UINT32_MAX, sp)) {
+                    /* not computable: the thunk, on a heap environment */
+                    F->env = promote_env(S, F->env);
+                    *sp = (ev_value){.type = EV_THUNK, .u.t = ev_thunk_new(S, mc, F->env)};
                 }
-                F->env = promote_env(S, F->env);
+                sp++;
+                break;
             }
             *sp = mkval(S, mc, F->env, UINT32_MAX);
             sp++;

@@ -11,8 +11,6 @@
  * the expected type, or an operation would raise an error (overflow,
  * division by zero): then the error comes when and where Nix raises it.
  * Sizes are bounded at compile time, so a wasted attempt is cheap. */
-#include <math.h>
-
 #include "eval/internal.h"
 
 enum { SPEC_MAX_NODES = 24 };
