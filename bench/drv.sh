@@ -11,6 +11,10 @@
 # nix-instantiate followed by nix-store -q --tree, over N_EVAL runs.
 # usage: bench/drv.sh [BUILD_DIR] [N] [N_EVAL]
 set -euo pipefail
+# Without Nix's build-users group on the machine nix-instantiate warns on every
+# run; the oracle needs no build users.
+export NIX_CONFIG="build-users-group =${NIX_CONFIG:+
+$NIX_CONFIG}"
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-"$here/build"}
 n=${2:-20}

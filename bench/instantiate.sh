@@ -22,6 +22,10 @@
 # the best of BENCH_RUNS runs (default 3).
 # usage: bench/instantiate.sh [STRAYLIGHT] [CORPUS_DIR] [NIX_INSTANTIATE]
 set -u
+# Without Nix's build-users group on the machine nix-instantiate warns on every
+# run; the oracle needs no build users.
+export NIX_CONFIG="build-users-group =${NIX_CONFIG:+
+$NIX_CONFIG}"
 sl=$(realpath "${1:-build/straylight}")
 corpus=$(realpath "${2:-build/corpus}")
 nix=${3:-nix-instantiate}

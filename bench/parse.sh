@@ -18,6 +18,10 @@
 # machine's load at all.
 #   usage: [INSTR=1] bench/parse.sh [STRAYLIGHT] [NIXPKGS_CORE_DIR] [RUNS]
 set -euo pipefail
+# Without Nix's build-users group on the machine nix-instantiate warns on every
+# run; the oracle needs no build users.
+export NIX_CONFIG="build-users-group =${NIX_CONFIG:+
+$NIX_CONFIG}"
 here=$(cd "$(dirname "$0")/.." && pwd)
 straylight=$(realpath "${1:-$here/build/straylight}")
 root=$(realpath "${2:-$here/build/corpus/nixpkgs/nixpkgs-core}")

@@ -6,6 +6,10 @@
 # corpus/hello-closure are written.
 # Usage: corpus/gen-drv-meta.sh CORPUS_DIR   (CORPUS_DIR/nixpkgs/nixpkgs.nix)
 set -euo pipefail
+# Without Nix's build-users group on the machine nix-instantiate warns on every
+# run; the oracle needs no build users.
+export NIX_CONFIG="build-users-group =${NIX_CONFIG:+
+$NIX_CONFIG}"
 here=$(cd "$(dirname "$0")" && pwd)
 corpus=${1:?usage: gen-drv-meta.sh CORPUS_DIR}
 nixpkgs="$corpus/nixpkgs/nixpkgs.nix"

@@ -27,6 +27,10 @@
 #   corpus/drvpaths/identity.nix, and corpus/drvpaths/gates.tsv, the .drv
 #   paths of corpus/drvpaths/gates.nix.
 set -euo pipefail
+# Without Nix's build-users group on the machine nix-instantiate warns on every
+# run; the oracle needs no build users.
+export NIX_CONFIG="build-users-group =${NIX_CONFIG:+
+$NIX_CONFIG}"
 here=$(cd "$(dirname "$0")" && pwd)
 if [ "${1:-}" = "--cases" ]; then
   nix-instantiate --extra-experimental-features ca-derivations --read-write-mode --eval --strict --json -E "

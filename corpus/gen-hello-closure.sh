@@ -5,6 +5,10 @@
 # its base name, and closure.tsv: path, NAR hash (nix32), NAR size, references.
 # Usage: corpus/gen-hello-closure.sh CORPUS_DIR   (CORPUS_DIR/nixpkgs/nixpkgs.nix)
 set -euo pipefail
+# Without Nix's build-users group on the machine nix-instantiate warns on every
+# run; the oracle needs no build users.
+export NIX_CONFIG="build-users-group =${NIX_CONFIG:+
+$NIX_CONFIG}"
 here=$(cd "$(dirname "$0")" && pwd)
 corpus=${1:?usage: gen-hello-closure.sh CORPUS_DIR}
 out="$here/hello-closure"

@@ -12,6 +12,10 @@
 # Usage: corpus/gen-lib-tests.sh CORPUS_DIR
 #   CORPUS_DIR/nixpkgs/nixpkgs-core is the unpacked corpus.
 set -euo pipefail
+# Without Nix's build-users group on the machine nix-instantiate warns on every
+# run; the oracle needs no build users.
+export NIX_CONFIG="build-users-group =${NIX_CONFIG:+
+$NIX_CONFIG}"
 here=$(cd "$(dirname "$0")" && pwd)
 core=$(cd "$1/nixpkgs/nixpkgs-core" && pwd)
 out=$here/lib-tests

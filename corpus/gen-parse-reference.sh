@@ -15,6 +15,10 @@
 # "FAIL" stands for a hash when nix (or the re-parse) rejects the input.
 #   usage: corpus/gen-parse-reference.sh STRAYLIGHT [NIXPKGS_CORE_DIR]
 set -euo pipefail
+# Without Nix's build-users group on the machine nix-instantiate warns on every
+# run; the oracle needs no build users.
+export NIX_CONFIG="build-users-group =${NIX_CONFIG:+
+$NIX_CONFIG}"
 # ~/ paths print as $HOME/...: fix it so hashes do not depend on the user
 export HOME=/homeless-shelter
 here=$(cd "$(dirname "$0")" && pwd)

@@ -9,6 +9,10 @@
 # The compat tests run `straylight show-derivation -r` on the committed
 # copies and diff against these files.
 set -euo pipefail
+# Without Nix's build-users group on the machine nix-instantiate warns on every
+# run; the oracle needs no build users.
+export NIX_CONFIG="build-users-group =${NIX_CONFIG:+
+$NIX_CONFIG}"
 here=$(cd "$(dirname "$0")" && pwd)
 out="$here/show-derivation"
 root=$(cat "$here/hello-closure/root")

@@ -6,6 +6,10 @@
 # straylight's tests check its narinfo signatures, fingerprints, paths and
 # NAR hashes against these, and substitute from both caches.
 set -euo pipefail
+# Without Nix's build-users group on the machine nix-instantiate warns on every
+# run; the oracle needs no build users.
+export NIX_CONFIG="build-users-group =${NIX_CONFIG:+
+$NIX_CONFIG}"
 here=$(cd "$(dirname "$0")" && pwd)
 out="$here/store-reference"
 work=$(mktemp -d)

@@ -193,6 +193,8 @@ void ev_gc_free_all(ev_state *S)
     S->pools = NULL;
 }
 
+#define EV_POPULATE_AFTER ((size_t)32 << 20)
+
 static ev_chunk *chunk_get(ev_pool *P)
 {
     if (P->unused) {
@@ -207,6 +209,13 @@ static ev_chunk *chunk_get(ev_pool *P)
     char *c = P->region + P->carved;
     if (mprotect(c, EV_CHUNK_BYTES, PROT_READ | PROT_WRITE) != 0)
         ut_die("out of memory: cannot commit evaluator heap memory");
+#ifdef MADV_POPULATE_WRITE
+    /* Touching a fresh page costs a fault each (dearer still in a virtual
+     * machine); a big heap fills its chunks, so fault them in at once. A
+     * small one leaves many chunks partly used: those stay lazy. */
+    if (P->carved >= EV_POPULATE_AFTER)
+        (void)madvise(c, EV_CHUNK_BYTES, MADV_POPULATE_WRITE);
+#endif
     P->carved += EV_CHUNK_BYTES;
     ((ev_chunk *)c)->released = 0;
     return (ev_chunk *)c;
@@ -282,7 +291,9 @@ void *ev_gc_alloc_partial(ev_state *S, ev_objkind kind, size_t size, size_t head
 static ev_gch *large_alloc(ev_pool *P, size_t size, size_t zero)
 {
     (void)zero;     /* fresh mappings read as zeros */
-    ev_large *l = mmap(NULL, large_len(size), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    /* its pages are all written at once (a list filled, a string copied):
+     * faulting them in with the mapping saves a fault per page */
+    ev_large *l = mmap(NULL, large_len(size), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
     if (l == MAP_FAILED)
         ut_die("out of memory (a %zu-byte evaluator object)", size);
     size_t idx;

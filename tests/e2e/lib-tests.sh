@@ -81,10 +81,12 @@ if [ -z "$pass" ] || [ "$pass" -lt "$floor" ]; then
   fail=1
 fi
 for t in filesystem sources; do
-  # sources.sh `cd`s into the store paths the evaluation prints, which only a
-  # host /nix/store holds; straylight's store is content-addressed elsewhere.
-  if [ "$t" = sources ] && [ ! -d /nix/store ]; then
-    echo "sources.sh: not run (it reads store paths from the host's /nix/store, which this machine lacks)"
+  # sources.sh `cd`s into the store paths the evaluation prints. straylight
+  # never writes the host's /nix/store (its store is content-addressed
+  # elsewhere), so those paths exist only where Nix itself happened to add
+  # the same source earlier: the outcome would say nothing about straylight.
+  if [ "$t" = sources ]; then
+    echo "sources.sh: not run (it reads the printed store paths from the host's /nix/store, which straylight does not write)"
     continue
   fi
   if PATH="$tmp/bin:$PATH" TEST_LIB="$core/lib" bash "$core/lib/tests/$t.sh" > "$tmp/$t.log" 2>&1; then
