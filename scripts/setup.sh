@@ -9,7 +9,7 @@ shared=${STRAYLIGHT_SHARED:-"$here/../shared"}
 
 debs=(build-essential cmake pkg-config bison flex clang xz-utils python3
       libgit2-dev libsodium-dev libcurl4-openssl-dev libssl-dev libjansson-dev
-      libarchive-dev libcmocka-dev protobuf-compiler git)
+      libarchive-dev libcmocka-dev protobuf-compiler libprotobuf-dev git)
 # Node.js (for the S3 and SBOM test peers) may come from elsewhere with npm
 # bundled; only ask Debian for it when the commands are missing.
 command -v node >/dev/null 2>&1 || debs+=(nodejs)
