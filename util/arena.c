@@ -40,6 +40,7 @@ void *ut_arena_alloc_slow(ut_arena *a, size_t n)
     } else {
         size_t size = 65536 - sizeof(ut_chunk);
         ut_chunk *c = ut_xmalloc(sizeof(ut_chunk) + size);
+        ut_populate(c, sizeof(ut_chunk) + size);
         c->size = size;
         c->used = size;     /* the window, not this field, tracks use */
         c->next = a->head;

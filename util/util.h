@@ -20,6 +20,7 @@
 /* Allocation that cannot fail: out of memory ends the process with a message,
  * because no caller can do anything sensible with a NULL. */
 void *ut_xmalloc(size_t n);
+void ut_populate(void *p, size_t n);      /* fault in memory about to be filled */
 void *ut_xcalloc(size_t count, size_t size);
 void *ut_xrealloc(void *p, size_t n);
 char *ut_xstrdup(const char *s);
