@@ -1573,6 +1573,62 @@ static ev_attr *with_find(ev_state *S, const ev_code *c, ev_env *env)
     }
 }
 
+/* The first index in a[lo, hi) whose name is not below name */
+static inline uint32_t attrs_lower_bound(const ev_attrs *a, uint32_t lo, uint32_t hi, ps_sym name)
+{
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (a->a[mid].name < name)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* `small // big` or `big // small` when one side has a few attributes
+ * (overlays, `acc // { k = v; }`, `(import f) // acc`): each attribute of
+ * the small side is placed by binary search in the big one, and the runs of
+ * the big side between them are copied whole. The result is allocated at
+ * its exact size; when every name of the left side is also in the right
+ * one, the result is the right side itself (same names, values and
+ * positions), and nothing is allocated. */
+static void update_sparse(ev_state *S, ev_attrs *x, ev_attrs *y, ev_value *v)
+{
+    bool small_left = x->h.n < y->h.n;
+    ev_attrs *sm = small_left ? x : y, *big = small_left ? y : x;
+    uint32_t hits = 0;
+    for (uint32_t j = 0, lo = 0; j < sm->h.n; j++) {
+        lo = attrs_lower_bound(big, lo, big->h.n, sm->a[j].name);
+        if (lo < big->h.n && big->a[lo].name == sm->a[j].name)
+            hits++;
+    }
+    if (small_left && hits == sm->h.n) {
+        v[0] = v[1];
+        return;
+    }
+    ev_attrs *r = ev_attrs_new(S, (size_t)big->h.n + sm->h.n - hits);
+    uint32_t i = 0, k = 0;
+    for (uint32_t j = 0; j < sm->h.n; j++) {
+        ps_sym name = sm->a[j].name;
+        uint32_t lo = attrs_lower_bound(big, i, big->h.n, name);
+        memcpy(&r->a[k], &big->a[i], (size_t)(lo - i) * sizeof(ev_attr));
+        k += lo - i;
+        i = lo;
+        if (i < big->h.n && big->a[i].name == name) {
+            /* the right side wins */
+            r->a[k++] = small_left ? big->a[i] : sm->a[j];
+            i++;
+        } else {
+            r->a[k++] = sm->a[j];
+        }
+    }
+    memcpy(&r->a[k], &big->a[i], (size_t)(big->h.n - i) * sizeof(ev_attr));
+    k += big->h.n - i;
+    r->h.n = k;
+    v[0] = ev_mk_attrs(r);
+}
+
 static void op_update(ev_state *S, const ev_code *c, ev_value *v)
 {
     ev_attrs *x = ev_force_attrs(S, &v[0], c->pos, "in the left operand of the update (//) operator");
@@ -1583,43 +1639,30 @@ static void op_update(ev_state *S, const ev_code *c, ev_value *v)
     }
     if (y->h.n == 0)
         return;
+    if ((size_t)y->h.n * 8 < x->h.n || (size_t)x->h.n * 8 < y->h.n) {
+        update_sparse(S, x, y, v);
+        return;
+    }
     ev_attrs *r = ev_attrs_new(S, x->h.n + y->h.n);
     uint32_t i = 0, j = 0, k = 0;
-    if ((size_t)y->h.n * 8 < x->h.n) {
-        /* a large set updated with a few attributes (overlays, `acc //
-         * { k = v; }`): find where each one goes and copy the runs of the
-         * large set between them whole */
-        for (; j < y->h.n; j++) {
-            ps_sym name = y->a[j].name;
-            uint32_t lo = i, hi = x->h.n;
-            while (lo < hi) {
-                uint32_t mid = lo + (hi - lo) / 2;
-                if (x->a[mid].name < name)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            memcpy(&r->a[k], &x->a[i], (size_t)(lo - i) * sizeof(ev_attr));
-            k += lo - i;
-            i = lo;
-            r->a[k++] = y->a[j];
-            if (i < x->h.n && x->a[i].name == name)
-                i++;
-        }
-    } else {
-        while (i < x->h.n && j < y->h.n) {
-            if (x->a[i].name < y->a[j].name)
-                r->a[k++] = x->a[i++];
-            else if (x->a[i].name > y->a[j].name)
-                r->a[k++] = y->a[j++];
-            else {
-                r->a[k++] = y->a[j++];
-                i++;
-            }
-        }
-        while (j < y->h.n)
+    while (i < x->h.n && j < y->h.n) {
+        if (x->a[i].name < y->a[j].name)
+            r->a[k++] = x->a[i++];
+        else if (x->a[i].name > y->a[j].name)
             r->a[k++] = y->a[j++];
+        else {
+            r->a[k++] = y->a[j++];
+            i++;
+        }
     }
+    if (i == x->h.n && k == j) {
+        /* every name on the left is overridden: the result is the right
+         * side (the copy is garbage) */
+        v[0] = v[1];
+        return;
+    }
+    memcpy(&r->a[k], &y->a[j], (size_t)(y->h.n - j) * sizeof(ev_attr));
+    k += y->h.n - j;
     memcpy(&r->a[k], &x->a[i], (size_t)(x->h.n - i) * sizeof(ev_attr));
     k += x->h.n - i;
     r->h.n = k;
