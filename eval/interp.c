@@ -1589,10 +1589,10 @@ static inline uint32_t attrs_lower_bound(const ev_attrs *a, uint32_t lo, uint32_
 /* `small // big` or `big // small` when one side has a few attributes
  * (overlays, `acc // { k = v; }`, `(import f) // acc`): each attribute of
  * the small side is placed by binary search in the big one, and the runs of
- * the big side between them are copied whole. The result is allocated at
- * its exact size; when every name of the left side is also in the right
- * one, the result is the right side itself (same names, values and
- * positions), and nothing is allocated. */
+ * the big side between them are copied whole, into a set of the exact
+ * size. The result is a new set even when it has the same attributes as
+ * the right side: Nix makes one, and which sets are the same one is
+ * visible (nix-instantiate prints a derivation once per set). */
 static void update_sparse(ev_state *S, ev_attrs *x, ev_attrs *y, ev_value *v)
 {
     bool small_left = x->h.n < y->h.n;
@@ -1602,10 +1602,6 @@ static void update_sparse(ev_state *S, ev_attrs *x, ev_attrs *y, ev_value *v)
         lo = attrs_lower_bound(big, lo, big->h.n, sm->a[j].name);
         if (lo < big->h.n && big->a[lo].name == sm->a[j].name)
             hits++;
-    }
-    if (small_left && hits == sm->h.n) {
-        v[0] = v[1];
-        return;
     }
     ev_attrs *r = ev_attrs_new(S, (size_t)big->h.n + sm->h.n - hits);
     uint32_t i = 0, k = 0;
@@ -1645,21 +1641,15 @@ static void op_update(ev_state *S, const ev_code *c, ev_value *v)
     }
     ev_attrs *r = ev_attrs_new(S, x->h.n + y->h.n);
     uint32_t i = 0, j = 0, k = 0;
+    /* interleaved names mispredict a branch per attribute: pick the
+     * source with a select instead (the right side on equal names, and
+     * both sides advance) */
     while (i < x->h.n && j < y->h.n) {
-        if (x->a[i].name < y->a[j].name)
-            r->a[k++] = x->a[i++];
-        else if (x->a[i].name > y->a[j].name)
-            r->a[k++] = y->a[j++];
-        else {
-            r->a[k++] = y->a[j++];
-            i++;
-        }
-    }
-    if (i == x->h.n && k == j) {
-        /* every name on the left is overridden: the result is the right
-         * side (the copy is garbage) */
-        v[0] = v[1];
-        return;
+        ps_sym xn = x->a[i].name, yn = y->a[j].name;
+        const ev_attr *src = yn <= xn ? &y->a[j] : &x->a[i];
+        r->a[k++] = *src;
+        j += yn <= xn;
+        i += xn <= yn;
     }
     memcpy(&r->a[k], &y->a[j], (size_t)(y->h.n - j) * sizeof(ev_attr));
     k += y->h.n - j;
