@@ -234,11 +234,9 @@ static void prim_removeAttrs(ev_state *S, ev_value *a, ev_value *out, ps_pos pos
         if (lo < set->h.n && set->a[lo].name == rm[i])
             rm[nhit++] = lo++;
     }
-    if (nhit == 0) {
-        /* nothing removed: the same names, values and positions */
-        *out = a[0];
-        return;
-    }
+    /* a new set even with nothing removed: Nix makes one, and which sets
+     * are the same one is visible (nix-instantiate prints a derivation
+     * once per set) */
     ev_attrs *r = ev_attrs_new(S, set->h.n - nhit);
     uint32_t from = 0, k = 0;
     for (uint32_t h = 0; h < nhit; h++) {
