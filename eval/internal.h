@@ -330,6 +330,24 @@ static inline void *ev_gc_alloc_small(ev_state *S, ev_objkind kind, size_t size)
     S->heap_bytes += size;
     return h;
 }
+/* ev_gc_alloc_small for an object whose bytes past `header` are all
+ * written before anything (the collector included) reads them: only the
+ * header is cleared. */
+static inline void *ev_gc_alloc_small_partial(ev_state *S, ev_objkind kind, size_t size, size_t header)
+{
+    size = (size + EV_GRAIN - 1) & ~(size_t)(EV_GRAIN - 1);
+    if (size > EV_SMALL_MAX || size == 0)
+        return ev_gc_alloc_partial(S, kind, size, header);
+    ev_bump *b = &S->bump[size / EV_GRAIN - 1];
+    if ((size_t)(b->limit - b->next) < size)
+        return ev_gc_alloc_partial(S, kind, size, header);
+    ev_gch *h = (ev_gch *)b->next;
+    b->next += size;
+    memset(h, 0, header);
+    h->kind = (uint8_t)kind;
+    S->heap_bytes += size;
+    return h;
+}
 void ev_gc_init(ev_state *S);
 void ev_gc_free_all(ev_state *S);
 void ev_gc_safepoint_slow(ev_state *S);

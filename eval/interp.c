@@ -888,7 +888,17 @@ static inline ev_env *bind_lambda_in(ev_state *S, const ev_clambda *cl, ev_env *
         env->h.n = cl->nslots;
         env->up = parent;
     } else {
-        env = ev_env_new(S, parent, cl->nslots);
+        /* Binding writes every slot (the argument, each formal, which is
+         * given or has a default). Forcing the argument first, which
+         * bind_formals would do right after storing it, leaves nothing that
+         * can collect before they are all written: the slots need no
+         * clearing. */
+        if (cl->has_formals)
+            ev_force_attrs(S, arg, callpos, "while evaluating the value passed for the lambda argument");
+        env = ev_gc_alloc_small_partial(S, EV_OBJ_ENV, sizeof(ev_env) + (size_t)cl->nslots * sizeof(ev_value),
+                                        sizeof(ev_env));
+        env->h.n = cl->nslots;
+        env->up = parent;
         if (cl->has_formals) {
             ev_value *root = ev_push1(S);
             root->type = EV_ENV;

@@ -74,10 +74,9 @@ ev_attrs *ev_attrs_new(ev_state *S, size_t cap)
 {
     if (cap > UINT32_MAX)
         ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "attribute set too large");
-    /* entries past h.n are never read: a large set need not be zeroed */
+    /* entries past h.n are never read: only the header is cleared */
     size_t bytes = sizeof(ev_attrs) + cap * sizeof(ev_attr);
-    ev_attrs *a = bytes > EV_SMALL_MAX ? ev_gc_alloc_partial(S, EV_OBJ_ATTRS, bytes, sizeof(ev_attrs))
-                                       : ev_gc_alloc_small(S, EV_OBJ_ATTRS, bytes);
+    ev_attrs *a = ev_gc_alloc_small_partial(S, EV_OBJ_ATTRS, bytes, sizeof(ev_attrs));
     a->cap = (uint32_t)cap;
     a->h.n = 0;
     return a;
