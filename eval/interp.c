@@ -362,6 +362,26 @@ static inline ev_env *env_up(ev_env *e, uint32_t level)
     return e;
 }
 
+/* Environments and lists whose every slot is written before anything
+ * can collect (mkval and ev_share allocate but never collect): only the
+ * header is cleared. */
+static inline ev_env *env_new_filled(ev_state *S, ev_env *up, uint32_t n)
+{
+    ev_env *e = ev_gc_alloc_small_partial(S, EV_OBJ_ENV, sizeof(ev_env) + (size_t)n * sizeof(ev_value), sizeof(ev_env));
+    e->h.n = n;
+    e->up = up;
+    return e;
+}
+
+static inline ev_list *list_new_filled(ev_state *S, size_t n)
+{
+    if (n > UINT32_MAX)
+        return ev_list_new(S, n);   /* the error */
+    ev_list *l = ev_gc_alloc_small_partial(S, EV_OBJ_LIST, sizeof(ev_list) + n * sizeof(ev_value), sizeof(ev_list));
+    l->h.n = (uint32_t)n;
+    return l;
+}
+
 /* The value of c in env without evaluating it: constants and variables are
  * shared (a variable's thunk is the same object), anything else becomes a
  * thunk. While a recursive environment is being filled, slots at level 0
@@ -690,12 +710,14 @@ static void build_attrs(ev_state *S, const ev_code *c, ev_env *env, ev_value *ou
     ev_env *body = env, *inh = NULL;
     ev_value *root = ev_stack_push(S, 2);
     if (rec) {
-        body = ev_env_new(S, env, n);
+        /* filled below before anything can collect; the inherit-from
+         * sources are made first without reading it (filled = 0) */
+        body = env_new_filled(S, env, n);
         root[0].type = EV_ENV;
         root[0].u.env = body;
     }
     if (c->u.attrs.ninh) {
-        inh = ev_env_new(S, body, c->u.attrs.ninh);
+        inh = env_new_filled(S, body, c->u.attrs.ninh);
         root[1].type = EV_ENV;
         root[1].u.env = inh;
         for (uint32_t i = 0; i < c->u.attrs.ninh; i++)
@@ -1682,7 +1704,7 @@ static void op_concat_lists(ev_state *S, const ev_code *c, ev_value *v)
     }
     if (y->h.n == 0)
         return;
-    ev_list *l = ev_list_new(S, (size_t)x->h.n + y->h.n);
+    ev_list *l = list_new_filled(S, (size_t)x->h.n + y->h.n);
     for (uint32_t i = 0; i < x->h.n; i++)
         l->v[i] = ev_share(S, &x->v[i]);
     for (uint32_t i = 0; i < y->h.n; i++)
@@ -2080,7 +2102,7 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
             const ev_code *lc = CODE(I);
             uint32_t n = lc->u.list.n;
             SYNC();
-            ev_list *l = ev_list_new(S, n);
+            ev_list *l = list_new_filled(S, n);
             for (uint32_t i = 0; i < n; i++)
                 l->v[i] = mkval(S, lc->u.list.e[i], F->env, UINT32_MAX);
             *sp++ = ev_mk_list(l);
