@@ -231,7 +231,7 @@ static void prim_groupBy(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
     }
     for (size_t i = 0; i < n; i++) {
         size_t g = group_of[i];
-        lists[g]->v[count[g]++] = l->v[i];
+        lists[g]->v[count[g]++] = ev_share_elem(S, l, (uint32_t)i);
     }
     ev_attrs_finish(at);
     *out = ev_mk_attrs(at);

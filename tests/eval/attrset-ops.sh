@@ -3,8 +3,9 @@
 # placing a small side into a large one from either side (a new set even
 # when it has the names of one side, as in Nix), removeAttrs by binary
 # search, names sorted by an eight-byte prefix key, formals bound into an
-# environment that is not cleared first; and concatMap, whose result refers
-# to an unforced generated element where it is (computed once, one trace).
+# environment that is not cleared first; and concatMap and groupBy, whose
+# results refer to an unforced generated element where it is (computed
+# once, one trace).
 # Each expected value is what nix-instantiate 2.8 prints.
 set -u
 bin=$1
@@ -55,4 +56,6 @@ same $'trace: hi\n1' \
   'let g = builtins.genList (i: builtins.trace "hi" i) 1; in builtins.deepSeq [ (builtins.concatMap (x: g) [1]) g ] 1'
 same '[ 0 1 2 0 2 4 ]' \
   'builtins.concatMap (x: builtins.genList (i: i * x) 3) [ 1 2 ]'
+same $'trace: hi\n1' \
+  'let g = builtins.genList (i: builtins.trace "hi" i) 1; r = builtins.groupBy (x: "a") g; in builtins.deepSeq [r g] 1'
 exit $fail
