@@ -145,6 +145,33 @@ static void comp_path(cctx *C, const ps_attrpath *p, scope *sc, ev_cpath **out, 
 
 /* attrs/let: builds the code for the bindings. For rec (and let) the
  * bindings form a scope; inherit-from sources form one more level. */
+
+static int cattr_ptr_cmp(const void *x, const void *y)
+{
+    ps_sym a = (*(const ev_cattr *const *)x)->name, b = (*(const ev_cattr *const *)y)->name;
+    return a < b ? -1 : a > b;
+}
+
+/* Where each static attribute goes in the set, which is sorted by symbol:
+ * building a set then stores each value in place instead of sorting it
+ * every time. The rec environment keeps the source order (its slots are
+ * filled in that order, which decides what shares a thunk). */
+static void attrs_presort(cctx *C, ev_code *c)
+{
+    uint32_t n = c->u.attrs.nattrs;
+    c->u.attrs.presorted = false;
+    ev_cattr **p = ut_arena_alloc(C->A, (n + 1) * sizeof *p);
+    for (uint32_t i = 0; i < n; i++)
+        p[i] = &c->u.attrs.attrs[i];
+    qsort(p, n, sizeof *p, cattr_ptr_cmp);
+    for (uint32_t i = 0; i < n; i++) {
+        if (i > 0 && p[i - 1]->name == p[i]->name)
+            return;     /* not expected (the parser merges or rejects repeats): sort at run time */
+        p[i]->sorted = i;
+    }
+    c->u.attrs.presorted = true;
+}
+
 static void comp_attrs(cctx *C, ev_code *c, const ps_attrs *a, scope *outer, bool rec,
                        scope **inner_out)
 {
@@ -195,6 +222,7 @@ static void comp_attrs(cctx *C, ev_code *c, const ps_attrs *a, scope *outer, boo
             break;
         }
     }
+    attrs_presort(C, c);
     c->u.attrs.ndyn = a->ndyn;
     c->u.attrs.dyn = ut_arena_alloc(C->A, (a->ndyn + 1) * sizeof(ev_cdyn));
     for (uint32_t i = 0; i < a->ndyn; i++) {

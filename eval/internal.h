@@ -45,6 +45,7 @@ typedef struct ev_cattr {       /* a static attribute of C_ATTRS / C_LET */
     uint32_t pos;
     ev_code *value;
     uint8_t where;              /* EV_AW_* */
+    uint32_t sorted;            /* its index in the set, which is sorted by symbol */
 } ev_cattr;
 
 enum {
@@ -109,6 +110,7 @@ struct ev_code {
         struct { ev_code *e; ev_cpath *path; uint32_t n; ev_code *def; const char *text; } sel;
         struct {
             bool rec;
+            bool presorted;                 /* attrs[i].sorted are set (the names are distinct) */
             ev_cattr *attrs; uint32_t nattrs;
             ev_code **inh; uint32_t ninh;   /* inherit-from sources */
             ev_cdyn *dyn; uint32_t ndyn;

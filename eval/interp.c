@@ -724,6 +724,7 @@ static void build_attrs(ev_state *S, const ev_code *c, ev_env *env, ev_value *ou
             inh->v[i] = mkval(S, c->u.attrs.inh[i], body, rec ? 0 : UINT32_MAX);
     }
     ev_attrs *set = NULL;
+    bool presorted = c->u.attrs.presorted;
     if (!envout) {
         set = ev_attrs_new(S, n + c->u.attrs.ndyn);
         *out = ev_mk_attrs(set);
@@ -738,15 +739,28 @@ static void build_attrs(ev_state *S, const ev_code *c, ev_env *env, ev_value *ou
         }
         if (rec)
             body->v[i] = v;
-        if (set)
+        if (!set)
+            continue;
+        if (presorted) {
+            /* in place; counted once all are there (nothing collects
+             * before) */
+            ev_attr *e = &set->a[a->sorted];
+            e->name = a->name;
+            e->pos = a->pos;
+            e->value = v;
+        } else {
             ev_attrs_add(set, a->name, v, a->pos);
+        }
     }
     if (envout) {
         *envout = body;
         S->sp = root + 1;   /* keep the let env rooted for the body */
         return;
     }
-    ev_attrs_finish(set);
+    if (presorted)
+        set->h.n = n;
+    else
+        ev_attrs_finish(set);
     ev_attr *ov = rec ? ev_attrs_find(set, S->s_overrides) : NULL;
     if (ov) {
         /* `__overrides` in a rec set replaces bindings, in the set and in
