@@ -181,7 +181,39 @@ static inline int name_key_cmp(const name_key *a, const name_key *b)
     return strcmp(a->s + 8, b->s + 8);
 }
 
-static int name_key_qcmp(const void *x, const void *y) { return name_key_cmp(x, y); }
+static void name_key_isort(name_key *k, uint32_t n)
+{
+    for (uint32_t i = 1; i < n; i++) {
+        name_key x = k[i];
+        uint32_t j = i;
+        while (j > 0 && name_key_cmp(&k[j - 1], &x) > 0) {
+            k[j] = k[j - 1];
+            j--;
+        }
+        k[j] = x;
+    }
+}
+
+/* merge sort with the comparison inlined (qsort's indirect calls and
+ * byte-wise element moves cost more than the comparisons) */
+static void name_key_msort(name_key *k, name_key *tmp, uint32_t n)
+{
+    if (n <= 16) {
+        name_key_isort(k, n);
+        return;
+    }
+    uint32_t h = n / 2;
+    name_key_msort(k, tmp, h);
+    name_key_msort(k + h, tmp, n - h);
+    if (name_key_cmp(&k[h - 1], &k[h]) <= 0)
+        return;
+    memcpy(tmp, k, h * sizeof *k);
+    uint32_t i = 0, j = h, o = 0;
+    while (i < h && j < n)
+        k[o++] = name_key_cmp(&k[j], &tmp[i]) < 0 ? k[j++] : tmp[i++];
+    while (i < h)
+        k[o++] = tmp[i++];
+}
 
 void ev_attrs_sorted_by_name(ev_state *S, const ev_attrs *a, uint32_t *idx)
 {
@@ -198,17 +230,11 @@ void ev_attrs_sorted_by_name(ev_state *S, const ev_attrs *a, uint32_t *idx)
         k[i].idx = i;
     }
     if (n <= 16) {
-        for (uint32_t i = 1; i < n; i++) {
-            name_key x = k[i];
-            uint32_t j = i;
-            while (j > 0 && name_key_cmp(&k[j - 1], &x) > 0) {
-                k[j] = k[j - 1];
-                j--;
-            }
-            k[j] = x;
-        }
+        name_key_isort(k, n);
     } else {
-        qsort(k, n, sizeof *k, name_key_qcmp);
+        name_key *tmp = ut_xmalloc((n / 2 + 1) * sizeof *tmp);
+        name_key_msort(k, tmp, n);
+        free(tmp);
     }
     for (uint32_t i = 0; i < n; i++)
         idx[i] = k[i].idx;

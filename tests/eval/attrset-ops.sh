@@ -58,4 +58,6 @@ same '[ 0 1 2 0 2 4 ]' \
   'builtins.concatMap (x: builtins.genList (i: i * x) 3) [ 1 2 ]'
 same $'trace: hi\n1' \
   'let g = builtins.genList (i: builtins.trace "hi" i) 1; r = builtins.groupBy (x: "a") g; in builtins.deepSeq [r g] 1'
+same '"cdb8962626a7612a9f1f8f9a6e9abde917d45d90ccabf0feea7ce31798dd328a"' \
+  'let n = i: "${builtins.substring 0 (i - 11 * (i / 11)) "nativeBuildInputs"}${builtins.substring 0 (i - 5 * (i / 5)) "_-Z9a"}${toString (i * 7919 - 37 * (i / 3) - 5000)}"; in builtins.hashString "sha256" (builtins.concatStringsSep "," (builtins.attrNames (builtins.listToAttrs (builtins.genList (i: { name = n i; value = i; }) 400))))'
 exit $fail
