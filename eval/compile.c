@@ -315,6 +315,17 @@ static ev_code *comp_node(cctx *C, const ps_expr *e, scope *sc)
         comp_attrs(C, c, &e->u.attrs, sc, e->u.attrs.rec, NULL);
         return c;
     case PS_LIST:
+        if (e->u.list.n == 0) {
+            /* `[ ]` (a default in most of nixpkgs' functions) is a constant:
+             * no thunk for it, no list allocated per evaluation. Lists have
+             * no identity Nix code could observe. */
+            ev_list *o = ut_arena_alloc(C->A, sizeof(ev_list));
+            o->h.kind = EV_OBJ_LIST;
+            o->h.flags = EV_GC_STATIC;
+            c = mk(C, C_CONST, e->pos);
+            c->u.k = ev_mk_list(o);
+            return c;
+        }
         c = mk(C, C_LIST, e->pos);
         c->u.list.n = e->u.list.n;
         c->u.list.e = ut_arena_alloc(C->A, (e->u.list.n + 1) * sizeof(ev_code *));
