@@ -311,6 +311,19 @@ static ev_code *comp_node(cctx *C, const ps_expr *e, scope *sc)
         comp_path(C, &e->u.hasattr.path, sc, &c->u.sel.path, &c->u.sel.n);
         return c;
     case PS_ATTRS:
+        if (e->u.attrs.nattrs == 0 && e->u.attrs.ndyn == 0 && e->u.attrs.ninherit_from == 0) {
+            /* `{ }` (a default of many nixpkgs arguments, the else of
+             * optionalAttrs) is a constant, as `[ ]` is. Which sets are the
+             * same one is visible only for derivations (nix-instantiate
+             * prints one per set) and printing never marks an empty set
+             * repeated. */
+            ev_attrs *o = ut_arena_alloc(C->A, sizeof(ev_attrs));
+            o->h.kind = EV_OBJ_ATTRS;
+            o->h.flags = EV_GC_STATIC;
+            c = mk(C, C_CONST, e->pos);
+            c->u.k = ev_mk_attrs(o);
+            return c;
+        }
         c = mk(C, C_ATTRS, e->pos);
         comp_attrs(C, c, &e->u.attrs, sc, e->u.attrs.rec, NULL);
         return c;

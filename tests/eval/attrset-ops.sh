@@ -5,7 +5,7 @@
 # search, names sorted by an eight-byte prefix key, formals bound into an
 # environment that is not cleared first; and concatMap and groupBy, whose
 # results refer to an unforced generated element where it is (computed
-# once, one trace); `[ ]`, a constant shared by every evaluation of it.
+# once, one trace); `[ ]` and `{ }`, constants shared by every evaluation.
 # Each expected value is what nix-instantiate 2.8 prints.
 set -u
 bin=$1
@@ -62,4 +62,6 @@ same '"cdb8962626a7612a9f1f8f9a6e9abde917d45d90ccabf0feea7ce31798dd328a"' \
   'let n = i: "${builtins.substring 0 (i - 11 * (i / 11)) "nativeBuildInputs"}${builtins.substring 0 (i - 5 * (i / 5)) "_-Z9a"}${toString (i * 7919 - 37 * (i / 3) - 5000)}"; in builtins.hashString "sha256" (builtins.concatStringsSep "," (builtins.attrNames (builtins.listToAttrs (builtins.genList (i: { name = n i; value = i; }) 400))))'
 same '[ [ 1 ] [ 2 1 ] [ [ ] [ ] ] true "{\"a\":[]}" ]' \
   'let f = { a ? [ ] }: a ++ [ 1 ]; g = x: [ ]; in [ (f { }) (f { a = [ 2 ]; }) [ (g 1) (g 2) ] ([ ] == g 3) (builtins.toJSON { a = g 4; }) ]'
+same '[ { } { } { a = 1; } true [ ] { b = 1; } ]' \
+  'let f = x: { }; g = { a ? { } }: a // { b = 1; }; in [ (f 1) (f 2) ((f 3) // { a = 1; }) ((f 4) == { }) (builtins.attrNames (f 5)) (g { }) ]'
 exit $fail
