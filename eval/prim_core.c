@@ -284,6 +284,28 @@ static void prim_intersectAttrs(ev_state *S, ev_value *a, ev_value *out, ps_pos 
     ev_attrs *y = ev_force_attrs(S, &a[1], pos, "while evaluating the second argument passed to builtins.intersectAttrs");
     ev_attrs *r = ev_attrs_new(S, x->h.n < y->h.n ? x->h.n : y->h.n);
     uint32_t i = 0, j = 0;
+    if ((size_t)x->h.n * 8 < y->h.n) {
+        /* callPackage's `intersectAttrs (functionArgs f) pkgs`: a few names
+         * looked up in a large set, by binary search after the previous one
+         * rather than a walk through all of it */
+        for (; i < x->h.n; i++) {
+            ps_sym name = x->a[i].name;
+            uint32_t hi = y->h.n;
+            while (j < hi) {
+                uint32_t mid = j + (hi - j) / 2;
+                if (y->a[mid].name < name)
+                    j = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (j == y->h.n)
+                break;
+            if (y->a[j].name == name)
+                r->a[r->h.n++] = y->a[j++];
+        }
+        *out = ev_mk_attrs(r);
+        return;
+    }
     while (i < x->h.n && j < y->h.n) {
         if (x->a[i].name < y->a[j].name)
             i++;

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Attribute set operations whose implementation takes shortcuts: `//`
 # placing a small side into a large one from either side (a new set even
-# when it has the names of one side, as in Nix), removeAttrs by binary
-# search, names sorted by an eight-byte prefix key, formals bound into an
-# environment that is not cleared first; and concatMap and groupBy, whose
+# when it has the names of one side, as in Nix), removeAttrs and
+# intersectAttrs by binary search, names sorted by an eight-byte prefix
+# key, formals bound into an environment that is not cleared first; and concatMap and groupBy, whose
 # results refer to an unforced generated element where it is (computed
 # once, one trace); `[ ]` and `{ }`, constants shared by every evaluation.
 # Each expected value is what nix-instantiate 2.8 prints.
@@ -64,4 +64,6 @@ same '[ [ 1 ] [ 2 1 ] [ [ ] [ ] ] true "{\"a\":[]}" ]' \
   'let f = { a ? [ ] }: a ++ [ 1 ]; g = x: [ ]; in [ (f { }) (f { a = [ 2 ]; }) [ (g 1) (g 2) ] ([ ] == g 3) (builtins.toJSON { a = g 4; }) ]'
 same '[ { } { } { a = 1; } true [ ] { b = 1; } ]' \
   'let f = x: { }; g = { a ? { } }: a // { b = 1; }; in [ (f 1) (f 2) ((f 3) // { a = 1; }) ((f 4) == { }) (builtins.attrNames (f 5)) (g { }) ]'
+same '[ { a5 = 5; a50 = 50; a99 = 99; } { a5 = 0; a50 = 0; a99 = 0; } { } { } 124 ]' \
+  'let big = builtins.listToAttrs (map (n: { name = "a${toString n}"; value = n; }) (builtins.genList (x: x) 100)); small = { a5 = 0; zz = 0; a99 = 0; "0" = 0; a50 = 0; }; p = builtins.unsafeGetAttrPos "a5" (builtins.intersectAttrs big small); in [ (builtins.intersectAttrs small big) (builtins.intersectAttrs big small) (builtins.intersectAttrs { } big) (builtins.intersectAttrs { zzz = 1; } big) p.column ]'
 exit $fail
