@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Attribute set operations whose implementation takes shortcuts: `//`
-# placing a small side into a large one from either side (a new set even
-# when it has the names of one side, as in Nix), removeAttrs and
+# Attribute set and list operations whose implementation takes shortcuts:
+# `//` placing a small side into a large one from either side (a new set
+# even when it has the names of one side, as in Nix), removeAttrs and
 # intersectAttrs by binary search, names sorted by an eight-byte prefix
-# key, formals bound into an environment that is not cleared first; and concatMap and groupBy, whose
-# results refer to an unforced generated element where it is (computed
-# once, one trace); `[ ]` and `{ }`, constants shared by every evaluation.
-# Each expected value is what nix-instantiate 2.8 prints.
+# key, formals bound into an environment that is not cleared first;
+# concatMap and groupBy, whose results refer to an unforced generated
+# element where it is (computed once, one trace); `[ ]` and `{ }`,
+# constants shared by every evaluation. Each expected value is what
+# nix-instantiate 2.8 prints.
 set -u
 bin=$1
 fail=0
