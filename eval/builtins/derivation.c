@@ -133,8 +133,8 @@ static void key_node(ut_buf *b, const nc_drv_input_node *node)
     }
 }
 
-/* What the derivation is made of, as built by build_derivation (before its
- * outputs are filled in) */
+/* What the derivation is made of, as built by build_derivation and
+ * normalized (before its outputs are filled in) */
 static void drv_key(const nc_derivation *d, const char *store_dir, nc_hash *out)
 {
     ut_buf b = UT_BUF_INIT;
@@ -951,11 +951,12 @@ static void build_derivation(ev_state *S, const ev_string *drv_name, const attr_
     /* a store that keeps .drv files must be given each one: no shortcut */
     nc_hash key;
     if (!keep) {
+        /* sorted and merged first (as nc_drv_instantiate begins by doing):
+         * the inputs come once per string context that names them */
+        nc_drv_normalize(d);
         drv_key(d, lc.store_dir, &key);
         const drv_memo *m = memo_get(&key);
         if (m) {
-            /* as nc_drv_instantiate leaves it: outputs sorted by name */
-            nc_drv_normalize(d);
             for (size_t i = 0; i < d->noutputs; i++) {
                 nc_drv_output *o = &d->outputs[i];
                 for (size_t k = 0; k < m->noutputs; k++)
