@@ -112,24 +112,46 @@ typedef struct drv_memo {
 
 static ut_hmap *memo_table;     /* key hash -> drv_memo, under drv_mu */
 
-static void key_str(ut_buf *b, nc_str s)
+/* The encoding is streamed into the hasher: small fields gather in a
+ * buffer, long strings (scripts in the environment) go to the hasher as
+ * they are, without a copy. */
+typedef struct keyer {
+    ut_buf b;
+    nc_hasher *h;
+} keyer;
+
+static void key_flush(keyer *k)
 {
-    uint64_t n = s.len;
-    ut_buf_append(b, &n, sizeof n);
-    ut_buf_append(b, s.s ? s.s : "", s.len);
+    if (k->b.len) {
+        nc_hasher_update(k->h, k->b.data, k->b.len);
+        ut_buf_clear(&k->b);
+    }
 }
 
-static void key_num(ut_buf *b, uint64_t n) { ut_buf_append(b, &n, sizeof n); }
+static void key_num(keyer *k, uint64_t n) { ut_buf_append(&k->b, &n, sizeof n); }
 
-static void key_node(ut_buf *b, const nc_drv_input_node *node)
+static void key_str(keyer *k, nc_str s)
 {
-    key_num(b, node->noutputs);
+    key_num(k, s.len);
+    if (s.len >= 1024) {
+        key_flush(k);
+        nc_hasher_update(k->h, s.s, s.len);
+    } else {
+        ut_buf_append(&k->b, s.s ? s.s : "", s.len);
+        if (k->b.len >= 16384)
+            key_flush(k);
+    }
+}
+
+static void key_node(keyer *k, const nc_drv_input_node *node)
+{
+    key_num(k, node->noutputs);
     for (size_t i = 0; i < node->noutputs; i++)
-        key_str(b, node->outputs[i]);
-    key_num(b, node->nchildren);
+        key_str(k, node->outputs[i]);
+    key_num(k, node->nchildren);
     for (size_t i = 0; i < node->nchildren; i++) {
-        key_str(b, node->children[i].name);
-        key_node(b, &node->children[i].node);
+        key_str(k, node->children[i].name);
+        key_node(k, &node->children[i].node);
     }
 }
 
@@ -137,40 +159,42 @@ static void key_node(ut_buf *b, const nc_drv_input_node *node)
  * normalized (before its outputs are filled in) */
 static void drv_key(const nc_derivation *d, const char *store_dir, nc_hash *out)
 {
-    ut_buf b = UT_BUF_INIT;
-    key_str(&b, (nc_str){store_dir, strlen(store_dir)});
-    key_str(&b, d->name);
-    key_str(&b, d->platform);
-    key_str(&b, d->builder);
-    key_num(&b, d->nargs);
+    keyer k = {UT_BUF_INIT, nc_hasher_new(NC_HASH_SHA256)};
+    ut_buf_reserve(&k.b, 4096);
+    key_str(&k, (nc_str){store_dir, strlen(store_dir)});
+    key_str(&k, d->name);
+    key_str(&k, d->platform);
+    key_str(&k, d->builder);
+    key_num(&k, d->nargs);
     for (size_t i = 0; i < d->nargs; i++)
-        key_str(&b, d->args[i]);
-    key_num(&b, d->nenv);
+        key_str(&k, d->args[i]);
+    key_num(&k, d->nenv);
     for (size_t i = 0; i < d->nenv; i++) {
-        key_str(&b, d->env[i].key);
-        key_str(&b, d->env[i].value);
+        key_str(&k, d->env[i].key);
+        key_str(&k, d->env[i].value);
     }
-    key_num(&b, d->noutputs);
+    key_num(&k, d->noutputs);
     for (size_t i = 0; i < d->noutputs; i++) {
         const nc_drv_output *o = &d->outputs[i];
-        key_str(&b, o->name);
-        key_num(&b, (uint64_t)o->kind);
-        key_num(&b, (uint64_t)o->method);
-        key_num(&b, (uint64_t)o->hash_algo);
-        key_num(&b, (uint64_t)o->hash.algo);
+        key_str(&k, o->name);
+        key_num(&k, (uint64_t)o->kind);
+        key_num(&k, (uint64_t)o->method);
+        key_num(&k, (uint64_t)o->hash_algo);
+        key_num(&k, (uint64_t)o->hash.algo);
         if (o->kind == NC_OUT_CA_FIXED)
-            key_str(&b, (nc_str){(const char *)o->hash.bytes, nc_hash_size(&o->hash)});
+            key_str(&k, (nc_str){(const char *)o->hash.bytes, nc_hash_size(&o->hash)});
     }
-    key_num(&b, d->ninputs);
+    key_num(&k, d->ninputs);
     for (size_t i = 0; i < d->ninputs; i++) {
-        key_str(&b, d->inputs[i].path);
-        key_node(&b, &d->inputs[i].node);
+        key_str(&k, d->inputs[i].path);
+        key_node(&k, &d->inputs[i].node);
     }
-    key_num(&b, d->nsrcs);
+    key_num(&k, d->nsrcs);
     for (size_t i = 0; i < d->nsrcs; i++)
-        key_str(&b, d->srcs[i]);
-    nc_hash_bytes(NC_HASH_SHA256, b.data ? b.data : "", b.len, out);
-    ut_buf_free(&b);
+        key_str(&k, d->srcs[i]);
+    key_flush(&k);
+    ut_buf_free(&k.b);
+    nc_hasher_finish(k.h, out);
 }
 
 static const drv_memo *memo_get(const nc_hash *key)
