@@ -145,6 +145,33 @@ static void comp_path(cctx *C, const ps_attrpath *p, scope *sc, ev_cpath **out, 
 
 /* attrs/let: builds the code for the bindings. For rec (and let) the
  * bindings form a scope; inherit-from sources form one more level. */
+
+static int cattr_ptr_cmp(const void *x, const void *y)
+{
+    ps_sym a = (*(const ev_cattr *const *)x)->name, b = (*(const ev_cattr *const *)y)->name;
+    return a < b ? -1 : a > b;
+}
+
+/* Where each static attribute goes in the set, which is sorted by symbol:
+ * building a set then stores each value in place instead of sorting it
+ * every time. The rec environment keeps the source order (its slots are
+ * filled in that order, which decides what shares a thunk). */
+static void attrs_presort(cctx *C, ev_code *c)
+{
+    uint32_t n = c->u.attrs.nattrs;
+    c->u.attrs.presorted = false;
+    ev_cattr **p = ut_arena_alloc(C->A, (n + 1) * sizeof *p);
+    for (uint32_t i = 0; i < n; i++)
+        p[i] = &c->u.attrs.attrs[i];
+    qsort(p, n, sizeof *p, cattr_ptr_cmp);
+    for (uint32_t i = 0; i < n; i++) {
+        if (i > 0 && p[i - 1]->name == p[i]->name)
+            return;     /* not expected (the parser merges or rejects repeats): sort at run time */
+        p[i]->sorted = i;
+    }
+    c->u.attrs.presorted = true;
+}
+
 static void comp_attrs(cctx *C, ev_code *c, const ps_attrs *a, scope *outer, bool rec,
                        scope **inner_out)
 {
@@ -195,6 +222,7 @@ static void comp_attrs(cctx *C, ev_code *c, const ps_attrs *a, scope *outer, boo
             break;
         }
     }
+    attrs_presort(C, c);
     c->u.attrs.ndyn = a->ndyn;
     c->u.attrs.dyn = ut_arena_alloc(C->A, (a->ndyn + 1) * sizeof(ev_cdyn));
     for (uint32_t i = 0; i < a->ndyn; i++) {
@@ -283,10 +311,34 @@ static ev_code *comp_node(cctx *C, const ps_expr *e, scope *sc)
         comp_path(C, &e->u.hasattr.path, sc, &c->u.sel.path, &c->u.sel.n);
         return c;
     case PS_ATTRS:
+        if (e->u.attrs.nattrs == 0 && e->u.attrs.ndyn == 0 && e->u.attrs.ninherit_from == 0) {
+            /* `{ }` (a default of many nixpkgs arguments, the else of
+             * optionalAttrs) is a constant, as `[ ]` is. Which sets are the
+             * same one is visible only for derivations (nix-instantiate
+             * prints one per set) and printing never marks an empty set
+             * repeated. */
+            ev_attrs *o = ut_arena_alloc(C->A, sizeof(ev_attrs));
+            o->h.kind = EV_OBJ_ATTRS;
+            o->h.flags = EV_GC_STATIC;
+            c = mk(C, C_CONST, e->pos);
+            c->u.k = ev_mk_attrs(o);
+            return c;
+        }
         c = mk(C, C_ATTRS, e->pos);
         comp_attrs(C, c, &e->u.attrs, sc, e->u.attrs.rec, NULL);
         return c;
     case PS_LIST:
+        if (e->u.list.n == 0) {
+            /* `[ ]` (a default in most of nixpkgs' functions) is a constant:
+             * no thunk for it, no list allocated per evaluation. Lists have
+             * no identity Nix code could observe. */
+            ev_list *o = ut_arena_alloc(C->A, sizeof(ev_list));
+            o->h.kind = EV_OBJ_LIST;
+            o->h.flags = EV_GC_STATIC;
+            c = mk(C, C_CONST, e->pos);
+            c->u.k = ev_mk_list(o);
+            return c;
+        }
         c = mk(C, C_LIST, e->pos);
         c->u.list.n = e->u.list.n;
         c->u.list.e = ut_arena_alloc(C->A, (e->u.list.n + 1) * sizeof(ev_code *));

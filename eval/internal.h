@@ -45,6 +45,7 @@ typedef struct ev_cattr {       /* a static attribute of C_ATTRS / C_LET */
     uint32_t pos;
     ev_code *value;
     uint8_t where;              /* EV_AW_* */
+    uint32_t sorted;            /* its index in the set, which is sorted by symbol */
 } ev_cattr;
 
 enum {
@@ -109,6 +110,7 @@ struct ev_code {
         struct { ev_code *e; ev_cpath *path; uint32_t n; ev_code *def; const char *text; } sel;
         struct {
             bool rec;
+            bool presorted;                 /* attrs[i].sorted are set (the names are distinct) */
             ev_cattr *attrs; uint32_t nattrs;
             ev_code **inh; uint32_t ninh;   /* inherit-from sources */
             ev_cdyn *dyn; uint32_t ndyn;
@@ -326,6 +328,24 @@ static inline void *ev_gc_alloc_small(ev_state *S, ev_objkind kind, size_t size)
     h = (ev_gch *)b->next;
     b->next += size;
     memset(h, 0, size);
+    h->kind = (uint8_t)kind;
+    S->heap_bytes += size;
+    return h;
+}
+/* ev_gc_alloc_small for an object whose bytes past `header` are all
+ * written before anything (the collector included) reads them: only the
+ * header is cleared. */
+static inline void *ev_gc_alloc_small_partial(ev_state *S, ev_objkind kind, size_t size, size_t header)
+{
+    size = (size + EV_GRAIN - 1) & ~(size_t)(EV_GRAIN - 1);
+    if (size > EV_SMALL_MAX || size == 0)
+        return ev_gc_alloc_partial(S, kind, size, header);
+    ev_bump *b = &S->bump[size / EV_GRAIN - 1];
+    if ((size_t)(b->limit - b->next) < size)
+        return ev_gc_alloc_partial(S, kind, size, header);
+    ev_gch *h = (ev_gch *)b->next;
+    b->next += size;
+    memset(h, 0, header);
     h->kind = (uint8_t)kind;
     S->heap_bytes += size;
     return h;

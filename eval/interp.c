@@ -362,6 +362,26 @@ static inline ev_env *env_up(ev_env *e, uint32_t level)
     return e;
 }
 
+/* Environments and lists whose every slot is written before anything
+ * can collect (mkval and ev_share allocate but never collect): only the
+ * header is cleared. */
+static inline ev_env *env_new_filled(ev_state *S, ev_env *up, uint32_t n)
+{
+    ev_env *e = ev_gc_alloc_small_partial(S, EV_OBJ_ENV, sizeof(ev_env) + (size_t)n * sizeof(ev_value), sizeof(ev_env));
+    e->h.n = n;
+    e->up = up;
+    return e;
+}
+
+static inline ev_list *list_new_filled(ev_state *S, size_t n)
+{
+    if (n > UINT32_MAX)
+        return ev_list_new(S, n);   /* the error */
+    ev_list *l = ev_gc_alloc_small_partial(S, EV_OBJ_LIST, sizeof(ev_list) + n * sizeof(ev_value), sizeof(ev_list));
+    l->h.n = (uint32_t)n;
+    return l;
+}
+
 /* The value of c in env without evaluating it: constants and variables are
  * shared (a variable's thunk is the same object), anything else becomes a
  * thunk. While a recursive environment is being filled, slots at level 0
@@ -690,18 +710,21 @@ static void build_attrs(ev_state *S, const ev_code *c, ev_env *env, ev_value *ou
     ev_env *body = env, *inh = NULL;
     ev_value *root = ev_stack_push(S, 2);
     if (rec) {
-        body = ev_env_new(S, env, n);
+        /* filled below before anything can collect; the inherit-from
+         * sources are made first without reading it (filled = 0) */
+        body = env_new_filled(S, env, n);
         root[0].type = EV_ENV;
         root[0].u.env = body;
     }
     if (c->u.attrs.ninh) {
-        inh = ev_env_new(S, body, c->u.attrs.ninh);
+        inh = env_new_filled(S, body, c->u.attrs.ninh);
         root[1].type = EV_ENV;
         root[1].u.env = inh;
         for (uint32_t i = 0; i < c->u.attrs.ninh; i++)
             inh->v[i] = mkval(S, c->u.attrs.inh[i], body, rec ? 0 : UINT32_MAX);
     }
     ev_attrs *set = NULL;
+    bool presorted = c->u.attrs.presorted;
     if (!envout) {
         set = ev_attrs_new(S, n + c->u.attrs.ndyn);
         *out = ev_mk_attrs(set);
@@ -716,15 +739,28 @@ static void build_attrs(ev_state *S, const ev_code *c, ev_env *env, ev_value *ou
         }
         if (rec)
             body->v[i] = v;
-        if (set)
+        if (!set)
+            continue;
+        if (presorted) {
+            /* in place; counted once all are there (nothing collects
+             * before) */
+            ev_attr *e = &set->a[a->sorted];
+            e->name = a->name;
+            e->pos = a->pos;
+            e->value = v;
+        } else {
             ev_attrs_add(set, a->name, v, a->pos);
+        }
     }
     if (envout) {
         *envout = body;
         S->sp = root + 1;   /* keep the let env rooted for the body */
         return;
     }
-    ev_attrs_finish(set);
+    if (presorted)
+        set->h.n = n;
+    else
+        ev_attrs_finish(set);
     ev_attr *ov = rec ? ev_attrs_find(set, S->s_overrides) : NULL;
     if (ov) {
         /* `__overrides` in a rec set replaces bindings, in the set and in
@@ -888,7 +924,17 @@ static inline ev_env *bind_lambda_in(ev_state *S, const ev_clambda *cl, ev_env *
         env->h.n = cl->nslots;
         env->up = parent;
     } else {
-        env = ev_env_new(S, parent, cl->nslots);
+        /* Binding writes every slot (the argument, each formal, which is
+         * given or has a default). Forcing the argument first, which
+         * bind_formals would do right after storing it, leaves nothing that
+         * can collect before they are all written: the slots need no
+         * clearing. */
+        if (cl->has_formals)
+            ev_force_attrs(S, arg, callpos, "while evaluating the value passed for the lambda argument");
+        env = ev_gc_alloc_small_partial(S, EV_OBJ_ENV, sizeof(ev_env) + (size_t)cl->nslots * sizeof(ev_value),
+                                        sizeof(ev_env));
+        env->h.n = cl->nslots;
+        env->up = parent;
         if (cl->has_formals) {
             ev_value *root = ev_push1(S);
             root->type = EV_ENV;
@@ -1573,6 +1619,58 @@ static ev_attr *with_find(ev_state *S, const ev_code *c, ev_env *env)
     }
 }
 
+/* The first index in a[lo, hi) whose name is not below name */
+static inline uint32_t attrs_lower_bound(const ev_attrs *a, uint32_t lo, uint32_t hi, ps_sym name)
+{
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (a->a[mid].name < name)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* `small // big` or `big // small` when one side has a few attributes
+ * (overlays, `acc // { k = v; }`, `(import f) // acc`): each attribute of
+ * the small side is placed by binary search in the big one, and the runs of
+ * the big side between them are copied whole, into a set of the exact
+ * size. The result is a new set even when it has the same attributes as
+ * the right side: Nix makes one, and which sets are the same one is
+ * visible (nix-instantiate prints a derivation once per set). */
+static void update_sparse(ev_state *S, ev_attrs *x, ev_attrs *y, ev_value *v)
+{
+    bool small_left = x->h.n < y->h.n;
+    ev_attrs *sm = small_left ? x : y, *big = small_left ? y : x;
+    uint32_t hits = 0;
+    for (uint32_t j = 0, lo = 0; j < sm->h.n; j++) {
+        lo = attrs_lower_bound(big, lo, big->h.n, sm->a[j].name);
+        if (lo < big->h.n && big->a[lo].name == sm->a[j].name)
+            hits++;
+    }
+    ev_attrs *r = ev_attrs_new(S, (size_t)big->h.n + sm->h.n - hits);
+    uint32_t i = 0, k = 0;
+    for (uint32_t j = 0; j < sm->h.n; j++) {
+        ps_sym name = sm->a[j].name;
+        uint32_t lo = attrs_lower_bound(big, i, big->h.n, name);
+        memcpy(&r->a[k], &big->a[i], (size_t)(lo - i) * sizeof(ev_attr));
+        k += lo - i;
+        i = lo;
+        if (i < big->h.n && big->a[i].name == name) {
+            /* the right side wins */
+            r->a[k++] = small_left ? big->a[i] : sm->a[j];
+            i++;
+        } else {
+            r->a[k++] = sm->a[j];
+        }
+    }
+    memcpy(&r->a[k], &big->a[i], (size_t)(big->h.n - i) * sizeof(ev_attr));
+    k += big->h.n - i;
+    r->h.n = k;
+    v[0] = ev_mk_attrs(r);
+}
+
 static void op_update(ev_state *S, const ev_code *c, ev_value *v)
 {
     ev_attrs *x = ev_force_attrs(S, &v[0], c->pos, "in the left operand of the update (//) operator");
@@ -1583,43 +1681,24 @@ static void op_update(ev_state *S, const ev_code *c, ev_value *v)
     }
     if (y->h.n == 0)
         return;
+    if ((size_t)y->h.n * 8 < x->h.n || (size_t)x->h.n * 8 < y->h.n) {
+        update_sparse(S, x, y, v);
+        return;
+    }
     ev_attrs *r = ev_attrs_new(S, x->h.n + y->h.n);
     uint32_t i = 0, j = 0, k = 0;
-    if ((size_t)y->h.n * 8 < x->h.n) {
-        /* a large set updated with a few attributes (overlays, `acc //
-         * { k = v; }`): find where each one goes and copy the runs of the
-         * large set between them whole */
-        for (; j < y->h.n; j++) {
-            ps_sym name = y->a[j].name;
-            uint32_t lo = i, hi = x->h.n;
-            while (lo < hi) {
-                uint32_t mid = lo + (hi - lo) / 2;
-                if (x->a[mid].name < name)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            memcpy(&r->a[k], &x->a[i], (size_t)(lo - i) * sizeof(ev_attr));
-            k += lo - i;
-            i = lo;
-            r->a[k++] = y->a[j];
-            if (i < x->h.n && x->a[i].name == name)
-                i++;
-        }
-    } else {
-        while (i < x->h.n && j < y->h.n) {
-            if (x->a[i].name < y->a[j].name)
-                r->a[k++] = x->a[i++];
-            else if (x->a[i].name > y->a[j].name)
-                r->a[k++] = y->a[j++];
-            else {
-                r->a[k++] = y->a[j++];
-                i++;
-            }
-        }
-        while (j < y->h.n)
-            r->a[k++] = y->a[j++];
+    /* interleaved names mispredict a branch per attribute: pick the
+     * source with a select instead (the right side on equal names, and
+     * both sides advance) */
+    while (i < x->h.n && j < y->h.n) {
+        ps_sym xn = x->a[i].name, yn = y->a[j].name;
+        const ev_attr *src = yn <= xn ? &y->a[j] : &x->a[i];
+        r->a[k++] = *src;
+        j += yn <= xn;
+        i += xn <= yn;
     }
+    memcpy(&r->a[k], &y->a[j], (size_t)(y->h.n - j) * sizeof(ev_attr));
+    k += y->h.n - j;
     memcpy(&r->a[k], &x->a[i], (size_t)(x->h.n - i) * sizeof(ev_attr));
     k += x->h.n - i;
     r->h.n = k;
@@ -1639,7 +1718,7 @@ static void op_concat_lists(ev_state *S, const ev_code *c, ev_value *v)
     }
     if (y->h.n == 0)
         return;
-    ev_list *l = ev_list_new(S, (size_t)x->h.n + y->h.n);
+    ev_list *l = list_new_filled(S, (size_t)x->h.n + y->h.n);
     for (uint32_t i = 0; i < x->h.n; i++)
         l->v[i] = ev_share(S, &x->v[i]);
     for (uint32_t i = 0; i < y->h.n; i++)
@@ -2037,7 +2116,7 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
             const ev_code *lc = CODE(I);
             uint32_t n = lc->u.list.n;
             SYNC();
-            ev_list *l = ev_list_new(S, n);
+            ev_list *l = list_new_filled(S, n);
             for (uint32_t i = 0; i < n; i++)
                 l->v[i] = mkval(S, lc->u.list.e[i], F->env, UINT32_MAX);
             *sp++ = ev_mk_list(l);

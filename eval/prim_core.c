@@ -188,25 +188,65 @@ static void prim_attrValues(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
     *out = ev_mk_list(l);
 }
 
+static int sym_cmp(const void *x, const void *y)
+{
+    ps_sym a = *(const ps_sym *)x, b = *(const ps_sym *)y;
+    return a < b ? -1 : a > b;
+}
+
 static void prim_removeAttrs(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
 {
     ev_attrs *set = ev_force_attrs(S, &a[0], pos, "while evaluating the first argument passed to builtins.removeAttrs");
     ev_list *names = ev_force_list(S, &a[1], pos, "while evaluating the second argument passed to builtins.removeAttrs");
-    ps_sym *rm = ev_scratch_alloc(S, (names->h.n + 1) * sizeof(ps_sym));
-    for (uint32_t i = 0; i < names->h.n; i++)
+    uint32_t m = names->h.n;
+    ps_sym *rm = ev_scratch_alloc(S, (m + 1) * sizeof(ps_sym));
+    for (uint32_t i = 0; i < m; i++)
         rm[i] = string_sym(S, &names->v[i], pos, "while evaluating the values of the second argument passed to builtins.removeAttrs");
     set = a[0].u.a;
-    ev_attrs *r = ev_attrs_new(S, set->h.n);
-    for (uint32_t i = 0; i < set->h.n; i++) {
-        bool drop = false;
-        for (uint32_t j = 0; j < names->h.n; j++)
-            if (rm[j] == set->a[i].name) {
-                drop = true;
-                break;
+    /* the set is sorted by symbol: with the names sorted too, each is found
+     * by binary search after the previous one, and what stays is copied in
+     * runs */
+    if (m <= 16) {
+        for (uint32_t i = 1; i < m; i++) {
+            ps_sym x = rm[i];
+            uint32_t j = i;
+            while (j > 0 && rm[j - 1] > x) {
+                rm[j] = rm[j - 1];
+                j--;
             }
-        if (!drop)
-            r->a[r->h.n++] = set->a[i];
+            rm[j] = x;
+        }
+    } else {
+        qsort(rm, m, sizeof *rm, sym_cmp);
     }
+    /* rm[0..nhit): positions in set of the names present, ascending (a
+     * repeated name is not found twice: the search goes on past a hit) */
+    uint32_t nhit = 0, lo = 0;
+    for (uint32_t i = 0; i < m && lo < set->h.n; i++) {
+        uint32_t hi = set->h.n;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (set->a[mid].name < rm[i])
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < set->h.n && set->a[lo].name == rm[i])
+            rm[nhit++] = lo++;
+    }
+    /* a new set even with nothing removed: Nix makes one, and which sets
+     * are the same one is visible (nix-instantiate prints a derivation
+     * once per set) */
+    ev_attrs *r = ev_attrs_new(S, set->h.n - nhit);
+    uint32_t from = 0, k = 0;
+    for (uint32_t h = 0; h < nhit; h++) {
+        memcpy(&r->a[k], &set->a[from], (size_t)(rm[h] - from) * sizeof(ev_attr));
+        k += rm[h] - from;
+        from = rm[h] + 1;
+    }
+    memcpy(&r->a[k], &set->a[from], (size_t)(set->h.n - from) * sizeof(ev_attr));
+    k += set->h.n - from;
+    r->h.n = k;
     *out = ev_mk_attrs(r);
 }
 
@@ -244,6 +284,28 @@ static void prim_intersectAttrs(ev_state *S, ev_value *a, ev_value *out, ps_pos 
     ev_attrs *y = ev_force_attrs(S, &a[1], pos, "while evaluating the second argument passed to builtins.intersectAttrs");
     ev_attrs *r = ev_attrs_new(S, x->h.n < y->h.n ? x->h.n : y->h.n);
     uint32_t i = 0, j = 0;
+    if ((size_t)x->h.n * 8 < y->h.n) {
+        /* callPackage's `intersectAttrs (functionArgs f) pkgs`: a few names
+         * looked up in a large set, by binary search after the previous one
+         * rather than a walk through all of it */
+        for (; i < x->h.n; i++) {
+            ps_sym name = x->a[i].name;
+            uint32_t hi = y->h.n;
+            while (j < hi) {
+                uint32_t mid = j + (hi - j) / 2;
+                if (y->a[mid].name < name)
+                    j = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (j == y->h.n)
+                break;
+            if (y->a[j].name == name)
+                r->a[r->h.n++] = y->a[j++];
+        }
+        *out = ev_mk_attrs(r);
+        return;
+    }
     while (i < x->h.n && j < y->h.n) {
         if (x->a[i].name < y->a[j].name)
             i++;

@@ -74,10 +74,9 @@ ev_attrs *ev_attrs_new(ev_state *S, size_t cap)
 {
     if (cap > UINT32_MAX)
         ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "attribute set too large");
-    /* entries past h.n are never read: a large set need not be zeroed */
+    /* entries past h.n are never read: only the header is cleared */
     size_t bytes = sizeof(ev_attrs) + cap * sizeof(ev_attr);
-    ev_attrs *a = bytes > EV_SMALL_MAX ? ev_gc_alloc_partial(S, EV_OBJ_ATTRS, bytes, sizeof(ev_attrs))
-                                       : ev_gc_alloc_small(S, EV_OBJ_ATTRS, bytes);
+    ev_attrs *a = ev_gc_alloc_small_partial(S, EV_OBJ_ATTRS, bytes, sizeof(ev_attrs));
     a->cap = (uint32_t)cap;
     a->h.n = 0;
     return a;
@@ -162,24 +161,85 @@ ev_attr *ev_attrs_find(const ev_attrs *a, ps_sym name)
     return NULL;
 }
 
-static const ps_symtab *sort_syms;
-static int cmp_idx_by_name(const void *x, const void *y)
+/* Sorting by name compares the first eight bytes as one big-endian
+ * integer (bytes after a NUL read as zero, as strcmp stops there) and the
+ * rest with strcmp only when those are equal; most attribute names differ
+ * early, so a sort is mostly integer comparisons. */
+typedef struct name_key {
+    uint64_t key;
+    const char *s;
+    uint32_t idx;
+} name_key;
+
+static inline int name_key_cmp(const name_key *a, const name_key *b)
 {
-    const ev_attr *a = *(const ev_attr *const *)x, *b = *(const ev_attr *const *)y;
-    return strcmp(ps_sym_str(sort_syms, a->name), ps_sym_str(sort_syms, b->name));
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    /* equal so far; a name shorter than eight bytes ends within the key */
+    if ((a->key & 0xff) == 0)
+        return 0;
+    return strcmp(a->s + 8, b->s + 8);
+}
+
+static void name_key_isort(name_key *k, uint32_t n)
+{
+    for (uint32_t i = 1; i < n; i++) {
+        name_key x = k[i];
+        uint32_t j = i;
+        while (j > 0 && name_key_cmp(&k[j - 1], &x) > 0) {
+            k[j] = k[j - 1];
+            j--;
+        }
+        k[j] = x;
+    }
+}
+
+/* merge sort with the comparison inlined (qsort's indirect calls and
+ * byte-wise element moves cost more than the comparisons) */
+static void name_key_msort(name_key *k, name_key *tmp, uint32_t n)
+{
+    if (n <= 16) {
+        name_key_isort(k, n);
+        return;
+    }
+    uint32_t h = n / 2;
+    name_key_msort(k, tmp, h);
+    name_key_msort(k + h, tmp, n - h);
+    if (name_key_cmp(&k[h - 1], &k[h]) <= 0)
+        return;
+    memcpy(tmp, k, h * sizeof *k);
+    uint32_t i = 0, j = h, o = 0;
+    while (i < h && j < n)
+        k[o++] = name_key_cmp(&k[j], &tmp[i]) < 0 ? k[j++] : tmp[i++];
+    while (i < h)
+        k[o++] = tmp[i++];
 }
 
 void ev_attrs_sorted_by_name(ev_state *S, const ev_attrs *a, uint32_t *idx)
 {
     uint32_t n = a->h.n;
-    const ev_attr **p = ut_xmalloc((n + 1) * sizeof *p);
+    name_key local[64];
+    name_key *k = n <= 64 ? local : ut_xmalloc(n * sizeof *k);
+    for (uint32_t i = 0; i < n; i++) {
+        const char *s = ps_sym_str(S->syms, a->a[i].name);
+        uint64_t key = 0;
+        for (unsigned b = 0; b < 8 && s[b]; b++)
+            key |= (uint64_t)(unsigned char)s[b] << (56 - 8 * b);
+        k[i].key = key;
+        k[i].s = s;
+        k[i].idx = i;
+    }
+    if (n <= 16) {
+        name_key_isort(k, n);
+    } else {
+        name_key *tmp = ut_xmalloc((n / 2 + 1) * sizeof *tmp);
+        name_key_msort(k, tmp, n);
+        free(tmp);
+    }
     for (uint32_t i = 0; i < n; i++)
-        p[i] = &a->a[i];
-    sort_syms = S->syms;
-    qsort(p, n, sizeof *p, cmp_idx_by_name);
-    for (uint32_t i = 0; i < n; i++)
-        idx[i] = (uint32_t)(p[i] - a->a);
-    free(p);
+        idx[i] = k[i].idx;
+    if (k != local)
+        free(k);
 }
 
 /* ---- contexts ------------------------------------------------------------ */

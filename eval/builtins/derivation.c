@@ -94,6 +94,147 @@ static drv_rec *table_put(const char *path, size_t len, drv_rec *r)
     return r;
 }
 
+/* ---- derivations made before ---------------------------------------------
+ * nixpkgs builds many derivations more than once (the same package reached
+ * through several bootstrap stages, overrides that change nothing), and
+ * with a dry store all that follows the evaluation of the attributes
+ * depends on the derivation's contents alone. Its result (the .drv path and
+ * the output paths) is kept under a SHA-256 of those contents in an
+ * unambiguous encoding (every string and list length-prefixed), with the
+ * store directory, so a repeat skips the three ATerm hashes, the input
+ * lookups and the store paths. */
+
+typedef struct drv_memo {
+    char *drv_path;
+    size_t noutputs;
+    char **names, **paths;      /* paths[i] empty: no path before building */
+} drv_memo;
+
+static ut_hmap *memo_table;     /* key hash -> drv_memo, under drv_mu */
+
+/* The encoding is streamed into the hasher: small fields gather in a
+ * buffer, long strings (scripts in the environment) go to the hasher as
+ * they are, without a copy. */
+typedef struct keyer {
+    ut_buf b;
+    nc_hasher *h;
+} keyer;
+
+static void key_flush(keyer *k)
+{
+    if (k->b.len) {
+        nc_hasher_update(k->h, k->b.data, k->b.len);
+        ut_buf_clear(&k->b);
+    }
+}
+
+static void key_num(keyer *k, uint64_t n) { ut_buf_append(&k->b, &n, sizeof n); }
+
+static void key_str(keyer *k, nc_str s)
+{
+    key_num(k, s.len);
+    if (s.len >= 1024) {
+        key_flush(k);
+        nc_hasher_update(k->h, s.s, s.len);
+    } else {
+        ut_buf_append(&k->b, s.s ? s.s : "", s.len);
+        if (k->b.len >= 16384)
+            key_flush(k);
+    }
+}
+
+static void key_node(keyer *k, const nc_drv_input_node *node)
+{
+    key_num(k, node->noutputs);
+    for (size_t i = 0; i < node->noutputs; i++)
+        key_str(k, node->outputs[i]);
+    key_num(k, node->nchildren);
+    for (size_t i = 0; i < node->nchildren; i++) {
+        key_str(k, node->children[i].name);
+        key_node(k, &node->children[i].node);
+    }
+}
+
+/* What the derivation is made of, as built by build_derivation and
+ * normalized (before its outputs are filled in) */
+static void drv_key(const nc_derivation *d, const char *store_dir, nc_hash *out)
+{
+    keyer k = {UT_BUF_INIT, nc_hasher_new(NC_HASH_SHA256)};
+    ut_buf_reserve(&k.b, 4096);
+    key_str(&k, (nc_str){store_dir, strlen(store_dir)});
+    key_str(&k, d->name);
+    key_str(&k, d->platform);
+    key_str(&k, d->builder);
+    key_num(&k, d->nargs);
+    for (size_t i = 0; i < d->nargs; i++)
+        key_str(&k, d->args[i]);
+    key_num(&k, d->nenv);
+    for (size_t i = 0; i < d->nenv; i++) {
+        key_str(&k, d->env[i].key);
+        key_str(&k, d->env[i].value);
+    }
+    key_num(&k, d->noutputs);
+    for (size_t i = 0; i < d->noutputs; i++) {
+        const nc_drv_output *o = &d->outputs[i];
+        key_str(&k, o->name);
+        key_num(&k, (uint64_t)o->kind);
+        key_num(&k, (uint64_t)o->method);
+        key_num(&k, (uint64_t)o->hash_algo);
+        key_num(&k, (uint64_t)o->hash.algo);
+        if (o->kind == NC_OUT_CA_FIXED)
+            key_str(&k, (nc_str){(const char *)o->hash.bytes, nc_hash_size(&o->hash)});
+    }
+    key_num(&k, d->ninputs);
+    for (size_t i = 0; i < d->ninputs; i++) {
+        key_str(&k, d->inputs[i].path);
+        key_node(&k, &d->inputs[i].node);
+    }
+    key_num(&k, d->nsrcs);
+    for (size_t i = 0; i < d->nsrcs; i++)
+        key_str(&k, d->srcs[i]);
+    key_flush(&k);
+    ut_buf_free(&k.b);
+    nc_hasher_finish(k.h, out);
+}
+
+static const drv_memo *memo_get(const nc_hash *key)
+{
+    pthread_mutex_lock(&drv_mu);
+    const drv_memo *m = memo_table ? ut_hmap_get(memo_table, key->bytes, 32) : NULL;
+    pthread_mutex_unlock(&drv_mu);
+    return m;
+}
+
+static void memo_put(const nc_hash *key, const nc_derivation *d, const char *drv_path)
+{
+    drv_memo *m = ut_xcalloc(1, sizeof *m);
+    m->drv_path = ut_xstrdup(drv_path);
+    m->noutputs = d->noutputs;
+    m->names = ut_xcalloc(d->noutputs + 1, sizeof *m->names);
+    m->paths = ut_xcalloc(d->noutputs + 1, sizeof *m->paths);
+    for (size_t i = 0; i < d->noutputs; i++) {
+        m->names[i] = ut_xstrndup(d->outputs[i].name.s, d->outputs[i].name.len);
+        m->paths[i] = ut_xstrndup(d->outputs[i].path.s ? d->outputs[i].path.s : "", d->outputs[i].path.len);
+    }
+    pthread_mutex_lock(&drv_mu);
+    if (!memo_table)
+        memo_table = ut_hmap_new();
+    drv_memo *old = ut_hmap_get(memo_table, key->bytes, 32);
+    if (!old)
+        ut_hmap_put(memo_table, key->bytes, 32, m);
+    pthread_mutex_unlock(&drv_mu);
+    if (old) {
+        for (size_t i = 0; i < m->noutputs; i++) {
+            free(m->names[i]);
+            free(m->paths[i]);
+        }
+        free(m->names);
+        free(m->paths);
+        free(m->drv_path);
+        free(m);
+    }
+}
+
 typedef struct lookup_ctx {
     ev_state *S;
     const char *store_dir;
@@ -831,6 +972,28 @@ static void build_derivation(ev_state *S, const ev_string *drv_name, const attr_
     }
 
     bool keep = store_keeps_drvs(S);
+    /* a store that keeps .drv files must be given each one: no shortcut */
+    nc_hash key;
+    if (!keep) {
+        /* sorted and merged first (as nc_drv_instantiate begins by doing):
+         * the inputs come once per string context that names them */
+        nc_drv_normalize(d);
+        drv_key(d, lc.store_dir, &key);
+        const drv_memo *m = memo_get(&key);
+        if (m) {
+            for (size_t i = 0; i < d->noutputs; i++) {
+                nc_drv_output *o = &d->outputs[i];
+                for (size_t k = 0; k < m->noutputs; k++)
+                    if (strlen(m->names[k]) == o->name.len && memcmp(m->names[k], o->name.s, o->name.len) == 0)
+                        o->path = nc_drv_strdup(d, (nc_str){m->paths[k], strlen(m->paths[k])});
+            }
+            char *dp = ev_scratch_alloc(S, strlen(m->drv_path) + 1);
+            strcpy(dp, m->drv_path);
+            mk_result(S, d, dp, out);
+            nc_drv_free(d);
+            return;
+        }
+    }
     ut_buf aterm = UT_BUF_INIT, path = UT_BUF_INIT;
     nc_drv_hash h;
     bool ok = nc_drv_instantiate(d, lc.store_dir, hash_lookup, &lc, keep ? &aterm : NULL, &path, &h, &e);
@@ -842,7 +1005,10 @@ static void build_derivation(ev_state *S, const ev_string *drv_name, const attr_
         fail_free(S, d, &e, "cannot write the derivation");
     }
     char *drv_path = ut_buf_steal(&path, NULL);
-    table_put(drv_path, strlen(drv_path), rec_from_drv(d, &h));
+    if (!table_get(drv_path, strlen(drv_path)))
+        table_put(drv_path, strlen(drv_path), rec_from_drv(d, &h));
+    if (!keep)
+        memo_put(&key, d, drv_path);
     char *dp = ev_scratch_alloc(S, strlen(drv_path) + 1);
     strcpy(dp, drv_path);
     free(drv_path);

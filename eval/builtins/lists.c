@@ -182,8 +182,10 @@ static void prim_concatMap(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         ev_list *p = parts->v[i].u.l;
-        memcpy(r->v + k, p->v, p->h.n * sizeof *r->v);
-        k += p->h.n;
+        /* an unforced generated element is referred to where it is, so
+         * that it is computed once however many lists hold it */
+        for (uint32_t j = 0; j < p->h.n; j++)
+            r->v[k++] = ev_share_elem(S, p, j);
     }
     *out = ev_mk_list(r);
 }
@@ -229,7 +231,7 @@ static void prim_groupBy(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
     }
     for (size_t i = 0; i < n; i++) {
         size_t g = group_of[i];
-        lists[g]->v[count[g]++] = l->v[i];
+        lists[g]->v[count[g]++] = ev_share_elem(S, l, (uint32_t)i);
     }
     ev_attrs_finish(at);
     *out = ev_mk_attrs(at);
