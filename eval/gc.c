@@ -19,7 +19,50 @@
  * reading them. Sweeping reads only the bitmaps: it counts what is live and
  * queues partly free chunks, and the allocator takes their free runs when it
  * reaches them (lazy sweeping), so a dead object is touched once, when its
- * slot is reused. Large objects have their mark bits in an array too. */
+ * slot is reused. Large objects have their mark bits in an array too.
+ *
+ * Collection is generational with sticky mark bits. An object that survived
+ * a collection keeps its mark bit and is old; the allocator hands out only
+ * unmarked slots, so every object allocated since is young. A minor
+ * collection leaves the bits as they are and traces from
+ *   - the roots,
+ *   - the objects the roots referred to directly at the previous
+ *     collection (kept in a list),
+ *   - the old objects in cards (256-byte spans of the heap) written since
+ *     the last collection: ev_gc_write records the card of a slot written,
+ *     and a card's arrays (attribute sets, lists, environments) are scanned
+ *     only over the slots in it, smaller objects whole,
+ *   - every old large object (they are few),
+ * and stops at marked objects; the sweep then reclaims only young dead
+ * ones. A full collection (the bits cleared first) runs when the marked
+ * bytes have doubled since the last full one, so old garbage is reclaimed
+ * and the footprint stays near 1.5x live.
+ *
+ * The invariant a minor collection relies on: after it, no marked object
+ * refers to an unmarked one. It holds if every store of a heap reference
+ * into an object O either records the slot (ev_gc_write; ev_gc_write_obj
+ * for a thunk's update, which skips a young thunk), or happens while O is
+ * young (allocated after the last collection), or O was referred to
+ * directly by a root at the last collection. The last case covers objects
+ * under construction: a builtin that fills a list while calling back into
+ * Nix keeps the list in a stack slot, and a collection in between leaves
+ * it in the list that the next minor collection rescans. The thunk
+ * updates, the in-place writes of forcing (ev_force_slow on a slot of an
+ * attribute set, list or environment, ev_share's thunk for a generated
+ * element) and the calls' output slots record their writes; stores into
+ * stack slots and large objects need not. The collector's own
+ * short-circuiting of a forced thunk's slot stores what it is marking.
+ *
+ * STRAYLIGHT_GC_VERIFY=1 checks the invariant after every collection (it
+ * reads the whole heap) and aborts naming the two objects' kinds if a
+ * marked object refers to an unmarked one: after a minor collection that
+ * is a store the barrier missed. STRAYLIGHT_GC_STRESS=1 collects at every
+ * safe point (minor, every eighth full) and poisons dead objects;
+ * STRAYLIGHT_GC_STRESS=2 does so at random safe points only, so a store
+ * into an old object can come without a collection in between (with
+ * every safe point collecting, a thunk being forced is always one the
+ * roots referred to, and a missing barrier on its update would not show). */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +73,6 @@
 
 #include "eval/internal.h"
 
-#define EV_CHUNK_SHIFT 18
-#define EV_CHUNK_BYTES ((size_t)1 << EV_CHUNK_SHIFT)
 #define EV_CHUNK_GRAINS (EV_CHUNK_BYTES / EV_GRAIN)
 #define EV_CHUNK_WORDS (EV_CHUNK_GRAINS / 64)
 
@@ -47,6 +88,8 @@ typedef struct ev_chunk {
     uint16_t idle;                  /* collections it has stayed unused through */
     uint64_t bits[EV_CHUNK_WORDS];  /* a bit per grain, set at a marked object's first */
 } ev_chunk;
+
+_Static_assert(offsetof(ev_chunk, bits) == EV_CHUNK_BITS_AT, "the write barrier's view of a chunk header");
 
 #define EV_CHUNK_FIRST ((sizeof(ev_chunk) + EV_GRAIN - 1) & ~(size_t)(EV_GRAIN - 1))
 
@@ -89,6 +132,15 @@ struct ev_pool {
     uint64_t *large_bits;
     size_t *large_free;     /* free indices */
     size_t nlarge, caplarge, nlarge_free;
+    /* the objects the roots referred to directly at the last collection,
+     * rescanned by the next minor one */
+    ev_gch **rooted;
+    size_t nrooted, caprooted;
+    size_t cards_len;       /* the card table's mapping */
+    size_t live_full;       /* live bytes after the last full collection */
+    bool next_full;
+    uint64_t nminor, nfull;
+    uint64_t nsafepoints;   /* under STRAYLIGHT_GC_STRESS=2 */
 };
 
 static inline size_t slot_grain(const ev_chunk *ch, uint32_t i)
@@ -154,6 +206,13 @@ void ev_gc_init(ev_state *S)
     }
     if (!P->region)
         ut_die("out of memory: cannot reserve address space for the evaluator heap");
+    P->cards_len = want >> EV_CARD_SHIFT;
+    S->gc_cards = mmap(NULL, P->cards_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (S->gc_cards == MAP_FAILED)
+        ut_die("out of memory: cannot reserve the evaluator heap's card table");
+    S->gc_lo = (uintptr_t)P->region;
+    S->gc_span = want;
+    P->next_full = true;
     S->pools = P;
     S->large = NULL;
     S->heap_bytes = 0;
@@ -179,9 +238,13 @@ void ev_gc_free_all(ev_state *S)
     if (!P)
         return;
     if (S->gc_stats)
-        fprintf(stderr, "gc: %llu collections, heap %zu KiB at the end\n", (unsigned long long)S->gc_count,
-                S->heap_bytes >> 10);
+        fprintf(stderr, "gc: %llu collections (%llu full), heap %zu KiB at the end\n",
+                (unsigned long long)S->gc_count, (unsigned long long)P->nfull, S->heap_bytes >> 10);
     munmap(P->mapping, P->mapping_len);
+    munmap(S->gc_cards, P->cards_len);
+    S->gc_cards = NULL;
+    S->gc_span = 0;
+    free(P->rooted);
     for (size_t i = 0; i < P->nlarge; i++)
         if (P->large[i])
             large_free(P->large[i]);
@@ -518,39 +581,294 @@ static void mark_children(ev_markstack *m, ev_gch *o)
     }
 }
 
+/* A root's object: marked, and recorded (once) for scanning below and at
+ * the next minor collection. h.mark flags the recorded ones meanwhile. */
+static void root_obj(ev_pool *P, ev_markstack *m, ev_gch *o)
+{
+    if (!o || o->mark)
+        return;
+    if ((uintptr_t)o - m->lo >= m->span && (o->flags & EV_GC_STATIC))
+        return;
+    o->mark = 1;
+    if (P->nrooted == P->caprooted) {
+        P->caprooted = P->caprooted ? P->caprooted * 2 : 1024;
+        P->rooted = ut_xrealloc(P->rooted, P->caprooted * sizeof *P->rooted);
+    }
+    P->rooted[P->nrooted++] = o;
+}
+
+static void root_value(ev_pool *P, ev_markstack *m, ev_value *v)
+{
+    for (;;) {
+        unsigned t = v->type;
+        if (t == EV_THUNK) {
+            ev_thunk *th = v->u.t;
+            if (EV_TH_STATE(th) == EV_TH_DONE && !(th->h.flags & EV_TH_BH)) {
+                *v = th->u.v;
+                continue;
+            }
+            root_obj(P, m, &th->h);
+        } else if (t == EV_PATH) {
+            ms_mark(m, v->u.obj);
+        } else if (t < 32 && ((EV_MARK_TYPES >> t) & 1)) {
+            root_obj(P, m, v->u.obj);
+        }
+        return;
+    }
+}
+
 static void mark_roots(ev_state *S, ev_markstack *m)
 {
+    ev_pool *P = S->pools;
     for (ev_value *v = S->stack; v < S->sp; v++)
-        mark_value(m, v);
+        root_value(P, m, v);
     for (size_t i = 0; i < S->nframes; i++)
         if (S->frames[i].env)
-            ms_push(m, &S->frames[i].env->h);
+            root_obj(P, m, &S->frames[i].env->h);
     if (S->base_env)
-        ms_push(m, &S->base_env->h);
-    mark_value(m, &S->builtins);
+        root_obj(P, m, &S->base_env->h);
+    root_value(P, m, &S->builtins);
     if (S->builtins_pending)
-        ms_push(m, &S->builtins_pending->h);
+        root_obj(P, m, &S->builtins_pending->h);
     for (size_t i = 0; i < S->nforcing; i++)
-        ms_push(m, &S->forcing[i]->h);
+        root_obj(P, m, &S->forcing[i]->h);
     if (S->empty_string)
-        ms_push(m, &S->empty_string->h);
+        root_obj(P, m, &S->empty_string->h);
     size_t it = 0;
     const char *k;
     size_t kl;
     void *val;
     while (ut_hmap_next(S->import_cache, &it, &k, &kl, &val))
-        ms_push(m, (ev_gch *)val);
+        root_obj(P, m, (ev_gch *)val);
 }
 
-static void mark(ev_state *S)
+/* whether o (a heap object) is marked */
+static bool is_marked(const ev_markstack *m, const ev_gch *o)
+{
+    uintptr_t off = (uintptr_t)o - m->lo;
+    if (off < m->span) {
+        size_t g = (off & (EV_CHUNK_BYTES - 1)) / EV_GRAIN;
+        const ev_chunk *ch = (const ev_chunk *)((uintptr_t)o & ~(uintptr_t)(EV_CHUNK_BYTES - 1));
+        return (ch->bits[g / 64] >> (g % 64)) & 1;
+    }
+    size_t i = ((const ev_large *)o - 1)->idx;
+    return (m->large_bits[i / 64] >> (i % 64)) & 1;
+}
+
+/* The old objects in cards written since the last collection are scanned
+ * again (a young one is traced if it is reachable). */
+/* The values of an array in the card at a */
+static void mark_values_in(ev_markstack *m, ev_value *v, size_t n, size_t stride, uintptr_t a)
+{
+    uintptr_t base = (uintptr_t)v, end = a + ((size_t)1 << EV_CARD_SHIFT);
+    size_t i = a > base ? (a - base) / stride : 0;
+    for (; i < n && base + i * stride < end; i++)
+        mark_value(m, (ev_value *)(base + i * stride));
+}
+
+/* An old object in a written card: an array's values in that card only
+ * (the barrier records each slot written), a small object whole. True when
+ * only part of it was scanned. */
+static bool mark_card_part(ev_markstack *m, ev_gch *o, uintptr_t a)
+{
+    switch (o->kind) {
+    case EV_OBJ_ATTRS: {
+        ev_attrs *x = (ev_attrs *)o;
+        mark_values_in(m, &x->a[0].value, x->h.n, sizeof(ev_attr), a);
+        return true;
+    }
+    case EV_OBJ_LIST:
+        mark_values_in(m, ((ev_list *)o)->v, o->n, sizeof(ev_value), a);
+        return true;
+    case EV_OBJ_ENV: {
+        ev_env *e = (ev_env *)o;
+        if ((uintptr_t)o >= a && e->up)
+            ms_push(m, &e->up->h);
+        mark_values_in(m, e->v, o->n, sizeof(ev_value), a);
+        return true;
+    }
+    default:
+        mark_children(m, o);
+        return false;
+    }
+}
+
+static void scan_cards(ev_state *S, ev_markstack *m)
+{
+    ev_pool *P = S->pools;
+    size_t ncards = P->carved >> EV_CARD_SHIFT;
+    const uint64_t *w = (const uint64_t *)S->gc_cards;
+    ev_gch *last = NULL;
+    for (size_t wi = 0; wi < ncards / 8; wi++) {
+        if (!w[wi])
+            continue;
+        for (size_t c = wi * 8; c < wi * 8 + 8; c++) {
+            if (!S->gc_cards[c])
+                continue;
+            uintptr_t a = m->lo + (c << EV_CARD_SHIFT);
+            ev_chunk *ch = (ev_chunk *)(a & ~(uintptr_t)(EV_CHUNK_BYTES - 1));
+            size_t off0 = a - (uintptr_t)ch, off1 = off0 + ((size_t)1 << EV_CARD_SHIFT) - 1;
+            if (off1 < ch->first)
+                continue;
+            if (off0 < ch->first)
+                off0 = ch->first;
+            uint32_t i0 = (uint32_t)((off0 - ch->first) / ch->size);
+            uint32_t i1 = (uint32_t)((off1 - ch->first) / ch->size);
+            if (i1 >= ch->nslots)
+                i1 = ch->nslots - 1;
+            for (uint32_t i = i0; i <= i1 && i < ch->nslots; i++) {
+                ev_gch *o = (ev_gch *)((char *)ch + ch->first + (size_t)i * ch->size);
+                if (o != last && slot_marked(ch, i)) {
+                    if (!mark_card_part(m, o, a))
+                        last = o;
+                }
+            }
+        }
+    }
+}
+
+static double now_ms(void);
+static void mark(ev_state *S, bool full)
 {
     ev_pool *P = S->pools;
     ev_markstack m = {.lo = (uintptr_t)P->region, .span = P->carved, .large = P->large,
                       .large_bits = P->large_bits, .nlarge = P->nlarge};
+    size_t nprev = 0;
+    if (full) {
+        P->nrooted = 0;
+    } else {
+        /* what the roots referred to at the last collection may have been
+         * filled since without the barrier (an object under construction):
+         * scanned again. A builtin keeps what it fills in a stack slot. */
+        nprev = P->nrooted;
+        for (size_t i = 0; i < nprev; i++)
+            if (is_marked(&m, P->rooted[i]))
+                mark_children(&m, P->rooted[i]);
+        double tc = S->gc_stats ? now_ms() : 0;
+        scan_cards(S, &m);
+        if (S->gc_stats) {
+            size_t nd = 0, nc = P->carved >> EV_CARD_SHIFT;
+            for (size_t c = 0; c < nc; c++)
+                nd += S->gc_cards[c] != 0;
+            fprintf(stderr, "  minor: %zu objects the roots referred to before, %zu of %zu cards written, %.1f ms\n", nprev,
+                    nd, nc, now_ms() - tc);
+        }
+        /* large objects are few: every old one is scanned again rather
+         * than their writes recorded */
+        for (size_t i = 0; i < P->nlarge; i++)
+            if (P->large[i] && ((P->large_bits[i / 64] >> (i % 64)) & 1))
+                mark_children(&m, (ev_gch *)(P->large[i] + 1));
+    }
+    /* the roots' own objects are scanned even when old: the list is then
+     * this collection's */
+    size_t from = nprev;
     mark_roots(S, &m);
+    for (size_t i = from; i < P->nrooted; i++) {
+        ev_gch *o = P->rooted[i];
+        o->mark = 0;
+        ms_mark(&m, o);
+        mark_children(&m, o);
+    }
+    memmove(P->rooted, P->rooted + from, (P->nrooted - from) * sizeof *P->rooted);
+    P->nrooted -= from;
     while (m.n)
         mark_children(&m, m.v[--m.n]);
     free(m.v);
+}
+
+/* ---- verification ------------------------------------------------------ */
+
+/* STRAYLIGHT_GC_VERIFY: after marking, every reference from a marked
+ * object must lead to a marked one. After a minor collection a failure
+ * means a store into an old object that the barrier missed. Reads the
+ * whole heap at every collection: for testing only. */
+static void verify_ref(const ev_markstack *m, const ev_gch *from, const void *to, bool full)
+{
+    const ev_gch *o = to;
+    if (!o)
+        return;
+    if ((uintptr_t)o - m->lo >= m->span && (o->flags & EV_GC_STATIC))
+        return;
+    if (!is_marked(m, o)) {
+        fprintf(stderr,
+                "straylight: gc verification failed after a %s collection: a marked object (kind %d at %p) "
+                "refers to an unmarked one (kind %d at %p)\n",
+                full ? "full" : "minor", from->kind, (const void *)from, o->kind, (const void *)o);
+        abort();
+    }
+}
+
+static void verify_value(const ev_markstack *m, const ev_gch *from, const ev_value *v, bool full)
+{
+    unsigned t = v->type;
+    if (t == EV_THUNK || t == EV_PATH || (t < 32 && ((EV_MARK_TYPES >> t) & 1)))
+        verify_ref(m, from, v->u.obj, full);
+}
+
+static void verify_object(const ev_markstack *m, const ev_gch *o, bool full)
+{
+    switch (o->kind) {
+    case EV_OBJ_STRING:
+        verify_ref(m, o, ((const ev_string *)o)->ctx, full);
+        break;
+    case EV_OBJ_ATTRS:
+        for (uint32_t i = 0; i < o->n; i++)
+            verify_value(m, o, &((const ev_attrs *)o)->a[i].value, full);
+        break;
+    case EV_OBJ_LIST:
+        for (uint32_t i = 0; i < o->n; i++)
+            verify_value(m, o, &((const ev_list *)o)->v[i], full);
+        break;
+    case EV_OBJ_LAMBDA:
+        verify_ref(m, o, ((const ev_lambda *)o)->env, full);
+        break;
+    case EV_OBJ_PAPP:
+        for (uint32_t i = 0; i < o->n; i++)
+            verify_value(m, o, &((const ev_papp *)o)->args[i], full);
+        break;
+    case EV_OBJ_THUNK: {
+        const ev_thunk *t = (const ev_thunk *)o;
+        switch (EV_TH_STATE(t)) {
+        case EV_TH_CODE:
+            verify_ref(m, o, t->u.c.env, full);
+            break;
+        case EV_TH_APP:
+            verify_ref(m, o, t->u.app.fn, full);
+            verify_value(m, o, &t->u.app.arg, full);
+            break;
+        case EV_TH_DONE:
+            verify_value(m, o, &t->u.v, full);
+            break;
+        }
+        break;
+    }
+    case EV_OBJ_ENV:
+        verify_ref(m, o, ((const ev_env *)o)->up, full);
+        for (uint32_t i = 0; i < o->n; i++)
+            verify_value(m, o, &((const ev_env *)o)->v[i], full);
+        break;
+    case EV_OBJ_BOX:
+        if (!(o->flags & EV_BOX_RAW))
+            for (uint32_t i = 0; i < o->n; i++)
+                verify_value(m, o, &((const ev_box *)o)->v[i], full);
+        break;
+    default:
+        break;
+    }
+}
+
+static void verify(ev_state *S, bool full)
+{
+    ev_pool *P = S->pools;
+    ev_markstack m = {.lo = (uintptr_t)P->region, .span = P->carved, .large = P->large,
+                      .large_bits = P->large_bits, .nlarge = P->nlarge};
+    for (unsigned c = 0; c < EV_NALL; c++)
+        for (ev_chunk *ch = P->cls[c].chunks; ch; ch = ch->next)
+            for (uint32_t i = next_marked(ch, 0); i < ch->nslots; i = next_marked(ch, i + 1))
+                verify_object(&m, (ev_gch *)((char *)ch + ch->first + (size_t)i * ch->size), full);
+    for (size_t i = 0; i < P->nlarge; i++)
+        if (P->large[i] && ((P->large_bits[i / 64] >> (i % 64)) & 1))
+            verify_object(&m, (ev_gch *)(P->large[i] + 1), full);
 }
 
 /* ---- sweeping ---------------------------------------------------------- */
@@ -686,30 +1004,65 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-void ev_gc_collect(ev_state *S)
+/* Full when the old objects have doubled since the last full collection:
+ * garbage among them is reclaimed only then, so a growing heap is traced
+ * whole about twice over in all, and the footprint stays near 1.5x live. */
+#define EV_FULL_GROWTH 2
+
+static void collect(ev_state *S, bool full)
 {
     ev_pool *P = S->pools;
     size_t before = S->heap_bytes;
     double t0 = S->gc_stats ? now_ms() : 0;
-    for (unsigned c = 0; c < EV_NALL; c++)
-        for (ev_chunk *ch = P->cls[c].chunks; ch; ch = ch->next)
-            memset(ch->bits, 0, sizeof ch->bits);
-    if (P->caplarge)
-        memset(P->large_bits, 0, P->caplarge / 64 * sizeof *P->large_bits);
-    mark(S);
+    if (full) {
+        for (unsigned c = 0; c < EV_NALL; c++)
+            for (ev_chunk *ch = P->cls[c].chunks; ch; ch = ch->next)
+                memset(ch->bits, 0, sizeof ch->bits);
+        if (P->caplarge)
+            memset(P->large_bits, 0, P->caplarge / 64 * sizeof *P->large_bits);
+    }
+    mark(S, full);
+    memset(S->gc_cards, 0, P->carved >> EV_CARD_SHIFT);
+    if (S->gc_verify)
+        verify(S, full);
     double t1 = S->gc_stats ? now_ms() : 0;
     sweep(S);
     S->gc_count++;
+    if (full) {
+        P->nfull++;
+        P->live_full = S->heap_bytes;
+    } else {
+        P->nminor++;
+    }
+    P->next_full = S->heap_bytes >= EV_FULL_GROWTH * P->live_full;
     if (S->gc_stats) {
         double t2 = now_ms();
         census(S);
-        fprintf(stderr, "gc %llu: heap %zu -> %zu KiB live, %.1f ms (mark %.1f, sweep %.1f)\n",
-                (unsigned long long)S->gc_count, before >> 10, S->heap_bytes >> 10, t2 - t0, t1 - t0, t2 - t1);
+        fprintf(stderr, "gc %llu (%s): heap %zu -> %zu KiB live, %.1f ms (mark %.1f, sweep %.1f)\n",
+                (unsigned long long)S->gc_count, full ? "full" : "minor", before >> 10, S->heap_bytes >> 10,
+                t2 - t0, t1 - t0, t2 - t1);
     }
     S->gc_threshold = next_threshold(S->heap_bytes);
 }
 
+void ev_gc_collect(ev_state *S)
+{
+    collect(S, true);
+}
+
+/* Under stress every safe point collects, minor but for every eighth, so
+ * that barriers are exercised and old garbage is reclaimed too. A
+ * collection at every safe point hides a missing barrier on an object that
+ * a root refers to all along (a thunk being forced), so the second stress
+ * mode skips safe points at random: a store can then follow a collection
+ * that the object was old at. */
 void ev_gc_safepoint_slow(ev_state *S)
 {
-    ev_gc_collect(S);
+    ev_pool *P = S->pools;
+    if (S->gc_stress_gaps) {
+        uint64_t x = ++P->nsafepoints * 0x9E3779B97F4A7C15ull;
+        if ((x >> 60) & 1)
+            return;
+    }
+    collect(S, S->gc_stress ? S->gc_count % 8 == 0 : P->next_full);
 }

@@ -246,7 +246,14 @@ struct ev_state {
     size_t heap_bytes, gc_threshold;
     bool gc_stress;
     bool gc_stats;              /* STRAYLIGHT_GC_STATS: one line per collection on stderr */
+    bool gc_verify;             /* STRAYLIGHT_GC_VERIFY: check the generational invariant (gc.c) */
+    bool gc_stress_gaps;        /* STRAYLIGHT_GC_STRESS=2: stress, skipping safe points at random */
     uint64_t gc_count;
+    /* the write barrier's view of the heap: its reserved address range and
+     * a byte per card of it (gc.c) */
+    uintptr_t gc_lo;
+    size_t gc_span;
+    uint8_t *gc_cards;
 
     /* positions */
     ps_pos *positions;
@@ -349,6 +356,37 @@ static inline void *ev_gc_alloc_small_partial(ev_state *S, ev_objkind kind, size
     h->kind = (uint8_t)kind;
     S->heap_bytes += size;
     return h;
+}
+/* The write barrier (gc.c): collections between full ones are minor and
+ * do not trace old objects (those that survived a collection) again, so a
+ * store of a heap reference into a heap object calls this with the
+ * address written, unless the object was allocated after the last safe
+ * point or was referenced directly from a root (the value stack, a
+ * frame's environment, ...) at the last collection. Stores into stack
+ * slots and large objects need not be recorded. */
+#define EV_CARD_SHIFT 8
+/* chunk geometry, shared with gc.c: chunks are aligned to their size, and
+ * a chunk's mark bits (a bit per grain) are at this offset in its header */
+#define EV_CHUNK_SHIFT 18
+#define EV_CHUNK_BYTES ((size_t)1 << EV_CHUNK_SHIFT)
+#define EV_CHUNK_BITS_AT 40
+static inline void ev_gc_write(ev_state *S, const void *slot)
+{
+    uintptr_t off = (uintptr_t)slot - S->gc_lo;
+    if (off < S->gc_span)
+        S->gc_cards[off >> EV_CARD_SHIFT] = 1;
+}
+/* The same for a store into an object given by its header, when it is
+ * in a chunk: nothing is recorded while it is young (unmarked). */
+static inline void ev_gc_write_obj(ev_state *S, const ev_gch *o)
+{
+    uintptr_t off = (uintptr_t)o - S->gc_lo;
+    if (off < S->gc_span) {
+        const uint64_t *bits = (const uint64_t *)(((uintptr_t)o & ~(uintptr_t)(EV_CHUNK_BYTES - 1)) + EV_CHUNK_BITS_AT);
+        size_t g = ((uintptr_t)o & (EV_CHUNK_BYTES - 1)) / EV_GRAIN;
+        if ((bits[g / 64] >> (g % 64)) & 1)
+            S->gc_cards[off >> EV_CARD_SHIFT] = 1;
+    }
 }
 void ev_gc_init(ev_state *S);
 void ev_gc_free_all(ev_state *S);

@@ -472,6 +472,7 @@ ev_value ev_share_slow(ev_state *S, ev_value *slot)
     slot->pad[0] = 0;
     slot->aux = 0;
     slot->u.t = t;
+    ev_gc_write(S, slot);
     return *slot;
 }
 
@@ -520,8 +521,10 @@ static void spec_arg_at(ev_state *S, ev_value *arg, unsigned level)
         appi_parts(S, slot, &fn, &a);
         if (ev_spec_applicable(&fn)) {
             spec_arg_at(S, &a, level + 1);   /* map over map over genList */
-            if (a.type != EV_LREF && ev_spec_apply(&fn, &a, &r) && !((1u << r.type) & EV_UNFORCED_TYPES))
+            if (a.type != EV_LREF && ev_spec_apply(&fn, &a, &r) && !((1u << r.type) & EV_UNFORCED_TYPES)) {
                 *slot = r;
+                ev_gc_write(S, slot);
+            }
         }
     }
     if (!((1u << slot->type) & EV_UNFORCED_TYPES))
@@ -546,6 +549,7 @@ static inline bool call_ahead(ev_state *S, const ev_value *fn, ev_value *arg, ev
     if (!ev_spec_apply(fn, arg, &r) || ((1u << r.type) & EV_UNFORCED_TYPES))
         return false;
     *out = r;
+    ev_gc_write(S, out);
     return true;
 }
 
@@ -592,8 +596,10 @@ static void force_appi(ev_state *S, ev_value *v, ps_pos pos, bool thunklike)
         ev_thunk *t = v->u.t;
         t->u.v = fa[2];
         t->h.flags = EV_TH_DONE;
+        ev_gc_write_obj(S, &t->h);
     }
     *v = fa[2];
+    ev_gc_write(S, v);
     S->sp = fa;
 }
 
@@ -635,6 +641,7 @@ void ev_force_slow(ev_state *S, ev_value *v, ps_pos pos)
         else
             ev_force(S, slot, pos);
         *v = *slot;
+        ev_gc_write(S, v);
         return;
     }
     if (v->type == EV_APPI) {
@@ -644,6 +651,7 @@ void ev_force_slow(ev_state *S, ev_value *v, ps_pos pos)
     ev_thunk *t = v->u.t;
     if (EV_TH_STATE(t) == EV_TH_DONE) {
         *v = t->u.v;
+        ev_gc_write(S, v);
         return;
     }
     if (t->h.flags & EV_TH_BH) {
@@ -680,7 +688,9 @@ void ev_force_slow(ev_state *S, ev_value *v, ps_pos pos)
     S->nforcing--;
     t->u.v = *tmp;
     t->h.flags = EV_TH_DONE;
+    ev_gc_write_obj(S, &t->h);
     *v = *tmp;
+    ev_gc_write(S, v);
     S->sp = tmp;
 }
 
@@ -774,8 +784,10 @@ static void build_attrs(ev_state *S, const ev_code *c, ev_env *env, ev_value *ou
             if (e) {
                 e->value = o->a[k].value;
                 for (uint32_t i = 0; i < n; i++)
-                    if (c->u.attrs.attrs[i].name == o->a[k].name)
+                    if (c->u.attrs.attrs[i].name == o->a[k].name) {
                         body->v[i] = o->a[k].value;
+                        ev_gc_write(S, &body->v[i]);
+                    }
             } else {
                 ns->a[ns->h.n++] = o->a[k];
             }
@@ -1068,6 +1080,7 @@ static void call_at(ev_state *S, ev_value *fn, size_t nargs, ev_value *args, ev_
             ev_value *res = ev_push1(S);
             call_body(S, inner, env, res, pos, site);
             *out = *res;
+            ev_gc_write(S, out);
             S->sp = root0;
             S->call_depth--;
             return;
@@ -1181,6 +1194,7 @@ static void call_at(ev_state *S, ev_value *fn, size_t nargs, ev_value *args, ev_
         S->call_depth--;
     }
     *out = *cur;
+    ev_gc_write(S, out);
     S->sp = cur;
 }
 
@@ -1975,6 +1989,7 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
                     if (call_ahead(S, &fnv, &a, &r)) {
                         t->u.v = r;
                         t->h.flags = EV_TH_DONE;
+                        ev_gc_write_obj(S, &t->h);
                         *v = r;
                         break;
                     }
@@ -2333,6 +2348,7 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
             switch (F->kind) {
             case FR_STOP:
                 *F->slot = r;
+                ev_gc_write(S, F->slot);
                 S->sp = F->base;
                 S->nframes = stop;
                 return;
@@ -2345,6 +2361,7 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
                 S->nforcing--;
                 t->u.v = r;
                 t->h.flags = EV_TH_DONE;
+                ev_gc_write_obj(S, &t->h);
                 *F->slot = r;
                 sp = F->base;
                 S->nframes--;

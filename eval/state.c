@@ -203,9 +203,12 @@ ev_state *ev_state_new(const ev_options *opts)
     S->gc_stress = S->opts.gc_stress;
     const char *gst = getenv("STRAYLIGHT_GC_STATS");
     S->gc_stats = gst && *gst && strcmp(gst, "0") != 0;
+    const char *gv = getenv("STRAYLIGHT_GC_VERIFY");
+    S->gc_verify = gv && *gv && strcmp(gv, "0") != 0;
     const char *gs = getenv("STRAYLIGHT_GC_STRESS");
     if (gs && *gs && strcmp(gs, "0") != 0)
         S->gc_stress = true;
+    S->gc_stress_gaps = gs && strcmp(gs, "2") == 0;
     S->stack_bytes = (size_t)EV_STACK_VALUES * sizeof(ev_value);
     void *st = mmap(NULL, S->stack_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (st == MAP_FAILED)
