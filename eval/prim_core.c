@@ -808,6 +808,13 @@ static void prim_findFile(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
     /* Nix's own files (<nix/fetchurl.nix>) come after every entry and are
      * not part of __nixPath */
     if (S->opts.corepkgs_dir && name->len > 4 && memcmp(name->s, "nix/", 4) == 0) {
+        /* every fetchurl call looks up <nix/fetchurl.nix>: these files are
+         * written before evaluation starts, so once found they stay */
+        ev_value *memo = ev_memo_slot(S, "corepkgs", name->s, name->len, false);
+        if (memo) {
+            *out = *memo;
+            return;
+        }
         ut_buf b = UT_BUF_INIT;
         ut_buf_printf(&b, "%s/%s", S->opts.corepkgs_dir, name->s + 4);
         char *c = ev_canon_path(b.data, b.len);
@@ -815,6 +822,7 @@ static void prim_findFile(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
         if (access(c, F_OK) == 0) {
             *out = ev_mk_path(S, c, strlen(c));
             free(c);
+            *ev_memo_slot(S, "corepkgs", name->s, name->len, true) = *out;
             return;
         }
         free(c);

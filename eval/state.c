@@ -1,6 +1,7 @@
 /* Evaluator state: creation, the base environment and builtin registration,
  * positions, file import with a per-path cache, search-path lookup. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -515,25 +516,33 @@ char *ev_copy_path_to_store(ev_state *S, const char *path, ps_pos pos)
         return ut_xstrdup(cached);
     struct stat st;
     const char *host = ev_host_path(S, path);
-    if (lstat(host, &st) != 0)
-        ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "path '%s' does not exist", path);
     ut_err err = UT_ERR_INIT;
     char *r = NULL;
     if (S->copy_path) {
         r = S->copy_path(S->copy_path_ud, S, host, &err);
     } else {
 #ifdef STRAYLIGHT_HAVE_STORE
-        if (!S->opts.store)
+        if (!S->opts.store) {
+            if (lstat(host, &st) != 0)
+                ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "path '%s' does not exist", path);
             ev_error(S, EV_ERR_EVAL, pos, "cannot copy '%s' to the store: no store is available", path);
+        }
         const char *base = strrchr(path, '/');
         base = base ? base + 1 : path;
         if (!st_store_add_path(S->opts.store, host, base, NULL, NULL, NC_CA_NAR, &r, NULL, &err))
             r = NULL;
 #else
+        if (lstat(host, &st) != 0)
+            ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "path '%s' does not exist", path);
         ev_error(S, EV_ERR_EVAL, pos, "cannot copy '%s' to the store: no store is available", path);
 #endif
     }
     if (!r) {
+        /* a missing path is told apart only now: the copy looks first */
+        if (lstat(host, &st) != 0) {
+            ut_err_clear(&err);
+            ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "path '%s' does not exist", path);
+        }
         char *m = ut_xstrdup(err.msg ? err.msg : "copying to the store failed");
         ut_err_clear(&err);
         extern UT_NORETURN void ev_error_owned(ev_state * S, ev_errkind kind, ps_pos pos, char *msg);
@@ -564,15 +573,41 @@ static char *checkout_cache_dir(void)
     return ut_buf_steal(&b, NULL);
 }
 
+/* Where a store object's files are on this host is decided once per object
+ * and kept in host_paths under the object's path followed by a NUL (apart
+ * from the whole-path entries): "" when the object is in the store
+ * directory itself, else the directory standing in for it. An object's
+ * contents are fixed by its path, so whether one of its files exists is
+ * the same at either place. */
+static const char *object_host(ev_state *S, const char *path, size_t splen)
+{
+    ut_buf k = UT_BUF_INIT;
+    ut_buf_append(&k, path, splen);
+    ut_buf_putc(&k, 0);
+    const char *r = ut_hmap_get(S->host_paths, k.data, k.len);
+    ut_buf_free(&k);
+    return r;
+}
+
+static void object_host_set(ev_state *S, const char *path, size_t splen, const char *where)
+{
+    ut_buf k = UT_BUF_INIT;
+    ut_buf_append(&k, path, splen);
+    ut_buf_putc(&k, 0);
+    if (!ut_hmap_has(S->host_paths, k.data, k.len))
+        ut_hmap_put(S->host_paths, k.data, k.len, ut_xstrdup(where));
+    ut_buf_free(&k);
+}
+
 const char *ev_host_path(ev_state *S, const char *path)
 {
     size_t sdl = strlen(S->store_dir);
     if (strncmp(path, S->store_dir, sdl) != 0 || (path[sdl] && path[sdl] != '/'))
         return path;
     struct stat st;
-    if (lstat(path, &st) == 0)
-        return path;
     if (!path[sdl] || !path[sdl + 1]) {
+        if (lstat(path, &st) == 0)
+            return path;
         /* the store dir itself always exists logically; the directory of
          * objects materialised from the store stands in for it */
         char *r = ut_hmap_get(S->host_paths, path, strlen(path));
@@ -592,35 +627,43 @@ const char *ev_host_path(ev_state *S, const char *path)
     const char *end = strchr(name, '/');
     size_t splen = end ? (size_t)(end - path) : strlen(path);
     const char *rest = path + splen;
-    const char *base = ut_hmap_get(S->copy_sources, path, splen);
-    if (!base)
-        base = ut_hmap_get(S->checkouts, path, splen);
-#ifdef STRAYLIGHT_HAVE_STORE
-    if (!base && S->opts.store) {
-        char *sp = ut_xstrndup(path, splen), *dir = checkout_cache_dir(), *fs = NULL;
-        ut_err e = UT_ERR_INIT;
-        if (ut_mkdirs(dir, 0755, &e) && st_store_checkout(S->opts.store, sp, dir, &fs, &e)) {
-            ut_hmap_put(S->checkouts, path, splen, fs);
-            base = fs;
-        }
-        ut_err_clear(&e);
-        free(dir);
-        free(sp);
-    }
-#endif
-    if (!base)
+    const char *base = object_host(S, path, splen);
+    if (base && !*base)
         return path;
+    if (!base) {
+        if (lstat(path, &st) == 0) {
+            object_host_set(S, path, splen, "");
+            return path;
+        }
+        base = ut_hmap_get(S->copy_sources, path, splen);
+        if (!base)
+            base = ut_hmap_get(S->checkouts, path, splen);
+#ifdef STRAYLIGHT_HAVE_STORE
+        if (!base && S->opts.store) {
+            char *sp = ut_xstrndup(path, splen), *dir = checkout_cache_dir(), *fs = NULL;
+            ut_err e = UT_ERR_INIT;
+            if (ut_mkdirs(dir, 0755, &e) && st_store_checkout(S->opts.store, sp, dir, &fs, &e)) {
+                ut_hmap_put(S->checkouts, path, splen, fs);
+                base = fs;
+            }
+            ut_err_clear(&e);
+            free(dir);
+            free(sp);
+        }
+#endif
+        if (!base)
+            return path;
+        object_host_set(S, path, splen, base);
+    }
+    /* kept for S's lifetime: callers hold the result across evaluation */
+    char *old = ut_hmap_get(S->host_paths, path, strlen(path));
+    if (old)
+        return old;
     size_t bl = strlen(base), rl = strlen(rest);
     ut_buf b = UT_BUF_INIT;
     ut_buf_append(&b, base, bl);
     ut_buf_append(&b, rest, rl);
     char *r = ut_buf_steal(&b, NULL);
-    /* kept for S's lifetime: callers hold the result across evaluation */
-    char *old = ut_hmap_get(S->host_paths, path, strlen(path));
-    if (old) {
-        free(r);
-        return old;
-    }
     ut_hmap_put(S->host_paths, path, strlen(path), r);
     return r;
 }
@@ -674,16 +717,27 @@ ev_code *ev_load_file(ev_state *S, const char *path, const ev_attrs *scope, ps_p
      * host location */
     struct stat st;
     char *p = ut_xstrdup(path);
-    if (stat(ev_host_path(S, p), &st) == 0 && S_ISDIR(st.st_mode)) {
+    const char *host = ev_host_path(S, p);
+    /* the status that tells a directory from a file also gives the size
+     * to read at once (a file that changes in between is read to its end) */
+    bool have_st = stat(host, &st) == 0;
+    if (have_st && S_ISDIR(st.st_mode)) {
         char *q = ut_xmalloc(strlen(p) + 13);
         sprintf(q, "%s%sdefault.nix", p, p[strlen(p) - 1] == '/' ? "" : "/");
         free(p);
         p = q;
+        host = ev_host_path(S, p);
+        have_st = false;
     }
-    const char *host = ev_host_path(S, p);
+    int fd = open(host, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 && !have_st)
+        have_st = fstat(fd, &st) == 0;
     ut_buf text = UT_BUF_INIT;
     ut_err err = UT_ERR_INIT;
-    if (!ut_read_file(host, &text, &err)) {
+    bool read_ok = fd >= 0 && ut_read_fd_stat(fd, have_st ? &st : NULL, &text, &err);
+    if (fd >= 0)
+        close(fd);
+    if (!read_ok) {
         ut_err_clear(&err);
         char *m = ut_xmalloc(strlen(p) + 64);
         if (access(host, F_OK) != 0)

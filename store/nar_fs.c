@@ -18,117 +18,148 @@ const char *st_file_type_name(st_file_type t)
     }
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
+/* One dump: the walk works relative to each directory's fd (no path walk
+ * per entry), takes entry types from the directory listing where the file
+ * system gives them, and reads each file through one buffer. */
+typedef struct dumper {
+    st_path_filter filter;
+    void *fctx;
+    nc_nar_writer *w;
+    nc_hasher *flat;
+    char *buf;
+    size_t bufsz;
+} dumper;
 
-static bool dump_file(const char *path, const struct stat *st, nc_nar_writer *w, nc_hasher *flat, ut_err *e)
+static bool dump_fd(dumper *d, int fd, const char *path, const struct stat *st, ut_err *e)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) return ut_err_set(e, "opening '%s': %s", path, strerror(errno));
     /* The size announced up front must be the size read: a file changing
      * under us is an error, not a silently different NAR. */
-    if (!nc_nar_file_begin(w, (st->st_mode & S_IXUSR) != 0, (uint64_t)st->st_size, e)) {
-        close(fd);
+    if (!nc_nar_file_begin(d->w, (st->st_mode & S_IXUSR) != 0, (uint64_t)st->st_size, e))
         return ut_err_wrap(e, "%s", path);
-    }
-    static const size_t bufsz = 1 << 18;
-    char *buf = ut_xmalloc(bufsz);
-    uint64_t total = 0;
-    bool ok = true;
+    if (!d->buf) d->buf = ut_xmalloc(d->bufsz = 1 << 18);
+    uint64_t size = (uint64_t)st->st_size, total = 0;
     for (;;) {
-        ssize_t n = read(fd, buf, bufsz);
+        /* one byte beyond the announced size is asked for: a read that
+         * stops short exactly there is the file's end, so a file that
+         * fits the buffer takes one read */
+        uint64_t left = size - total;
+        size_t want = left < d->bufsz ? (size_t)left + 1 : d->bufsz;
+        ssize_t n = read(fd, d->buf, want);
         if (n < 0) {
             if (errno == EINTR) continue;
-            ok = ut_err_set(e, "reading '%s': %s", path, strerror(errno));
-            break;
+            return ut_err_set(e, "reading '%s': %s", path, strerror(errno));
         }
         if (n == 0) break;
         total += (uint64_t)n;
-        if (total > (uint64_t)st->st_size) {
-            ok = ut_err_set(e, "'%s' grew while it was being read", path);
-            break;
-        }
-        if (flat) nc_hasher_update(flat, buf, (size_t)n);
-        if (!nc_nar_file_data(w, buf, (size_t)n, e)) {
-            ok = ut_err_wrap(e, "%s", path);
-            break;
-        }
+        if (total > size) return ut_err_set(e, "'%s' grew while it was being read", path);
+        if (d->flat) nc_hasher_update(d->flat, d->buf, (size_t)n);
+        if (!nc_nar_file_data(d->w, d->buf, (size_t)n, e)) return ut_err_wrap(e, "%s", path);
+        if ((size_t)n < want && total == size) break;
     }
-    free(buf);
-    close(fd);
-    if (ok && total != (uint64_t)st->st_size) ok = ut_err_set(e, "'%s' shrank while it was being read", path);
-    if (ok && !nc_nar_file_end(w, e)) ok = ut_err_wrap(e, "%s", path);
-    return ok;
+    if (total != size) return ut_err_set(e, "'%s' shrank while it was being read", path);
+    if (!nc_nar_file_end(d->w, e)) return ut_err_wrap(e, "%s", path);
+    return true;
 }
 
-static bool dump(ut_buf *path, bool root, st_path_filter filter, void *fctx, nc_nar_writer *w, nc_hasher *flat,
-                 ut_err *e)
+static st_file_type file_type(mode_t m)
+{
+    return S_ISREG(m) ? ST_FILE_REGULAR : S_ISDIR(m) ? ST_FILE_DIRECTORY : S_ISLNK(m) ? ST_FILE_SYMLINK : ST_FILE_UNKNOWN;
+}
+
+static bool dump_dir(dumper *d, int dfd, ut_buf *path, ut_err *e);
+
+/* The entry `name` of the directory open at dfd (AT_FDCWD for the root,
+ * then name is the whole path); path names it in messages and to the
+ * filter. st is its lstat when known already, else NULL. */
+static bool dump_at(dumper *d, int dfd, const char *name, ut_buf *path, const struct stat *known, ut_err *e)
 {
     struct stat st;
-    if (lstat(path->data, &st) != 0) return ut_err_set(e, "getting status of '%s': %s", path->data, strerror(errno));
-    if (flat) {
-        if (!S_ISREG(st.st_mode)) return ut_err_set(e, "'%s' is not a regular file (flat hashing needs one)", path->data);
-        return dump_file(path->data, &st, w, flat, e);
+    if (known) st = *known;
+    else if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return ut_err_set(e, "getting status of '%s': %s", path->data, strerror(errno));
+    if (d->flat && !S_ISREG(st.st_mode))
+        return ut_err_set(e, "'%s' is not a regular file (flat hashing needs one)", path->data);
+    if (S_ISREG(st.st_mode)) {
+        int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) return ut_err_set(e, "opening '%s': %s", path->data, strerror(errno));
+        bool ok = dump_fd(d, fd, path->data, &st, e);
+        close(fd);
+        return ok;
     }
-    (void)root;
-    if (S_ISREG(st.st_mode)) return dump_file(path->data, &st, w, NULL, e);
     if (S_ISLNK(st.st_mode)) {
         ut_buf t = UT_BUF_INIT;
         ut_buf_reserve(&t, (size_t)st.st_size + 2);
-        ssize_t n = readlink(path->data, t.data, t.cap - 1);
+        ssize_t n = readlinkat(dfd, name, t.data, t.cap - 1);
         if (n < 0 || (size_t)n >= t.cap - 1) {
             ut_buf_free(&t);
             return ut_err_set(e, "reading link '%s': %s", path->data, n < 0 ? strerror(errno) : "changed size");
         }
-        bool ok = nc_nar_symlink(w, nc_str_n(t.data, (size_t)n), e);
+        bool ok = nc_nar_symlink(d->w, nc_str_n(t.data, (size_t)n), e);
         ut_buf_free(&t);
         return ok || ut_err_wrap(e, "%s", path->data);
     }
     if (!S_ISDIR(st.st_mode)) return ut_err_set(e, "file '%s' has an unsupported type", path->data);
+    int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return ut_err_set(e, "opening directory '%s': %s", path->data, strerror(errno));
+    bool ok = dump_dir(d, fd, path, e);
+    close(fd);
+    return ok;
+}
 
-    DIR *d = opendir(path->data);
-    if (!d) return ut_err_set(e, "opening directory '%s': %s", path->data, strerror(errno));
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *de;
-    errno = 0;
-    while ((de = readdir(d))) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
-        if (n == cap) names = ut_xrealloc(names, (cap = cap ? cap * 2 : 16) * sizeof *names);
-        names[n++] = ut_xstrdup(de->d_name);
-    }
-    closedir(d);
-    if (n) qsort(names, n, sizeof *names, name_cmp);
-    bool ok = nc_nar_dir_begin(w, e);
+static bool dump_dir(dumper *d, int dfd, ut_buf *path, ut_err *e)
+{
+    ut_dirent *ents = NULL;
+    size_t n = 0;
+    if (!ut_dir_list(dfd, &ents, &n, e)) return ut_err_wrap(e, "reading directory '%s'", path->data);
+    bool ok = nc_nar_dir_begin(d->w, e);
     for (size_t i = 0; ok && i < n; i++) {
         size_t save = path->len;
         ut_buf_putc(path, '/');
-        ut_buf_puts(path, names[i]);
-        if (filter) {
-            struct stat cst;
-            st_file_type t = ST_FILE_UNKNOWN;
-            if (lstat(path->data, &cst) == 0) {
-                t = S_ISREG(cst.st_mode) ? ST_FILE_REGULAR
-                    : S_ISDIR(cst.st_mode) ? ST_FILE_DIRECTORY
-                    : S_ISLNK(cst.st_mode) ? ST_FILE_SYMLINK : ST_FILE_UNKNOWN;
+        ut_buf_puts(path, ents[i].name);
+        /* A file or directory the listing vouches for is opened straight
+         * away (not following links, so its type cannot have changed to
+         * one); its fstat or the open itself says what it is. Anything
+         * else, or a surprise, takes the general path with its lstat. */
+        struct stat st;
+        bool have = false;
+        int fd = -1;
+        unsigned char t = ents[i].type;
+        if (t == DT_REG) {
+            fd = openat(dfd, ents[i].name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+            if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+                close(fd);
+                fd = -1;
             }
-            int keep = filter(fctx, path->data, t, e);
+            have = fd >= 0;
+        } else if (t == DT_DIR) {
+            fd = openat(dfd, ents[i].name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
+        if (d->filter) {
+            st_file_type ft = t == DT_REG && have ? ST_FILE_REGULAR : t == DT_DIR && fd >= 0 ? ST_FILE_DIRECTORY
+                                                                                               : ST_FILE_UNKNOWN;
+            if (ft == ST_FILE_UNKNOWN && fstatat(dfd, ents[i].name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+                have = true;
+                ft = file_type(st.st_mode);
+            }
+            int keep = d->filter(d->fctx, path->data, ft, e);
             if (keep < 0) ok = false;
             if (keep <= 0) {
+                if (fd >= 0) close(fd);
                 path->len = save;
                 path->data[save] = 0;
                 continue;
             }
         }
-        ok = nc_nar_dir_entry(w, nc_str_c(names[i]), e) && dump(path, false, filter, fctx, w, NULL, e);
+        ok = nc_nar_dir_entry(d->w, nc_str_c(ents[i].name), e);
+        if (ok && fd >= 0 && have) ok = dump_fd(d, fd, path->data, &st, e);
+        else if (ok && fd >= 0) ok = dump_dir(d, fd, path, e);
+        else if (ok) ok = dump_at(d, dfd, ents[i].name, path, have ? &st : NULL, e);
+        if (fd >= 0) close(fd);
         path->len = save;
         path->data[save] = 0;
     }
-    if (ok) ok = nc_nar_dir_end(w, e);
-    for (size_t i = 0; i < n; i++) free(names[i]);
-    free(names);
+    if (ok) ok = nc_nar_dir_end(d->w, e);
+    ut_dir_list_free(ents, n);
     return ok;
 }
 
@@ -138,7 +169,9 @@ bool st_nar_dump(const char *fs_path, st_path_filter filter, void *fctx, nc_nar_
     ut_buf p = UT_BUF_INIT;
     ut_buf_puts(&p, fs_path);
     while (p.len > 1 && p.data[p.len - 1] == '/') p.data[--p.len] = 0;
-    bool ok = dump(&p, true, filter, fctx, w, flat, e);
+    dumper d = {filter, fctx, w, flat, NULL, 0};
+    bool ok = dump_at(&d, AT_FDCWD, p.data, &p, NULL, e);
+    free(d.buf);
     ut_buf_free(&p);
     return ok;
 }

@@ -719,6 +719,29 @@ static bool already_valid(st_store *st, const char *path)
     return r == 1;
 }
 
+/* For adding a content-addressed path: is its info there already? The
+ * info's presence is enough here (one status query, not a read and parse):
+ * when it is there a write keeps it as it is (first writer wins), so
+ * reading it could change nothing but whether the same bytes are offered
+ * again. Paths copied from another store still get already_valid. */
+static bool already_added(st_store *st, const char *path)
+{
+    if (is_known(st, path)) return true;
+    if (st->dry) return false;
+    char hash[NC_STORE_HASH_LEN + 1];
+    ut_err e = UT_ERR_INIT;
+    if (!path_hash(st, path, hash, &e)) {
+        ut_err_clear(&e);
+        return false;
+    }
+    char *key = info_key(hash);
+    int r = st->be->ops->has(st->be, key, NULL, &e);
+    free(key);
+    ut_err_clear(&e);
+    if (r == 1) mark_known(st, hash);
+    return r == 1;
+}
+
 bool st_store_add_text(st_store *st, const char *name, const void *data, size_t len, const char *const *refs,
                        size_t nrefs, char **out_path, ut_err *e)
 {
@@ -735,7 +758,7 @@ bool st_store_add_text(st_store *st, const char *name, const void *data, size_t 
         ut_buf_free(&path);
         return false;
     }
-    if (already_valid(st, path.data)) {
+    if (already_added(st, path.data)) {
         *out_path = ut_buf_steal(&path, NULL);
         return true;
     }
@@ -888,9 +911,9 @@ bool st_store_add_path(st_store *st, const char *fs_path, const char *name, st_p
     pi.refs = ut_xcalloc(1, sizeof *pi.refs);
     bool ok = true;
     if (!two_pass) {
-        if (!st->dry && already_valid(st, pi.path)) spool_discard(&sp);
+        if (!st->dry && already_added(st, pi.path)) spool_discard(&sp);
         else ok = store_spooled(st, &sp, &pi, false, e);
-    } else if (!already_valid(st, pi.path)) {
+    } else if (!already_added(st, pi.path)) {
         /* the second pass archives what the first hashed; a tree that
          * changed in between is refused rather than stored under a name
          * that does not match its contents */

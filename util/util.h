@@ -96,6 +96,20 @@ static inline bool ut_err_isset(const ut_err *e) { return e && e->msg; }
  * renames it over path, so readers never see a half-written file. */
 bool ut_read_file(const char *path, ut_buf *out, ut_err *e);
 bool ut_read_fd(int fd, ut_buf *out, ut_err *e);
+/* The same for an fd whose fstat is st (may be NULL): a regular file is
+ * read with one read when its size has not changed. */
+struct stat;
+bool ut_read_fd_stat(int fd, const struct stat *st, ut_buf *out, ut_err *e);
+
+/* The entries of the directory open at fd, without "." and "..", sorted
+ * by name (strcmp); type is the d_type the file system reported (DT_UNKNOWN
+ * when it does not say). On failure e holds strerror's text alone. */
+typedef struct ut_dirent {
+    char *name;
+    unsigned char type;
+} ut_dirent;
+bool ut_dir_list(int fd, ut_dirent **out, size_t *n, ut_err *e);
+void ut_dir_list_free(ut_dirent *v, size_t n);
 bool ut_write_file_atomic(const char *path, const void *data, size_t len, int mode, ut_err *e);
 /* mkdir -p */
 bool ut_mkdirs(const char *path, int mode, ut_err *e);

@@ -185,9 +185,8 @@ static char *resolve_symlinks(ut_hmap *dirs, const char *path, bool last, bool *
     return ut_buf_steal(&res, NULL);
 }
 
-char *ev_bi_realise_path(ev_state *S, ev_value *v, ps_pos pos, int mode)
+static char *realise_coerced(ev_state *S, char *p, ps_pos pos, int mode)
 {
-    char *p = ev_bi_coerce_path(S, v, pos, "while realising the context of a path", NULL);
     if (mode == EV_BI_RESOLVE_NONE)
         return (char *)ev_host_path(S, p);
     bool loop;
@@ -202,19 +201,35 @@ char *ev_bi_realise_path(ev_state *S, ev_value *v, ps_pos pos, int mode)
     return out;
 }
 
+char *ev_bi_realise_path(ev_state *S, ev_value *v, ps_pos pos, int mode)
+{
+    char *p = ev_bi_coerce_path(S, v, pos, "while realising the context of a path", NULL);
+    return realise_coerced(S, p, pos, mode);
+}
+
 /* Reads a whole file; raises Nix's errors. Returns malloc'd bytes that the
  * caller must free before evaluating anything else. */
 char *ev_bi_read_file(ev_state *S, const char *path, ps_pos pos, size_t *len)
 {
+    /* open first: its fstat gives the size to read at once; the status
+     * query that explains a failure is made only after one */
     struct stat st;
-    if (lstat(path, &st) != 0) {
-        if (errno == ENOENT || errno == ENOTDIR)
-            ev_error(S, EV_ERR_EVAL, pos, "path '%s' does not exist", path);
-        ev_error(S, EV_ERR_EVAL, pos, "getting status of '%s': %s", path, strerror(errno));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int open_errno = errno;
+        if (lstat(path, &st) != 0) {
+            if (errno == ENOENT || errno == ENOTDIR)
+                ev_error(S, EV_ERR_EVAL, pos, "path '%s' does not exist", path);
+            ev_error(S, EV_ERR_EVAL, pos, "getting status of '%s': %s", path, strerror(errno));
+        }
+        ev_error(S, EV_ERR_EVAL, pos, "opening file '%s': %s", path, strerror(open_errno));
     }
     ut_buf b = UT_BUF_INIT;
     ut_err e = UT_ERR_INIT;
-    if (!ut_read_file(path, &b, &e)) {
+    bool ok = ut_read_fd_stat(fd, fstat(fd, &st) == 0 ? &st : NULL, &b, &e);
+    close(fd);
+    if (!ok) {
+        ut_err_wrap(&e, "reading file '%s'", path);
         char *m = ev_scratch_alloc(S, strlen(e.msg) + 1);
         strcpy(m, e.msg);
         ut_err_clear(&e);
@@ -260,72 +275,95 @@ static void prim_readFileType(ev_state *S, ev_value *a, ev_value *out, ps_pos po
     *out = ev_mk_cstring(S, type_name(st.st_mode));
 }
 
-typedef struct dent {
-    char *name;
-    const char *type;
-} dent;
-
-static int dent_cmp(const void *x, const void *y)
+static const char *dtype_name(unsigned char t)
 {
-    return strcmp(((const dent *)x)->name, ((const dent *)y)->name);
+    switch (t) {
+    case DT_REG: return "regular";
+    case DT_DIR: return "directory";
+    case DT_LNK: return "symlink";
+    default: return NULL;
+    }
+}
+
+/* readDir of a canonical path whose parent is known to be a real directory
+ * and which is not in the store: a directory opened without following a
+ * link resolves to itself, so that one open stands for the lstat of the
+ * symlink walk, the status query and a DIR stream's own fstat. -1 when the
+ * general walk must decide (it reports every error). */
+static int open_real_dir(ev_state *S, const char *p)
+{
+    size_t plen = strlen(p);
+    const char *slash = plen > 1 ? memrchr(p, '/', plen) : NULL;
+    ut_hmap *dirs = ev_dir_cache(S);
+    if (!slash || slash == p || !ev_path_is_canon(p, plen) || !ut_hmap_has(dirs, p, (size_t)(slash - p)) ||
+        ev_host_path(S, p) != p)
+        return -1;
+    int fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0)
+        ut_hmap_put(dirs, p, plen, (void *)1);
+    return fd;
 }
 
 static void prim_readDir(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
 {
-    char *path = ev_bi_realise_path(S, &a[0], pos, EV_BI_RESOLVE_FULL);
+    char *path = ev_bi_coerce_path(S, &a[0], pos, "while realising the context of a path", NULL);
     /* nixpkgs lists the same package directories once per bootstrap stage */
-    ev_value *memo = ev_memo_slot(S, "readDir", path, strlen(path), false);
+    ev_value *memo = ut_hmap_has(ev_dir_cache(S), path, strlen(path))
+                         ? ev_memo_slot(S, "readDir", path, strlen(path), false)
+                         : NULL;
     if (memo) {
         *out = *memo;
         return;
     }
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        if (errno == ENOENT || errno == ENOTDIR)
-            ev_error(S, EV_ERR_EVAL, pos, "path '%s' does not exist", path);
-        ev_error(S, EV_ERR_EVAL, pos, "getting status of '%s': %s", path, strerror(errno));
+    int fd = open_real_dir(S, path);
+    if (fd < 0) {
+        path = realise_coerced(S, path, pos, EV_BI_RESOLVE_FULL);
+        memo = ev_memo_slot(S, "readDir", path, strlen(path), false);
+        if (memo) {
+            *out = *memo;
+            return;
+        }
+        struct stat st;
+        if (stat(path, &st) != 0) {
+            if (errno == ENOENT || errno == ENOTDIR)
+                ev_error(S, EV_ERR_EVAL, pos, "path '%s' does not exist", path);
+            ev_error(S, EV_ERR_EVAL, pos, "getting status of '%s': %s", path, strerror(errno));
+        }
+        if (!S_ISDIR(st.st_mode))
+            ev_error(S, EV_ERR_EVAL, pos, "'%s' is not a directory", path);
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+            ev_error(S, EV_ERR_EVAL, pos, "opening directory '%s': %s", path, strerror(errno));
     }
-    if (!S_ISDIR(st.st_mode))
-        ev_error(S, EV_ERR_EVAL, pos, "'%s' is not a directory", path);
-    DIR *d = opendir(path);
-    if (!d)
-        ev_error(S, EV_ERR_EVAL, pos, "opening directory '%s': %s", path, strerror(errno));
     /* Read everything before building values: nothing below evaluates. */
-    dent *ents = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *de;
-    ut_buf full = UT_BUF_INIT;
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        const char *t;
-        switch (de->d_type) {
-        case DT_REG: t = "regular"; break;
-        case DT_DIR: t = "directory"; break;
-        case DT_LNK: t = "symlink"; break;
-        default: {
-            struct stat es;
-            ut_buf_clear(&full);
-            ut_buf_printf(&full, "%s/%s", path, de->d_name);
-            t = lstat(full.data, &es) == 0 ? type_name(es.st_mode) : "unknown";
-        }
-        }
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            ents = ut_xrealloc(ents, cap * sizeof *ents);
-        }
-        ents[n++] = (dent){ut_xstrdup(de->d_name), t};
+    ut_dirent *ents = NULL;
+    size_t n = 0;
+    ut_err e = UT_ERR_INIT;
+    bool ok = ut_dir_list(fd, &ents, &n, &e);
+    if (ok)
+        for (size_t i = 0; i < n; i++)
+            if (!dtype_name(ents[i].type)) {
+                struct stat es;
+                ents[i].type = fstatat(fd, ents[i].name, &es, AT_SYMLINK_NOFOLLOW) == 0
+                                   ? (S_ISREG(es.st_mode)   ? DT_REG
+                                      : S_ISDIR(es.st_mode) ? DT_DIR
+                                      : S_ISLNK(es.st_mode) ? DT_LNK
+                                                            : DT_UNKNOWN)
+                                   : DT_UNKNOWN;
+            }
+    close(fd);
+    if (!ok) {
+        char *m = ev_scratch_alloc(S, strlen(e.msg) + 1);
+        strcpy(m, e.msg);
+        ut_err_clear(&e);
+        ev_error(S, EV_ERR_EVAL, pos, "reading directory '%s': %s", path, m);
     }
-    closedir(d);
-    ut_buf_free(&full);
-    if (n)
-        qsort(ents, n, sizeof *ents, dent_cmp);
     ev_attrs *at = ev_attrs_new(S, n);
     for (size_t i = 0; i < n; i++) {
-        ev_attrs_add(at, ev_sym(S, ents[i].name), ev_mk_cstring(S, ents[i].type), 0);
-        free(ents[i].name);
+        const char *t = dtype_name(ents[i].type);
+        ev_attrs_add(at, ev_sym(S, ents[i].name), ev_mk_cstring(S, t ? t : "unknown"), 0);
     }
-    free(ents);
+    ut_dir_list_free(ents, n);
     ev_attrs_finish(at);
     *out = ev_mk_attrs(at);
     *ev_memo_slot(S, "readDir", path, strlen(path), true) = *out;
@@ -489,36 +527,38 @@ static void keep_path(pwalk *w, const char *p, size_t len)
     l->v[w->nkept++] = ev_mk_string(w->S, p, len, NULL);
 }
 
-static int cmp_names(const void *x, const void *y)
-{
-    return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
 static void walk_filter(pwalk *w, const char *dir)
 {
     /* List the directory before calling any Nix code, into GC memory. */
-    DIR *d = opendir(dir);
-    if (!d)
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
         ev_error(w->S, EV_ERR_EVAL, w->pos, "opening directory '%s': %s", dir, strerror(errno));
-    size_t n = 0, cap = 16;
-    char **names = ev_scratch_alloc(w->S, cap * sizeof *names);
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        if (n == cap) {
-            char **bigger = ev_scratch_alloc(w->S, 2 * cap * sizeof *names);
-            memcpy(bigger, names, cap * sizeof *names);
-            names = bigger;
-            cap *= 2;
-        }
-        size_t l = strlen(de->d_name);
-        names[n] = ev_scratch_alloc(w->S, l + 1);
-        memcpy(names[n++], de->d_name, l + 1);
+    ut_dirent *ents = NULL;
+    size_t n = 0;
+    ut_err e = UT_ERR_INIT;
+    if (!ut_dir_list(fd, &ents, &n, &e)) {
+        close(fd);
+        char *m = ev_scratch_alloc(w->S, strlen(e.msg) + 1);
+        strcpy(m, e.msg);
+        ut_err_clear(&e);
+        ev_error(w->S, EV_ERR_EVAL, w->pos, "reading directory '%s': %s", dir, m);
     }
-    closedir(d);
-    if (n)
-        qsort(names, n, sizeof *names, cmp_names);
+    /* the type the file system reported when it is one of the three the
+     * filter can be told; a status query only when it did not say */
+    char **names = ev_scratch_alloc(w->S, (n + 1) * sizeof *names);
+    const char **types = ev_scratch_alloc(w->S, (n + 1) * sizeof *types);
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(ents[i].name);
+        names[i] = ev_scratch_alloc(w->S, l + 1);
+        memcpy(names[i], ents[i].name, l + 1);
+        types[i] = dtype_name(ents[i].type);
+        if (!types[i]) {
+            struct stat st;
+            types[i] = fstatat(fd, ents[i].name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? type_name(st.st_mode) : "unknown";
+        }
+    }
+    close(fd);
+    ut_dir_list_free(ents, n);
     for (size_t i = 0; i < n; i++) {
         size_t dl = strlen(dir), nl = strlen(names[i]);
         bool root = dl == 1;
@@ -527,15 +567,14 @@ static void walk_filter(pwalk *w, const char *dir)
         size_t at = root ? dl : dl + 1;
         child[dl] = '/';
         memcpy(child + at, names[i], nl + 1);
-        struct stat st;
-        const char *type = lstat(child, &st) == 0 ? type_name(st.st_mode) : "unknown";
+        const char *type = types[i];
         w->call[0] = ev_mk_string(w->S, child, strlen(child), NULL);
         w->call[1] = ev_mk_cstring(w->S, type);
         ev_call(w->S, w->fn, 2, w->call, &w->call[2], w->pos);
         if (!ev_force_bool(w->S, &w->call[2], w->pos, "while evaluating the return value of the path filter function"))
             continue;
         keep_path(w, child, strlen(child));
-        if (S_ISDIR(st.st_mode))
+        if (!strcmp(type, "directory"))
             walk_filter(w, child);
     }
 }

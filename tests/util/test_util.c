@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/util.h"
@@ -95,6 +98,91 @@ static void test_atomic_write_and_errors(void **state)
     rmdir(dir);
 }
 
+/* Reads through an fd with a status taken before the file changed: the
+ * bytes are what is there when read, whatever size the status announced. */
+static void read_with_stale_stat(const char *path, const char *now, const char *before)
+{
+    ut_err e = UT_ERR_INIT;
+    assert_true(ut_write_file_atomic(path, before, strlen(before), 0644, &e));
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(ut_write_file_atomic(path, now, strlen(now), 0644, &e));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    ut_buf b = UT_BUF_INIT;
+    assert_true(ut_read_fd_stat(fd, &st, &b, &e));
+    close(fd);
+    assert_int_equal(b.len, strlen(now));
+    assert_memory_equal(b.data, now, b.len);
+    assert_int_equal(b.data[b.len], 0);
+    ut_buf_free(&b);
+}
+
+static void test_read_sized(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/sl-util-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/f", dir);
+    read_with_stale_stat(path, "same size", "same size");
+    read_with_stale_stat(path, "grown since the status was taken", "short");
+    read_with_stale_stat(path, "shrunk", "longer than it is now");
+    read_with_stale_stat(path, "", "emptied");
+    read_with_stale_stat(path, "filled", "");
+    /* bigger than the first read's buffer guess */
+    size_t big = 300000;
+    char *data = malloc(big + 1);
+    for (size_t i = 0; i < big; i++) data[i] = (char)('a' + i % 26);
+    data[big] = 0;
+    read_with_stale_stat(path, data, "x");
+    read_with_stale_stat(path, data, data);
+    free(data);
+    /* a file whose status says nothing of its size */
+    ut_buf b = UT_BUF_INIT;
+    ut_err e = UT_ERR_INIT;
+    assert_true(ut_read_file("/proc/self/stat", &b, &e));
+    assert_true(b.len > 0);
+    ut_buf_free(&b);
+    unlink(path);
+    rmdir(dir);
+}
+
+static void test_dir_list(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/sl-util-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char p[256];
+    ut_err e = UT_ERR_INIT;
+    const char *names[] = {"b", "a", ".hidden", "c.d"};
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+        assert_true(ut_write_file_atomic(p, "", 0, 0644, &e));
+    }
+    snprintf(p, sizeof p, "%s/sub", dir);
+    assert_int_equal(mkdir(p, 0755), 0);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    ut_dirent *v = NULL;
+    size_t n = 0;
+    assert_true(ut_dir_list(fd, &v, &n, &e));
+    close(fd);
+    const char *want[] = {".hidden", "a", "b", "c.d", "sub"};
+    assert_int_equal(n, 5);
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(v[i].name, want[i]);
+        if (v[i].type != DT_UNKNOWN) assert_int_equal(v[i].type, i == 4 ? DT_DIR : DT_REG);
+    }
+    ut_dir_list_free(v, n);
+    rmdir(p);
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -102,6 +190,8 @@ int main(void)
         cmocka_unit_test(test_hmap_put_get_overwrite),
         cmocka_unit_test(test_arena_alignment),
         cmocka_unit_test(test_atomic_write_and_errors),
+        cmocka_unit_test(test_read_sized),
+        cmocka_unit_test(test_dir_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
