@@ -141,23 +141,40 @@ static bool ensure_parent(const char *path, ut_err *e)
     return ok;
 }
 
+/* link (first writer wins) or rename tmp to path; the directory path goes
+ * in is created only when the move finds it missing. 0 when moved, -1 with
+ * errno when the move failed, -2 with e set when the directory could not
+ * be made. */
+static int move_into_place(const char *tmp, const char *path, bool if_absent, ut_err *e)
+{
+    for (int tries = 0;; tries++) {
+        if ((if_absent ? link(tmp, path) : rename(tmp, path)) == 0) return 0;
+        if (errno != ENOENT || tries > 0) return -1;
+        if (!ensure_parent(path, e)) return -2;
+    }
+}
+
 static st_put_result local_put(st_backend *be, const char *key, const st_src *src, int flags, ut_err *e)
 {
     local_be *lb = (local_be *)be;
     char *path = key_path(lb, key, e);
     if (!path) return ST_PUT_ERROR;
-    if ((flags & ST_PUT_IF_ABSENT) && access(path, F_OK) == 0) {
-        free(path);
-        return ST_PUT_EXISTED;
-    }
+    /* An object that is there already makes link() below fail with
+     * EEXIST; callers ask has() first, so no status query here. */
     ut_buf tmp = UT_BUF_INIT;
-    ut_buf_printf(&tmp, "%s/.tmp", lb->root);
-    if (mkdir(tmp.data, 0755) != 0 && errno != EEXIST) {
-        ut_err_set(e, "store %s: creating '%s': %s", be->url, tmp.data, strerror(errno));
-        goto fail_noclean;
-    }
-    ut_buf_printf(&tmp, "/put-XXXXXX");
+    ut_buf_printf(&tmp, "%s/.tmp/put-XXXXXX", lb->root);
     int fd = mkstemp(tmp.data);
+    if (fd < 0 && errno == ENOENT) {
+        /* .tmp is made on first use */
+        tmp.len = strlen(lb->root) + 5;
+        tmp.data[tmp.len] = 0;
+        if (mkdir(tmp.data, 0755) != 0 && errno != EEXIST) {
+            ut_err_set(e, "store %s: creating '%s': %s", be->url, tmp.data, strerror(errno));
+            goto fail_noclean;
+        }
+        ut_buf_printf(&tmp, "/put-XXXXXX");
+        fd = mkstemp(tmp.data);
+    }
     if (fd < 0) {
         ut_err_set(e, "store %s: creating a temporary file: %s", be->url, strerror(errno));
         goto fail_noclean;
@@ -207,10 +224,11 @@ static st_put_result local_put(st_backend *be, const char *key, const st_src *sr
         ut_err_set(e, "store %s: writing '%s': %s", be->url, key, strerror(saved));
         goto fail;
     }
-    if (!ensure_parent(path, e)) goto fail;
     if (flags & ST_PUT_IF_ABSENT) {
         /* link() fails with EEXIST atomically: exactly one writer wins. */
-        if (link(tmp.data, path) != 0) {
+        int r = move_into_place(tmp.data, path, true, e);
+        if (r == -2) goto fail;
+        if (r != 0) {
             if (errno == EEXIST) {
                 unlink(tmp.data);
                 ut_buf_free(&tmp);
@@ -221,9 +239,13 @@ static st_put_result local_put(st_backend *be, const char *key, const st_src *sr
             goto fail;
         }
         unlink(tmp.data);
-    } else if (rename(tmp.data, path) != 0) {
-        ut_err_set(e, "store %s: storing '%s': %s", be->url, key, strerror(errno));
-        goto fail;
+    } else {
+        int r = move_into_place(tmp.data, path, false, e);
+        if (r == -2) goto fail;
+        if (r != 0) {
+            ut_err_set(e, "store %s: storing '%s': %s", be->url, key, strerror(errno));
+            goto fail;
+        }
     }
     if (lb->fsync_writes) {
         char *dir = ut_xstrdup(path);
@@ -395,15 +417,16 @@ static st_put_result local_put_file(st_backend *be, const char *key, const char 
     char *path = key_path(lb, key, e);
     if (!path) return ST_PUT_ERROR;
     st_put_result r = ST_PUT_WRITTEN;
-    if (!ensure_parent(path, e)) {
+    int m = move_into_place(tmp_path, path, (flags & ST_PUT_IF_ABSENT) != 0, e);
+    if (m == -2) {
         r = ST_PUT_ERROR;
     } else if (flags & ST_PUT_IF_ABSENT) {
-        if (link(tmp_path, path) != 0) {
+        if (m != 0) {
             if (errno == EEXIST) r = ST_PUT_EXISTED;
             else r = ST_PUT_ERROR, ut_err_set(e, "store %s: storing '%s': %s", be->url, key, strerror(errno));
         }
         if (r != ST_PUT_ERROR) unlink(tmp_path);
-    } else if (rename(tmp_path, path) != 0) {
+    } else if (m != 0) {
         r = ST_PUT_ERROR;
         ut_err_set(e, "store %s: storing '%s': %s", be->url, key, strerror(errno));
     }

@@ -54,9 +54,9 @@ in
   hash = builtins.hashFile "sha256" (t + "/big");
 }'
 want='{ big = 300000; copied = "/nix/store/smdin2v4id5igsrw0381zvwmb9y6q701-tree"; copiedFile = "/nix/store/2wkpcly6chrvn8zxs6wwsijhsb7sgsny-big"; empty = ""; exists = [ true false true false ]; filterSource = "/nix/store/gb8p2a7vq20v4g581q43dxvwyvhbgw5y-tree"; filtered = "/nix/store/qngqlxi2qzgdg7lvgc5320kgjmaz166g-filtered"; fromStore = "hello\n"; hash = "12e1b9b179b29a4f7e5889b185d7ac71bff0ad1f49a7b391d0911b737a0f5381"; importCopied = 42; importCopiedDir = 42; importDir = 42; proc = true; procDir = "symlink"; readDir = { "a.txt" = "regular"; big = "regular"; dangling = "symlink"; "default.nix" = "regular"; empty = "regular"; link = "symlink"; sub = "directory"; }; readDirDotDot = { x = "regular"; }; readDirOdd = { pipe = "unknown"; y = "regular"; }; readDirSub = { deeper = "directory"; "run.sh" = "regular"; "val.nix" = "regular"; }; viaLink = "hello\n"; }'
-# twice: the second run finds every copy in the store already
+# in a local store, twice: the second run finds every copy there already
 for run in first second; do
-  out=$("$bin" eval --strict --argstr dir "$work" -E "$expr" 2>&1); rc=$?
+  out=$("$bin" eval --store "local:$work/st" --strict --argstr dir "$work" -E "$expr" 2>&1); rc=$?
   if [ $rc != 0 ] || [ "$out" != "$want" ]; then
     echo "FAIL ($run run): rc=$rc"; diff <(echo "$want") <(echo "$out"); fail=1
   else
@@ -79,6 +79,35 @@ if [ $rc != 0 ] || [ "$out" != "$want" ]; then
   echo "FAIL: unique tree: rc=$rc: $out"; fail=1
 else
   echo "ok: unique tree"
+fi
+
+# A source whose NAR is too big to be kept in memory while it is hashed
+# is read a second time to be stored; both kinds must be stored whole.
+mkdir -p "$work/huge"
+head -c 5000000 /dev/zero | tr '\0' 'b' > "$work/huge/blob"
+chmod 644 "$work/huge/blob"
+out=$("$bin" eval --store "local:$work/st" --strict --argstr dir "$work" \
+  -E '{ dir }: [ "${/. + dir + "/huge"}" "${/. + dir + "/tree"}" ]' 2>&1); rc=$?
+want='[ "/nix/store/yyzm54lxs9vnsa95qhcfpvr4g5f2w435-huge" "/nix/store/smdin2v4id5igsrw0381zvwmb9y6q701-tree" ]'
+if [ $rc != 0 ] || [ "$out" != "$want" ]; then
+  echo "FAIL: huge source: rc=$rc: $out"; fail=1
+else
+  echo "ok: huge source"
+fi
+if ! "$bin" store --store "local:$work/st" verify >/dev/null 2>&1; then
+  echo "FAIL: store verify"; "$bin" store --store "local:$work/st" verify; fail=1
+fi
+for p in yyzm54lxs9vnsa95qhcfpvr4g5f2w435-huge:huge smdin2v4id5igsrw0381zvwmb9y6q701-tree:tree; do
+  rm -rf "$work/out"
+  if ! "$bin" store --store "local:$work/st" materialize "/nix/store/${p%%:*}" "$work/out" ||
+     ! diff -r --no-dereference "$work/${p##*:}" "$work/out"; then
+    echo "FAIL: ${p##*:} stored differently"; fail=1
+  else
+    echo "ok: ${p##*:} stored whole"
+  fi
+done
+if [ ! -x "$work/out/sub/run.sh" ] || [ -x "$work/out/a.txt" ]; then
+  echo "FAIL: executable bits not kept"; fail=1
 fi
 
 err() { # expected-substring expression
