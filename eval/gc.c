@@ -35,8 +35,8 @@
  *   - every old large object (they are few),
  * and stops at marked objects; the sweep then reclaims only young dead
  * ones. A full collection (the bits cleared first) runs when the marked
- * bytes have doubled since the last full one, so old garbage is reclaimed
- * and the footprint stays near 1.5x live.
+ * bytes have doubled since the last full one, and every time while a full
+ * one finds less than 32 MiB live (see collect).
  *
  * The invariant a minor collection relies on: after it, no marked object
  * refers to an unmarked one. It holds if every store of a heap reference
@@ -655,8 +655,6 @@ static bool is_marked(const ev_markstack *m, const ev_gch *o)
     return (m->large_bits[i / 64] >> (i % 64)) & 1;
 }
 
-/* The old objects in cards written since the last collection are scanned
- * again (a young one is traced if it is reachable). */
 /* The values of an array in the card at a */
 static void mark_values_in(ev_markstack *m, ev_value *v, size_t n, size_t stride, uintptr_t a)
 {
@@ -693,6 +691,8 @@ static bool mark_card_part(ev_markstack *m, ev_gch *o, uintptr_t a)
     }
 }
 
+/* The old objects in cards written since the last collection are scanned
+ * again (a young one is traced if it is reachable). */
 static void scan_cards(ev_state *S, ev_markstack *m)
 {
     ev_pool *P = S->pools;
@@ -1006,8 +1006,15 @@ static double now_ms(void)
 
 /* Full when the old objects have doubled since the last full collection:
  * garbage among them is reclaimed only then, so a growing heap is traced
- * whole about twice over in all, and the footprint stays near 1.5x live. */
+ * whole about twice over in all (three times with a full collection at
+ * every 1.5x), and its footprint barely grows (nixpkgs' garbage is mostly
+ * young). An evaluation whose live data stop growing while old objects
+ * keep dying could carry up to as much old garbage as live data. Below EV_MINOR_FROM live every collection is full: tracing a small heap
+ * whole costs little, and a short-lived large value that a minor
+ * collection happened to promote would otherwise stay until the heap
+ * doubles (a footprint half as large again for a small evaluation). */
 #define EV_FULL_GROWTH 2
+#define EV_MINOR_FROM ((size_t)32 << 20)
 
 static void collect(ev_state *S, bool full)
 {
@@ -1034,7 +1041,7 @@ static void collect(ev_state *S, bool full)
     } else {
         P->nminor++;
     }
-    P->next_full = S->heap_bytes >= EV_FULL_GROWTH * P->live_full;
+    P->next_full = P->live_full < EV_MINOR_FROM || S->heap_bytes >= EV_FULL_GROWTH * P->live_full;
     if (S->gc_stats) {
         double t2 = now_ms();
         census(S);

@@ -12,6 +12,13 @@
  *   itself rooted. Primop arguments and the output slot are stack slots.
  *   Objects never move, so pointers into rooted objects stay valid across a
  *   collection.
+ *   Collections are mostly minor (eval/gc.c): objects that survived one are
+ *   not traced again unless written. So an object filled across such a call
+ *   (a result list filled element by element from callbacks) is kept in a
+ *   stack slot of its own from before the first call until it is filled,
+ *   not only inside another object; any other store of a heap value into
+ *   an object that may have survived a collection records the slot with
+ *   ev_gc_write (eval/internal.h). ev_force and ev_call's output do so.
  *
  * Errors unwind with longjmp to the nearest ev_try (tryEval, the command
  * line). A builtin must therefore not hold malloc'd memory across a call that
