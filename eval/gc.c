@@ -85,6 +85,7 @@ typedef struct ev_chunk {
     uint32_t cursor;                /* slots before it are taken this cycle */
     uint32_t inv;                   /* ceil(2^32 / size): slot index by multiplication */
     uint16_t released;              /* unused, its memory (past the header) given back */
+    uint32_t fresh;                 /* bytes from the start already faulted in */
     uint16_t idle;                  /* collections it has stayed unused through */
     uint64_t bits[EV_CHUNK_WORDS];  /* a bit per grain, set at a marked object's first */
 } ev_chunk;
@@ -256,7 +257,11 @@ void ev_gc_free_all(ev_state *S)
     S->pools = NULL;
 }
 
-#define EV_POPULATE_AFTER ((size_t)32 << 20)
+/* Touching a fresh page costs a fault each (dearer still in a virtual
+ * machine). A chunk's untouched memory is handed to the allocator a window
+ * at a time, each faulted in with one call; small heaps leave many chunks
+ * partly used, so a whole chunk at once would cost them memory. */
+#define EV_POPULATE_WINDOW ((size_t)16 << 10)
 
 static ev_chunk *chunk_get(ev_pool *P)
 {
@@ -264,6 +269,8 @@ static ev_chunk *chunk_get(ev_pool *P)
         ev_chunk *ch = P->unused;
         P->unused = ch->next;
         P->nunused--;
+        if (ch->released)
+            ch->fresh = 0;
         ch->released = 0;
         return ch;
     }
@@ -272,15 +279,9 @@ static ev_chunk *chunk_get(ev_pool *P)
     char *c = P->region + P->carved;
     if (mprotect(c, EV_CHUNK_BYTES, PROT_READ | PROT_WRITE) != 0)
         ut_die("out of memory: cannot commit evaluator heap memory");
-#ifdef MADV_POPULATE_WRITE
-    /* Touching a fresh page costs a fault each (dearer still in a virtual
-     * machine); a big heap fills its chunks, so fault them in at once. A
-     * small one leaves many chunks partly used: those stay lazy. */
-    if (P->carved >= EV_POPULATE_AFTER)
-        (void)madvise(c, EV_CHUNK_BYTES, MADV_POPULATE_WRITE);
-#endif
     P->carved += EV_CHUNK_BYTES;
     ((ev_chunk *)c)->released = 0;
+    ((ev_chunk *)c)->fresh = 0;
     return (ev_chunk *)c;
 }
 
@@ -312,8 +313,29 @@ static ev_gch *chunk_refill(ev_state *S, unsigned c, size_t size, ev_bump *bp)
             }
             if (i < ch->nslots) {
                 uint32_t j = next_marked(ch, i + 1);
-                ch->cursor = j;
                 char *base = (char *)ch + ch->first;
+                size_t end = ch->first + (size_t)j * size;
+                if (end > ch->fresh) {
+                    size_t from = ch->first + (size_t)i * size;
+                    if (from < ch->fresh)
+                        from = ch->fresh;
+                    size_t to = from + EV_POPULATE_WINDOW;
+                    if (to < end) {
+                        /* stop the run at the last slot the window holds whole */
+                        uint32_t k = (uint32_t)((((to - ch->first) / size)));
+                        if (k > i) {
+                            j = k;
+                            end = ch->first + (size_t)j * size;
+                        }
+                    }
+                    if (end > ch->fresh) {
+                        /* chunks are page-aligned: whole pages from fresh on */
+                        size_t upto = (end + 4095) & ~(size_t)4095;
+                        ut_populate((char *)ch + ch->fresh, upto - ch->fresh);
+                        ch->fresh = (uint32_t)upto;
+                    }
+                }
+                ch->cursor = j;
                 bp->next = base + (size_t)(i + 1) * size;
                 bp->limit = base + (size_t)j * size;
                 return (ev_gch *)(base + (size_t)i * size);
