@@ -262,6 +262,7 @@ void ev_gc_free_all(ev_state *S)
  * at a time, each faulted in with one call; small heaps leave many chunks
  * partly used, so a whole chunk at once would cost them memory. */
 #define EV_POPULATE_WINDOW ((size_t)16 << 10)
+#define EV_POPULATE_AFTER ((size_t)32 << 20)
 
 static ev_chunk *chunk_get(ev_pool *P)
 {
@@ -279,9 +280,14 @@ static ev_chunk *chunk_get(ev_pool *P)
     char *c = P->region + P->carved;
     if (mprotect(c, EV_CHUNK_BYTES, PROT_READ | PROT_WRITE) != 0)
         ut_die("out of memory: cannot commit evaluator heap memory");
+    ((ev_chunk *)c)->fresh = 0;
+    if (P->carved >= EV_POPULATE_AFTER) {
+        /* a big heap fills its chunks: one call for the whole chunk */
+        ut_populate(c, EV_CHUNK_BYTES);
+        ((ev_chunk *)c)->fresh = (uint32_t)EV_CHUNK_BYTES;
+    }
     P->carved += EV_CHUNK_BYTES;
     ((ev_chunk *)c)->released = 0;
-    ((ev_chunk *)c)->fresh = 0;
     return (ev_chunk *)c;
 }
 
