@@ -85,8 +85,8 @@ typedef struct ev_chunk {
     uint32_t cursor;                /* slots before it are taken this cycle */
     uint32_t inv;                   /* ceil(2^32 / size): slot index by multiplication */
     uint16_t released;              /* unused, its memory (past the header) given back */
-    uint32_t fresh;                 /* bytes from the start already faulted in */
     uint16_t idle;                  /* collections it has stayed unused through */
+    uint32_t fresh;                 /* bytes from the start already faulted in */
     uint64_t bits[EV_CHUNK_WORDS];  /* a bit per grain, set at a marked object's first */
 } ev_chunk;
 

@@ -369,7 +369,7 @@ static inline void *ev_gc_alloc_small_partial(ev_state *S, ev_objkind kind, size
  * a chunk's mark bits (a bit per grain) are at this offset in its header */
 #define EV_CHUNK_SHIFT 18
 #define EV_CHUNK_BYTES ((size_t)1 << EV_CHUNK_SHIFT)
-#define EV_CHUNK_BITS_AT 40
+#define EV_CHUNK_BITS_AT 48
 static inline void ev_gc_write(ev_state *S, const void *slot)
 {
     uintptr_t off = (uintptr_t)slot - S->gc_lo;
