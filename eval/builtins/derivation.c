@@ -554,6 +554,40 @@ static void require_feature(ev_state *S, const char *feature)
                  feature, feature);
 }
 
+/* The output checks a builder honours only from the environment: with
+ * structured attributes they go in outputChecks.<output> instead. */
+static bool is_legacy_check(const char *key)
+{
+    static const char *const names[] = {"allowedReferences", "allowedRequisites", "disallowedReferences",
+                                        "disallowedRequisites", "maxSize", "maxClosureSize"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (!strcmp(key, names[i]))
+            return true;
+    return false;
+}
+
+/* Laid out as Nix logs a warning with a trace: everything under the
+ * "warning: " header, the attribute's position two columns further in than
+ * an error's. */
+static void warn_legacy_check(ev_state *S, const ev_string *drv_name, const char *key, ps_pos pos)
+{
+    (void)S;
+    ut_buf b = UT_BUF_INIT, f = UT_BUF_INIT;
+    ut_buf_printf(&b,
+                  "warning:\n         \xe2\x80\xa6 while evaluating derivation '%s'\n\n"
+                  "         warning: 'structuredAttrs' disables the effect of the derivation attribute '%s'; use "
+                  "'outputChecks.<output>.%s' instead\n",
+                  drv_name->s, key, key);
+    if (pos.line) {
+        ps_format_pos_snippet_indent(&b, pos, 2);
+        ut_buf_putc(&b, '\n');
+    }
+    ps_log_filter(&f, b.data, b.len);
+    fwrite(f.data, 1, f.len, stderr);
+    ut_buf_free(&f);
+    ut_buf_free(&b);
+}
+
 static void prim_derivationStrict(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
 {
     ev_attrs *attrs = ev_force_attrs(S, &a[0], pos, "while evaluating the argument passed to builtins.derivationStrict");
@@ -664,6 +698,8 @@ static void prim_derivationStrict(ev_state *S, ev_value *a, ev_value *out, ps_po
                     ev_force_string_noctx(S, &l->v[i], nopos, NULL);
                 check_outputs(S, &at->value);
             }
+            if (is_legacy_check(key))
+                warn_legacy_check(S, drv_name, key, ev_pos_get(S, at->pos));
         } else {
             coerce_into(S, &at->value, nopos, NULL, &vals[k]);
             j->kind = A_ENV;

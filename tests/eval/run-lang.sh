@@ -24,7 +24,7 @@ done < "$known"
 # quadratic; they are exercised by the normal run.
 stress_skip=" eval-fail-deepseq-stack-overflow eval-fail-derivation-structuredAttrs-stack-overflow eval-fail-toJSON-stack-overflow eval-fail-infinite-recursion-lambda "
 skip() { [ -n "${STRAYLIGHT_GC_STRESS:-}" ] && [[ "$stress_skip" == *" $1 "* ]]; }
-okay_pass=0; okay_total=0; fail_pass=0; fail_total=0; err_match=0
+okay_pass=0; okay_total=0; okay_err_match=0; okay_err_total=0; fail_pass=0; fail_total=0; err_match=0
 unexpected=0; fixed=0
 check() { # name ok reason
   local name=$1 ok=$2 why=$3
@@ -47,6 +47,14 @@ for f in lang/eval-okay-*.nix; do
       ok=0; why="exit $rc: $(head -c 300 "$tmp/err" | tr '\n' ' ')"
     elif ! sed "s!$(pwd)!/pwd!g" "$tmp/out" | cmp -s - "lang/$name.exp"; then
       ok=0; why="output differs"
+    fi
+    # warnings and traces a passing test prints are counted, as eval-fail's
+    # messages are
+    if [ -e "lang/$name.err.exp" ]; then
+      okay_err_total=$((okay_err_total+1))
+      sed "s!$(pwd)!/pwd!g" "$tmp/err" >"$tmp/$name.err"
+      [ -e "lang/$name.postprocess" ] && bash "lang/$name.postprocess" "$tmp/$name"
+      cmp -s "$tmp/$name.err" "lang/$name.err.exp" && okay_err_match=$((okay_err_match+1))
     fi
   fi
   if [ $ok = 1 ] && [ -e "lang/$name.exp.xml" ]; then
@@ -85,7 +93,7 @@ for f in lang/eval-fail-*.nix; do
   if [ -e "lang/$name.err.exp" ] && cmp -s "$tmp/err2" "lang/$name.err.exp"; then err_match=$((err_match+1)); fi
   check "$name" $ok "$why"
 done
-echo "eval-okay: $okay_pass/$okay_total pass"
+echo "eval-okay: $okay_pass/$okay_total pass; stderr identical to .err.exp for $okay_err_match/$okay_err_total that have one"
 echo "eval-fail: $fail_pass/$fail_total exit 1; $err_match/$fail_total stderr identical to .err.exp"
 if [ $unexpected -gt 0 ] || [ $fixed -gt 0 ]; then
   echo "$unexpected unlisted failures, $fixed listed tests now passing"
