@@ -62,6 +62,17 @@ static ev_code *mk(cctx *C, ev_op op, ps_pos pos)
     return c;
 }
 
+/* A constant whose object lives with the code (the arena), not on the heap:
+ * the collector passes over it. */
+static ev_code *mk_static_const(cctx *C, ps_pos pos, ev_gch *h, ev_objkind kind, ev_value v)
+{
+    h->kind = (uint8_t)kind;
+    h->flags = EV_GC_STATIC;
+    ev_code *c = mk(C, C_CONST, pos);
+    c->u.k = v;
+    return c;
+}
+
 static void fail(cctx *C, ps_pos pos, const char *fmt, const char *arg)
 {
     if (C->failed)
@@ -318,11 +329,7 @@ static ev_code *comp_node(cctx *C, const ps_expr *e, scope *sc)
              * prints one per set) and printing never marks an empty set
              * repeated. */
             ev_attrs *o = ut_arena_alloc(C->A, sizeof(ev_attrs));
-            o->h.kind = EV_OBJ_ATTRS;
-            o->h.flags = EV_GC_STATIC;
-            c = mk(C, C_CONST, e->pos);
-            c->u.k = ev_mk_attrs(o);
-            return c;
+            return mk_static_const(C, e->pos, &o->h, EV_OBJ_ATTRS, ev_mk_attrs(o));
         }
         c = mk(C, C_ATTRS, e->pos);
         comp_attrs(C, c, &e->u.attrs, sc, e->u.attrs.rec, NULL);
@@ -333,11 +340,7 @@ static ev_code *comp_node(cctx *C, const ps_expr *e, scope *sc)
              * no thunk for it, no list allocated per evaluation. Lists have
              * no identity Nix code could observe. */
             ev_list *o = ut_arena_alloc(C->A, sizeof(ev_list));
-            o->h.kind = EV_OBJ_LIST;
-            o->h.flags = EV_GC_STATIC;
-            c = mk(C, C_CONST, e->pos);
-            c->u.k = ev_mk_list(o);
-            return c;
+            return mk_static_const(C, e->pos, &o->h, EV_OBJ_LIST, ev_mk_list(o));
         }
         c = mk(C, C_LIST, e->pos);
         c->u.list.n = e->u.list.n;

@@ -131,6 +131,20 @@ struct ev_code {
 ev_code *ev_compile(ev_state *S, ut_arena *arena, const ps_expr *e,
                     const ev_attrs *scope, ut_err *err);
 
+/* The first index in a->a[lo, hi) whose name is not below name (sets are
+ * sorted by symbol) */
+static inline uint32_t ev_attrs_lower_bound(const ev_attrs *a, uint32_t lo, uint32_t hi, ps_sym name)
+{
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (a->a[mid].name < name)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* Lookup from a fixed place in the code: sets met there often have the
  * same layout (copies made by `//`, instances of one constructor), so the
  * index found last time is tried first. */

@@ -1633,19 +1633,6 @@ static ev_attr *with_find(ev_state *S, const ev_code *c, ev_env *env)
     }
 }
 
-/* The first index in a[lo, hi) whose name is not below name */
-static inline uint32_t attrs_lower_bound(const ev_attrs *a, uint32_t lo, uint32_t hi, ps_sym name)
-{
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (a->a[mid].name < name)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 /* `small // big` or `big // small` when one side has a few attributes
  * (overlays, `acc // { k = v; }`, `(import f) // acc`): each attribute of
  * the small side is placed by binary search in the big one, and the runs of
@@ -1659,7 +1646,7 @@ static void update_sparse(ev_state *S, ev_attrs *x, ev_attrs *y, ev_value *v)
     ev_attrs *sm = small_left ? x : y, *big = small_left ? y : x;
     uint32_t hits = 0;
     for (uint32_t j = 0, lo = 0; j < sm->h.n; j++) {
-        lo = attrs_lower_bound(big, lo, big->h.n, sm->a[j].name);
+        lo = ev_attrs_lower_bound(big, lo, big->h.n, sm->a[j].name);
         if (lo < big->h.n && big->a[lo].name == sm->a[j].name)
             hits++;
     }
@@ -1667,7 +1654,7 @@ static void update_sparse(ev_state *S, ev_attrs *x, ev_attrs *y, ev_value *v)
     uint32_t i = 0, k = 0;
     for (uint32_t j = 0; j < sm->h.n; j++) {
         ps_sym name = sm->a[j].name;
-        uint32_t lo = attrs_lower_bound(big, i, big->h.n, name);
+        uint32_t lo = ev_attrs_lower_bound(big, i, big->h.n, name);
         memcpy(&r->a[k], &big->a[i], (size_t)(lo - i) * sizeof(ev_attr));
         k += lo - i;
         i = lo;

@@ -290,14 +290,7 @@ static void prim_intersectAttrs(ev_state *S, ev_value *a, ev_value *out, ps_pos 
          * rather than a walk through all of it */
         for (; i < x->h.n; i++) {
             ps_sym name = x->a[i].name;
-            uint32_t hi = y->h.n;
-            while (j < hi) {
-                uint32_t mid = j + (hi - j) / 2;
-                if (y->a[mid].name < name)
-                    j = mid + 1;
-                else
-                    hi = mid;
-            }
+            j = ev_attrs_lower_bound(y, j, y->h.n, name);
             if (j == y->h.n)
                 break;
             if (y->a[j].name == name)
