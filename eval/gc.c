@@ -583,6 +583,9 @@ static void mark_children(ev_markstack *m, ev_gch *o)
         case EV_TH_DONE:
             mark_value(m, &t->u.v);
             break;
+        case EV_TH_FAILED:
+            ms_push(m, t->u.f.err);
+            break;
         }
         break;
     }
@@ -660,6 +663,8 @@ static void mark_roots(ev_state *S, ev_markstack *m)
         root_obj(P, m, &S->builtins_pending->h);
     for (size_t i = 0; i < S->nforcing; i++)
         root_obj(P, m, &S->forcing[i]->h);
+    if (S->err_memo)
+        root_obj(P, m, &S->err_memo->h);
     if (S->empty_string)
         root_obj(P, m, &S->empty_string->h);
     size_t it = 0;
@@ -866,6 +871,9 @@ static void verify_object(const ev_markstack *m, const ev_gch *o, bool full)
             break;
         case EV_TH_DONE:
             verify_value(m, o, &t->u.v, full);
+            break;
+        case EV_TH_FAILED:
+            verify_ref(m, o, t->u.f.err, full);
             break;
         }
         break;

@@ -167,8 +167,11 @@ struct ev_lambda {
     ev_env *env;
 };
 
-enum { EV_TH_CODE = 0, EV_TH_APP, EV_TH_BLACKHOLE, EV_TH_DONE };
-/* h.flags low bits: state; EV_TH_BLACKHOLE is ORed over CODE/APP. */
+enum { EV_TH_CODE = 0, EV_TH_APP, EV_TH_FAILED, EV_TH_DONE };
+/* h.flags low bits: state; the blackhole mark EV_TH_BH is ORed over
+ * CODE/APP. A FAILED thunk's evaluation raised an error that is kept
+ * (u.f.err, a raw box: see ev_thunk_fail) and raised again, without
+ * evaluating anything, whenever it is forced, as Nix (2.34 on) does. */
 #define EV_TH_STATE(t) ((t)->h.flags & 3u)
 #define EV_TH_BH 4u
 #define EV_TH_SITE 16u  /* an application called at its function's position, with a call-site frame */
@@ -179,6 +182,7 @@ struct ev_thunk {
         struct { const ev_code *code; ev_env *env; } c;
         struct { ev_gch *fn; ev_value arg; } app;
         ev_value v;
+        struct { ev_gch *err; } f;
     } u;
 };
 
@@ -209,7 +213,12 @@ typedef struct ev_trace {
 typedef struct ev_frame_msg {   /* a formatted trace line of a raised error */
     ps_pos pos;
     char *msg;
+    size_t depth;   /* the trace depth it stands for (addErrorContext's place) */
 } ev_frame_msg;
+
+/* An addErrorContext message for the pending error, caught by t: placed
+ * outside the frames raised within t. */
+void ev_error_add_context(ev_state *S, const ev_try *t, const char *msg);
 
 /* ---- the state --------------------------------------------------------- */
 
@@ -299,6 +308,11 @@ struct ev_state {
     ps_pos err_pos;
     ev_frame_msg *err_frames;
     size_t nerr_frames, caperr_frames;
+    /* the thunks the pending error failed share this box (one value: the
+     * raw box of ev_try_end's copy of the error), renewed at every catch
+     * until the error is handled, as they share Nix's exception object;
+     * NULL once handled or when a new error is raised */
+    ev_box *err_memo;
 
     /* base environment */
     ev_env *base_env;

@@ -94,6 +94,7 @@ void ev_trace_pop(ev_state *S)
 
 static void clear_error(ev_state *S)
 {
+    S->err_memo = NULL;     /* a new error: the thunks failed so far keep the old one */
     free(S->err_msg);
     S->err_msg = NULL;
     for (size_t i = 0; i < S->nerr_frames; i++)
@@ -101,19 +102,59 @@ static void clear_error(ev_state *S)
     S->nerr_frames = 0;
 }
 
-static void add_frame(ev_state *S, ps_pos pos, char *msg)
+static void insert_frame(ev_state *S, size_t at, ps_pos pos, char *msg, size_t depth)
 {
     if (S->nerr_frames == S->caperr_frames) {
         S->caperr_frames = S->caperr_frames ? S->caperr_frames * 2 : 64;
         S->err_frames = ut_xrealloc(S->err_frames, S->caperr_frames * sizeof *S->err_frames);
     }
-    S->err_frames[S->nerr_frames].pos = pos;
-    S->err_frames[S->nerr_frames].msg = msg;
+    memmove(&S->err_frames[at + 1], &S->err_frames[at], (S->nerr_frames - at) * sizeof *S->err_frames);
+    S->err_frames[at].pos = pos;
+    S->err_frames[at].msg = msg;
+    S->err_frames[at].depth = depth;
     S->nerr_frames++;
+}
+
+static void add_frame(ev_state *S, ps_pos pos, char *msg, size_t depth)
+{
+    insert_frame(S, S->nerr_frames, pos, msg, depth);
+}
+
+/* The errors a failed thunk keeps (see ev_try_end). */
+static bool error_kept(ev_errkind k)
+{
+    return k == EV_ERR_EVAL || k == EV_ERR_THROWN || k == EV_ERR_ASSERT;
+}
+
+/* A copy of an error kept by the thunks it failed: a raw box holding this
+ * header, then nframes frames, then the message and the frames' texts. */
+typedef struct ev_memo_frame {
+    ps_pos pos;
+    size_t off;
+} ev_memo_frame;
+typedef struct ev_err_memo {
+    ps_pos pos;
+    ev_errkind kind;
+    bool preformatted;
+    size_t nframes;
+    ev_memo_frame f[];
+} ev_err_memo;
+
+static const ev_err_memo *memo_of(const ev_thunk *t)
+{
+    const ev_box *holder = (const ev_box *)t->u.f.err;
+    return (const ev_err_memo *)(const void *)((const ev_box *)holder->v[0].u.obj)->v;
+}
+
+static const char *memo_str(const ev_err_memo *m, size_t off)
+{
+    return (const char *)&m->f[m->nframes] + off;
 }
 
 UT_NORETURN void ev_rethrow(ev_state *S)
 {
+    if (S->try_top)
+        S->try_top->caught = true;
     if (!S->try_top) {
         ut_buf b = UT_BUF_INIT;
         ev_error_format(S, &b, true);
@@ -129,11 +170,24 @@ static const char builtin_frame[] = "while calling the '%s' builtin";
  * Nix shows the site ("from call site", then "while calling 'f'") */
 static const char call_frame[] = "";
 
+static UT_NORETURN void raise_error(ev_state *S, ev_errkind kind, ps_pos pos, char *msg, bool builtin_pos,
+                                    const ev_err_memo *memo);
+
 UT_NORETURN void ev_error_owned(ev_state *S, ev_errkind kind, ps_pos pos, char *msg)
+{
+    raise_error(S, kind, pos, msg, true, NULL);
+}
+
+/* builtin_pos: pos is where the error arises, and is dropped when a
+ * builtin raises it (false: pos was settled when the error first arose).
+ * memo: the error is a failed thunk's, raised again; its frames go
+ * innermost. */
+static UT_NORETURN void raise_error(ev_state *S, ev_errkind kind, ps_pos pos, char *msg, bool builtin_pos,
+                                    const ev_err_memo *memo)
 {
     /* Errors a builtin raises itself carry no position in Nix: the
      * "while calling the 'f' builtin" frame shows where. */
-    for (size_t i = S->ntraces; i > 0; i--) {
+    for (size_t i = builtin_pos ? S->ntraces : 0; i > 0; i--) {
         const ev_trace *t = &S->traces[i - 1];
         if (t->fmt == builtin_frame) {
             pos = (ps_pos){0};
@@ -147,38 +201,51 @@ UT_NORETURN void ev_error_owned(ev_state *S, ev_errkind kind, ps_pos pos, char *
     S->err_msg = msg;
     S->err_preformatted = false;
     S->err_pos = pos;
-    /* Frames are formatted now only up to the catcher's depth: a caught
-     * error (tryEval) never needs its frames. */
-    size_t from = S->try_top ? S->try_top->trace_depth : 0;
-    if (S->try_top && S->try_top->prev == NULL)
-        from = 0;
-    if (!S->try_top || S->try_top->prev == NULL) {
+    /* Frames are formatted now only up to the depth of the catcher that
+     * handles the error (addErrorContext only passes it on), and only
+     * when they can be shown: at the command line, or again by a thunk
+     * the error fails below a catcher (tryEval) that drops it. */
+    const ev_try *c = S->try_top;
+    while (c && c->passthrough)
+        c = c->prev;
+    size_t from = 0;
+    bool want = true;
+    if (c && c->prev) {
+        from = c->trace_depth;
+        want = error_kept(kind) &&
+               (S->nforcing > c->nblackholes || S->nforcing_slots > c->nforcing_slots);
+    }
+    if (want) {
         for (size_t i = from; i <= S->ntraces; i++) {
             if (i == S->infrec_at && kind == EV_ERR_INFREC)
-                add_frame(S, (ps_pos){0}, ut_xstrdup("entering the infinite recursion"));
+                add_frame(S, (ps_pos){0}, ut_xstrdup("entering the infinite recursion"), i);
             if (i == S->ntraces)
                 break;
             ev_trace *t = &S->traces[i];
             if (!t->fmt)
                 continue;   /* a placeholder (see I_SEL_BEGIN) */
+            if (t->fmt == builtin_frame && strcmp(t->arg, "addErrorContext") == 0)
+                continue;   /* Nix leaves it out: the context it adds says enough */
             ut_buf b = UT_BUF_INIT;
             if (t->fmt == call_frame) {
                 const ev_clambda *cl = (const ev_clambda *)t->arg;
                 if (t->iarg)
-                    add_frame(S, t->pos, ut_xstrdup("from call site"));
+                    add_frame(S, t->pos, ut_xstrdup("from call site"), i);
                 if (cl->name)
                     ut_buf_printf(&b, "while calling '%s'", ps_sym_str(S->syms, cl->name));
                 else
                     ut_buf_puts(&b, "while calling anonymous lambda");
-                add_frame(S, cl->pos, ut_buf_steal(&b, NULL));
+                add_frame(S, cl->pos, ut_buf_steal(&b, NULL), i);
                 continue;
             }
             if (t->arg)
                 ut_buf_printf(&b, t->fmt, t->arg);
             else
                 ut_buf_printf(&b, t->fmt, t->iarg);
-            add_frame(S, t->pos, ut_buf_steal(&b, NULL));
+            add_frame(S, t->pos, ut_buf_steal(&b, NULL), i);
         }
+        for (size_t k = 0; memo && k < memo->nframes; k++)
+            add_frame(S, memo->f[k].pos, ut_xstrdup(memo_str(memo, memo->f[k].off)), S->ntraces);
     }
     ev_rethrow(S);
 }
@@ -206,7 +273,16 @@ void ev_error(ev_state *S, ev_errkind kind, ps_pos pos, const char *fmt, ...)
 
 void ev_error_add_trace(ev_state *S, ps_pos pos, const char *msg)
 {
-    add_frame(S, pos, ut_xstrdup(msg));
+    add_frame(S, pos, ut_xstrdup(msg), SIZE_MAX);
+}
+
+void ev_error_add_context(ev_state *S, const ev_try *t, const char *msg)
+{
+    /* outside the frames raised within t's extent */
+    size_t at = 0;
+    while (at < S->nerr_frames && S->err_frames[at].depth < t->trace_depth)
+        at++;
+    insert_frame(S, at, (ps_pos){0}, ut_xstrdup(msg), t->trace_depth);
 }
 
 const char *ev_error_message(ev_state *S) { return S->err_msg ? S->err_msg : ""; }
@@ -328,22 +404,110 @@ void ev_try_enter(ev_state *S, ev_try *t)
     t->nforcing_slots = S->nforcing_slots;
     t->errctx_pos = S->errctx_pos;
     t->saved_blackholes = NULL;
+    t->passthrough = false;
+    t->caught = false;
     S->try_top = t;
+}
+
+/* The pending error's copy in S->err_memo, made anew: it has the frames
+ * added since it was last made. */
+static void memo_renew(ev_state *S)
+{
+    const char *msg = S->err_msg ? S->err_msg : "";
+    size_t hs = sizeof(ev_err_memo) + S->nerr_frames * sizeof(ev_memo_frame);
+    size_t n = hs + strlen(msg) + 1;
+    for (size_t i = 0; i < S->nerr_frames; i++)
+        n += strlen(S->err_frames[i].msg) + 1;
+    if (!S->err_memo) {
+        ev_box *h = ev_gc_alloc(S, EV_OBJ_BOX, sizeof(ev_box) + sizeof(ev_value));
+        h->h.n = 1;
+        h->v[0] = (ev_value){0};
+        S->err_memo = h;
+    }
+    ev_box *b = ev_gc_alloc(S, EV_OBJ_BOX, sizeof(ev_box) + n);
+    b->h.flags = EV_BOX_RAW;
+    b->bytes = (uint32_t)n;
+    ev_err_memo *m = (ev_err_memo *)(void *)b->v;
+    m->pos = S->err_pos;
+    m->kind = S->err_kind;
+    m->preformatted = S->err_preformatted;
+    m->nframes = S->nerr_frames;
+    char *str = (char *)&m->f[m->nframes];
+    size_t off = strlen(msg) + 1;
+    memcpy(str, msg, off);
+    for (size_t i = 0; i < S->nerr_frames; i++) {
+        size_t l = strlen(S->err_frames[i].msg) + 1;
+        m->f[i].pos = S->err_frames[i].pos;
+        m->f[i].off = off;
+        memcpy(str + off, S->err_frames[i].msg, l);
+        off += l;
+    }
+    ev_value *slot = &S->err_memo->v[0];
+    slot->type = EV_BOXV;
+    slot->u.obj = &b->h;
+    ev_gc_write(S, slot);
+}
+
+static void thunk_fail(ev_state *S, ev_thunk *t, ev_gch *err)
+{
+    t->u.f.err = err;
+    t->h.flags = EV_TH_FAILED;
+    ev_gc_write_obj(S, &t->h);
+}
+
+/* A failed thunk raises its error again: a new instance of it, so what
+ * is added to this one on its way out is not kept. Its frames go inside
+ * those of where it is forced now. */
+static UT_NORETURN void thunk_rethrow(ev_state *S, const ev_thunk *t)
+{
+    const ev_err_memo *m = memo_of(t);
+    char *msg = ut_xstrdup(memo_str(m, 0));
+    if (m->preformatted)
+        ev_error_preformatted(S, msg);
+    raise_error(S, m->kind, m->pos, msg, false, m);
 }
 
 void ev_try_end(ev_state *S, ev_try *t)
 {
-    /* thunks that were being forced when the error passed are no longer
-     * under evaluation: a later force must try again */
+    /* The thunks that were being forced when the error passed failed with
+     * it. Nix keeps the errors a later evaluation would raise again; not
+     * the ones that depend on where the thunk is forced (the call depth,
+     * a recursion through a caught error) or that end evaluation. */
+    bool keep = t->caught && error_kept(S->err_kind);
+    bool pending = S->nforcing > t->nblackholes || S->nforcing_slots > t->nforcing_slots;
+    if (keep && (pending || S->err_memo))
+        memo_renew(S);
+    ev_gch *memo = keep && pending ? &S->err_memo->h : NULL;
     for (size_t i = t->nblackholes; i < S->nforcing; i++)
-        S->forcing[i]->h.flags &= (uint16_t)~EV_TH_BH;
+        if (memo)
+            thunk_fail(S, S->forcing[i], memo);
+        else
+            S->forcing[i]->h.flags &= (uint16_t)~EV_TH_BH;   /* a later force tries again */
     S->nforcing = t->nblackholes;
-    for (size_t i = t->nforcing_slots; i < S->nforcing_slots; i++)
-        if (S->forcing_slots[i]->type == EV_APPI)
-            S->forcing_slots[i]->pad[0] = 0;
-        else if (S->forcing_slots[i]->type == EV_THUNK)
-            S->forcing_slots[i]->u.t->h.flags &= (uint16_t)~EV_TH_BH;
+    for (size_t i = t->nforcing_slots; i < S->nforcing_slots; i++) {
+        ev_value *slot = S->forcing_slots[i];
+        if (slot->type == EV_APPI) {
+            if (memo) {
+                /* the element becomes the failed thunk Nix has there */
+                ev_thunk *ft = ev_gc_alloc_small(S, EV_OBJ_THUNK, sizeof(ev_thunk));
+                ft->u.f.err = memo;
+                ft->h.flags = EV_TH_FAILED;
+                slot->type = EV_THUNK;
+                slot->aux = 0;
+                slot->u.t = ft;
+                ev_gc_write(S, slot);
+            }
+            slot->pad[0] = 0;
+        } else if (slot->type == EV_THUNK) {
+            if (memo)
+                thunk_fail(S, slot->u.t, memo);
+            else
+                slot->u.t->h.flags &= (uint16_t)~EV_TH_BH;
+        }
+    }
     S->nforcing_slots = t->nforcing_slots;
+    if (t->caught && !t->passthrough)
+        S->err_memo = NULL;     /* handled: the copies stay as they are */
     S->errctx_pos = t->errctx_pos;
     S->try_top = t->prev;
     ev_stack_reset(S, t->stack_mark);
@@ -654,6 +818,8 @@ void ev_force_slow(ev_state *S, ev_value *v, ps_pos pos)
         ev_gc_write(S, v);
         return;
     }
+    if (EV_TH_STATE(t) == EV_TH_FAILED)
+        thunk_rethrow(S, t);
     if (t->h.flags & EV_TH_BH) {
         /* Nix reports the recursion as entered where the thunk's own
          * evaluation began */

@@ -549,24 +549,28 @@ static void prim_tryEval(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
 static void prim_addErrorContext(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
 {
     ev_try t;
-    if (ev_try_begin(S, &t) == 0) {
+    ev_try_enter(S, &t);
+    t.passthrough = true;
+    if (setjmp(t.jb) == 0) {
         ev_force(S, &a[1], pos);
         ev_try_end(S, &t);
         *out = a[1];
     } else {
         ev_try_end(S, &t);
-        ev_errkind k = t.kind;
         ut_buf b = UT_BUF_INIT;
-        /* the message itself may fail; then the original error wins */
+        /* the message itself may fail; then that error is raised */
         ev_try t2;
-        if (ev_try_begin(S, &t2) == 0) {
+        ev_try_enter(S, &t2);
+        t2.passthrough = true;
+        if (setjmp(t2.jb) == 0) {
             ev_coerce_to_string(S, &a[0], pos, 0, &b, NULL, NULL);
             ev_try_end(S, &t2);
         } else {
             ev_try_end(S, &t2);
             ev_rethrow(S);
         }
-        (void)k;
+        ev_error_add_context(S, &t, b.data ? b.data : "");
+        ut_buf_free(&b);
         ev_rethrow(S);
     }
 }

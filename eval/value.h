@@ -386,6 +386,8 @@ typedef struct ev_try {
     size_t nforcing_slots;
     ps_pos errctx_pos;
     ev_errkind kind;
+    bool passthrough;   /* only adds context and raises the error again */
+    bool caught;        /* an error came here */
 } ev_try;
 #define ev_try_begin(S, t) (ev_try_enter((S), (t)), setjmp((t)->jb))
 void ev_try_enter(ev_state *S, ev_try *t);
