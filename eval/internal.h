@@ -195,6 +195,9 @@ typedef struct ev_trace {
 typedef struct ev_frame_msg {   /* a formatted trace line of a raised error */
     ps_pos pos;
     char *msg;
+    size_t depth;   /* the trace depth it stands for: where context goes */
+    bool always;    /* shown even when the trace is truncated */
+    bool call;      /* a lambda call's frame: Nix adds these only with --show-trace */
 } ev_frame_msg;
 
 /* ---- the state --------------------------------------------------------- */

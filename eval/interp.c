@@ -101,15 +101,45 @@ static void clear_error(ev_state *S)
     S->nerr_frames = 0;
 }
 
-static void add_frame(ev_state *S, ps_pos pos, char *msg)
+const char ev_trace_fmt_always[] = "%s";
+
+static void insert_frame(ev_state *S, size_t at, ps_pos pos, char *msg, size_t depth, bool always, bool call)
 {
     if (S->nerr_frames == S->caperr_frames) {
         S->caperr_frames = S->caperr_frames ? S->caperr_frames * 2 : 64;
         S->err_frames = ut_xrealloc(S->err_frames, S->caperr_frames * sizeof *S->err_frames);
     }
-    S->err_frames[S->nerr_frames].pos = pos;
-    S->err_frames[S->nerr_frames].msg = msg;
+    memmove(&S->err_frames[at + 1], &S->err_frames[at], (S->nerr_frames - at) * sizeof *S->err_frames);
+    S->err_frames[at] = (ev_frame_msg){pos, msg, depth, always, call};
     S->nerr_frames++;
+}
+
+static void add_frame(ev_state *S, ps_pos pos, char *msg, size_t depth, bool always)
+{
+    insert_frame(S, S->nerr_frames, pos, msg, depth, always, false);
+}
+
+void ev_error_add_context(ev_state *S, size_t depth, char *msg)
+{
+    /* outside every frame deeper than its try, inside the others */
+    size_t at = 0;
+    while (at < S->nerr_frames && S->err_frames[at].depth < depth)
+        at++;
+    insert_frame(S, at, (ps_pos){0}, msg, depth, true, false);
+}
+
+/* The try that will handle an error of this kind: addErrorContext hands
+ * every error on, tryEval those it cannot catch. */
+static const ev_try *real_catcher(const ev_try *t, ev_errkind kind)
+{
+    for (; t; t = t->prev) {
+        if (t->pass == EV_TRY_RETHROWS)
+            continue;
+        if (t->pass == EV_TRY_CATCHABLE_ONLY && kind != EV_ERR_THROWN && kind != EV_ERR_ASSERT)
+            continue;
+        break;
+    }
+    return t;
 }
 
 UT_NORETURN void ev_rethrow(ev_state *S)
@@ -147,15 +177,13 @@ UT_NORETURN void ev_error_owned(ev_state *S, ev_errkind kind, ps_pos pos, char *
     S->err_msg = msg;
     S->err_preformatted = false;
     S->err_pos = pos;
-    /* Frames are formatted now only up to the catcher's depth: a caught
-     * error (tryEval) never needs its frames. */
-    size_t from = S->try_top ? S->try_top->trace_depth : 0;
-    if (S->try_top && S->try_top->prev == NULL)
-        from = 0;
-    if (!S->try_top || S->try_top->prev == NULL) {
-        for (size_t i = from; i <= S->ntraces; i++) {
+    /* Frames are formatted now only when the error reaches the outermost
+     * catcher: an error handled inside (tryEval) never needs its frames. */
+    const ev_try *catcher = real_catcher(S->try_top, kind);
+    if (!catcher || catcher->prev == NULL) {
+        for (size_t i = 0; i <= S->ntraces; i++) {
             if (i == S->infrec_at && kind == EV_ERR_INFREC)
-                add_frame(S, (ps_pos){0}, ut_xstrdup("entering the infinite recursion"));
+                add_frame(S, (ps_pos){0}, ut_xstrdup("entering the infinite recursion"), i, false);
             if (i == S->ntraces)
                 break;
             ev_trace *t = &S->traces[i];
@@ -165,19 +193,23 @@ UT_NORETURN void ev_error_owned(ev_state *S, ev_errkind kind, ps_pos pos, char *
             if (t->fmt == call_frame) {
                 const ev_clambda *cl = (const ev_clambda *)t->arg;
                 if (t->iarg)
-                    add_frame(S, t->pos, ut_xstrdup("from call site"));
+                    insert_frame(S, S->nerr_frames, t->pos, ut_xstrdup("from call site"), i, false, true);
                 if (cl->name)
                     ut_buf_printf(&b, "while calling '%s'", ps_sym_str(S->syms, cl->name));
                 else
                     ut_buf_puts(&b, "while calling anonymous lambda");
-                add_frame(S, cl->pos, ut_buf_steal(&b, NULL));
+                insert_frame(S, S->nerr_frames, cl->pos, ut_buf_steal(&b, NULL), i, false, true);
+                continue;
+            }
+            /* addErrorContext's own message stands for its call */
+            if (t->fmt == builtin_frame && strcmp(t->arg, "addErrorContext") == 0) {
                 continue;
             }
             if (t->arg)
                 ut_buf_printf(&b, t->fmt, t->arg);
             else
                 ut_buf_printf(&b, t->fmt, t->iarg);
-            add_frame(S, t->pos, ut_buf_steal(&b, NULL));
+            add_frame(S, t->pos, ut_buf_steal(&b, NULL), i, t->fmt == ev_trace_fmt_always);
         }
     }
     ev_rethrow(S);
@@ -206,7 +238,7 @@ void ev_error(ev_state *S, ev_errkind kind, ps_pos pos, const char *fmt, ...)
 
 void ev_error_add_trace(ev_state *S, ps_pos pos, const char *msg)
 {
-    add_frame(S, pos, ut_xstrdup(msg));
+    add_frame(S, pos, ut_xstrdup(msg), S->ntraces, false);
 }
 
 const char *ev_error_message(ev_state *S) { return S->err_msg ? S->err_msg : ""; }
@@ -240,7 +272,9 @@ static void snippet(ut_buf *out, ps_pos pos, const char *extra_indent)
     ut_buf_free(&tmp);
 }
 
-static void print_frame(ut_buf *out, const ev_frame_msg *f)
+/* Prints f and returns what it adds to the count that decides truncation:
+ * one more when its position is shown. */
+static size_t print_frame(ut_buf *out, const ev_frame_msg *f)
 {
     ut_buf_puts(out, "       … ");
     indent_lines(out, f->msg, "         ");
@@ -248,6 +282,7 @@ static void print_frame(ut_buf *out, const ev_frame_msg *f)
     if (f->pos.src)
         snippet(out, f->pos, "  ");
     ut_buf_putc(out, '\n');
+    return f->pos.src ? 1 : 0;
 }
 
 void ev_error_format(ev_state *S, ut_buf *out, bool show_trace)
@@ -257,7 +292,13 @@ void ev_error_format(ev_state *S, ut_buf *out, bool show_trace)
     const char *hint = strstr(msg, "\n\x01");
     size_t mlen = hint ? (size_t)(hint - msg) : strlen(msg);
     char *m = ut_xstrndup(msg, mlen);
-    size_t nframes = show_trace ? S->nerr_frames : 0;
+    size_t nframes = S->nerr_frames;
+    /* the frames Nix would have added at all (its trace section shows when
+     * there are any) */
+    size_t nshown = 0;
+    for (size_t i = 0; i < nframes; i++)
+        if (show_trace || !S->err_frames[i].call)
+            nshown++;
     if (S->err_preformatted) {
         ut_buf_puts(out, "error: ");
         ut_buf_puts(out, m);
@@ -265,7 +306,7 @@ void ev_error_format(ev_state *S, ut_buf *out, bool show_trace)
         free(m);
         return;
     }
-    if (nframes == 0) {
+    if (nshown == 0) {
         ut_buf_puts(out, "error: ");
         indent_lines(out, m, "       ");
         ut_buf_putc(out, '\n');
@@ -273,12 +314,21 @@ void ev_error_format(ev_state *S, ut_buf *out, bool show_trace)
         ut_buf_puts(out, "error:\n");
         /* A frame already shown is held back; when the next new frame (or
          * the end) comes, up to five held frames are shown after all and
-         * more are counted in one line, as Nix does. */
+         * more are counted in one line, as Nix does. Without show_trace,
+         * once the frames shown (a position counting as one more) pass
+         * three, only the frames marked `always` still are. */
         ut_hmap *seen = ut_hmap_new();
         size_t *held = ut_xmalloc((nframes + 1) * sizeof *held);
-        size_t nheld = 0;
+        size_t nheld = 0, count = 0;
+        bool truncated = false;
         for (size_t i = 0; i <= nframes; i++) {
             ev_frame_msg *f = i < nframes ? &S->err_frames[i] : NULL;
+            if (f && (!f->msg[0] || (f->call && !show_trace)))
+                continue;
+            if (f && !show_trace && count > 3)
+                truncated = true;
+            if (f && truncated && !f->always)
+                continue;
             ut_buf key = UT_BUF_INIT;
             if (f) {
                 ut_buf_printf(&key, "%p:%u:%u:%s", (const void *)f->pos.src, f->pos.line, f->pos.col, f->msg);
@@ -292,17 +342,20 @@ void ev_error_format(ev_state *S, ut_buf *out, bool show_trace)
                 ut_buf_printf(out, "       (%zu duplicate frames omitted)\n\n", nheld);
             } else {
                 for (size_t k = 0; k < nheld; k++)
-                    print_frame(out, &S->err_frames[held[k]]);
+                    count += print_frame(out, &S->err_frames[held[k]]);
             }
             nheld = 0;
             if (!f)
                 break;
             ut_hmap_put(seen, key.data, key.len, (void *)1);
             ut_buf_free(&key);
-            print_frame(out, f);
+            count++;
+            count += print_frame(out, f);
         }
         free(held);
         ut_hmap_free(seen);
+        if (truncated)
+            ut_buf_puts(out, "       (stack trace truncated; use '--show-trace' to show the full, detailed trace)\n\n");
         ut_buf_puts(out, "       error: ");
         indent_lines(out, m, "       ");
         ut_buf_putc(out, '\n');
@@ -327,6 +380,7 @@ void ev_try_enter(ev_state *S, ev_try *t)
     t->nblackholes = S->nforcing;
     t->nforcing_slots = S->nforcing_slots;
     t->errctx_pos = S->errctx_pos;
+    t->pass = EV_TRY_CATCHES;
     t->saved_blackholes = NULL;
     S->try_top = t;
 }

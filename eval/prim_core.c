@@ -536,6 +536,7 @@ static void prim_tryEval(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
     bool ok;
     ev_try t;
     if (ev_try_begin(S, &t) == 0) {
+        t.pass = EV_TRY_CATCHABLE_ONLY;
         ev_force(S, &a[0], pos);
         ev_try_end(S, &t);
         ok = true;
@@ -557,12 +558,12 @@ static void prim_addErrorContext(ev_state *S, ev_value *a, ev_value *out, ps_pos
 {
     ev_try t;
     if (ev_try_begin(S, &t) == 0) {
+        t.pass = EV_TRY_RETHROWS;
         ev_force(S, &a[1], pos);
         ev_try_end(S, &t);
         *out = a[1];
     } else {
         ev_try_end(S, &t);
-        ev_errkind k = t.kind;
         ut_buf b = UT_BUF_INIT;
         /* the message itself may fail; then the original error wins */
         ev_try t2;
@@ -571,9 +572,10 @@ static void prim_addErrorContext(ev_state *S, ev_value *a, ev_value *out, ps_pos
             ev_try_end(S, &t2);
         } else {
             ev_try_end(S, &t2);
+            ut_buf_free(&b);
             ev_rethrow(S);
         }
-        (void)k;
+        ev_error_add_context(S, t.trace_depth, b.data ? ut_buf_steal(&b, NULL) : ut_xstrdup(""));
         ev_rethrow(S);
     }
 }
