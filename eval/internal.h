@@ -213,11 +213,14 @@ typedef struct ev_trace {
 typedef struct ev_frame_msg {   /* a formatted trace line of a raised error */
     ps_pos pos;
     char *msg;
-    size_t depth;   /* the trace depth it stands for (addErrorContext's place) */
+    size_t depth;   /* the trace depth it stands for: where context goes */
+    bool always;    /* shown even when the trace is truncated */
+    bool call;      /* a lambda call's frame: Nix adds these only with --show-trace */
 } ev_frame_msg;
 
 /* An addErrorContext message for the pending error, caught by t: placed
- * outside the frames raised within t. */
+ * outside the frames raised within t; it is shown even when the trace is
+ * truncated. */
 void ev_error_add_context(ev_state *S, const ev_try *t, const char *msg);
 
 /* ---- the state --------------------------------------------------------- */

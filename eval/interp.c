@@ -102,22 +102,22 @@ static void clear_error(ev_state *S)
     S->nerr_frames = 0;
 }
 
-static void insert_frame(ev_state *S, size_t at, ps_pos pos, char *msg, size_t depth)
+const char ev_trace_fmt_always[] = "%s";
+
+static void insert_frame(ev_state *S, size_t at, ps_pos pos, char *msg, size_t depth, bool always, bool call)
 {
     if (S->nerr_frames == S->caperr_frames) {
         S->caperr_frames = S->caperr_frames ? S->caperr_frames * 2 : 64;
         S->err_frames = ut_xrealloc(S->err_frames, S->caperr_frames * sizeof *S->err_frames);
     }
     memmove(&S->err_frames[at + 1], &S->err_frames[at], (S->nerr_frames - at) * sizeof *S->err_frames);
-    S->err_frames[at].pos = pos;
-    S->err_frames[at].msg = msg;
-    S->err_frames[at].depth = depth;
+    S->err_frames[at] = (ev_frame_msg){pos, msg, depth, always, call};
     S->nerr_frames++;
 }
 
-static void add_frame(ev_state *S, ps_pos pos, char *msg, size_t depth)
+static void add_frame(ev_state *S, ps_pos pos, char *msg, size_t depth, bool always)
 {
-    insert_frame(S, S->nerr_frames, pos, msg, depth);
+    insert_frame(S, S->nerr_frames, pos, msg, depth, always, false);
 }
 
 /* The errors a failed thunk keeps (see ev_try_end). */
@@ -206,7 +206,8 @@ static UT_NORETURN void raise_error(ev_state *S, ev_errkind kind, ps_pos pos, ch
      * when they can be shown: at the command line, or again by a thunk
      * the error fails below a catcher (tryEval) that drops it. */
     const ev_try *c = S->try_top;
-    while (c && c->passthrough)
+    while (c && (c->passthrough ||
+                 (c->pass == EV_TRY_CATCHABLE_ONLY && kind != EV_ERR_THROWN && kind != EV_ERR_ASSERT)))
         c = c->prev;
     size_t from = 0;
     bool want = true;
@@ -218,7 +219,7 @@ static UT_NORETURN void raise_error(ev_state *S, ev_errkind kind, ps_pos pos, ch
     if (want) {
         for (size_t i = from; i <= S->ntraces; i++) {
             if (i == S->infrec_at && kind == EV_ERR_INFREC)
-                add_frame(S, (ps_pos){0}, ut_xstrdup("entering the infinite recursion"), i);
+                add_frame(S, (ps_pos){0}, ut_xstrdup("entering the infinite recursion"), i, false);
             if (i == S->ntraces)
                 break;
             ev_trace *t = &S->traces[i];
@@ -230,22 +231,26 @@ static UT_NORETURN void raise_error(ev_state *S, ev_errkind kind, ps_pos pos, ch
             if (t->fmt == call_frame) {
                 const ev_clambda *cl = (const ev_clambda *)t->arg;
                 if (t->iarg)
-                    add_frame(S, t->pos, ut_xstrdup("from call site"), i);
+                    insert_frame(S, S->nerr_frames, t->pos, ut_xstrdup("from call site"), i, false, true);
                 if (cl->name)
                     ut_buf_printf(&b, "while calling '%s'", ps_sym_str(S->syms, cl->name));
                 else
                     ut_buf_puts(&b, "while calling anonymous lambda");
-                add_frame(S, cl->pos, ut_buf_steal(&b, NULL), i);
+                insert_frame(S, S->nerr_frames, cl->pos, ut_buf_steal(&b, NULL), i, false, true);
+                continue;
+            }
+            /* addErrorContext's own message stands for its call */
+            if (t->fmt == builtin_frame && strcmp(t->arg, "addErrorContext") == 0) {
                 continue;
             }
             if (t->arg)
                 ut_buf_printf(&b, t->fmt, t->arg);
             else
                 ut_buf_printf(&b, t->fmt, t->iarg);
-            add_frame(S, t->pos, ut_buf_steal(&b, NULL), i);
+            add_frame(S, t->pos, ut_buf_steal(&b, NULL), i, t->fmt == ev_trace_fmt_always);
         }
         for (size_t k = 0; memo && k < memo->nframes; k++)
-            add_frame(S, memo->f[k].pos, ut_xstrdup(memo_str(memo, memo->f[k].off)), S->ntraces);
+            add_frame(S, memo->f[k].pos, ut_xstrdup(memo_str(memo, memo->f[k].off)), S->ntraces, false);
     }
     ev_rethrow(S);
 }
@@ -273,7 +278,7 @@ void ev_error(ev_state *S, ev_errkind kind, ps_pos pos, const char *fmt, ...)
 
 void ev_error_add_trace(ev_state *S, ps_pos pos, const char *msg)
 {
-    add_frame(S, pos, ut_xstrdup(msg), SIZE_MAX);
+    add_frame(S, pos, ut_xstrdup(msg), SIZE_MAX, false);
 }
 
 void ev_error_add_context(ev_state *S, const ev_try *t, const char *msg)
@@ -282,7 +287,7 @@ void ev_error_add_context(ev_state *S, const ev_try *t, const char *msg)
     size_t at = 0;
     while (at < S->nerr_frames && S->err_frames[at].depth < t->trace_depth)
         at++;
-    insert_frame(S, at, (ps_pos){0}, ut_xstrdup(msg), t->trace_depth);
+    insert_frame(S, at, (ps_pos){0}, ut_xstrdup(msg), t->trace_depth, true, false);
 }
 
 const char *ev_error_message(ev_state *S) { return S->err_msg ? S->err_msg : ""; }
@@ -316,7 +321,9 @@ static void snippet(ut_buf *out, ps_pos pos, const char *extra_indent)
     ut_buf_free(&tmp);
 }
 
-static void print_frame(ut_buf *out, const ev_frame_msg *f)
+/* Prints f and returns what it adds to the count that decides truncation:
+ * one more when its position is shown. */
+static size_t print_frame(ut_buf *out, const ev_frame_msg *f)
 {
     ut_buf_puts(out, "       … ");
     indent_lines(out, f->msg, "         ");
@@ -324,6 +331,7 @@ static void print_frame(ut_buf *out, const ev_frame_msg *f)
     if (f->pos.src)
         snippet(out, f->pos, "  ");
     ut_buf_putc(out, '\n');
+    return f->pos.src ? 1 : 0;
 }
 
 void ev_error_format(ev_state *S, ut_buf *out, bool show_trace)
@@ -333,7 +341,13 @@ void ev_error_format(ev_state *S, ut_buf *out, bool show_trace)
     const char *hint = strstr(msg, "\n\x01");
     size_t mlen = hint ? (size_t)(hint - msg) : strlen(msg);
     char *m = ut_xstrndup(msg, mlen);
-    size_t nframes = show_trace ? S->nerr_frames : 0;
+    size_t nframes = S->nerr_frames;
+    /* the frames Nix would have added at all (its trace section shows when
+     * there are any) */
+    size_t nshown = 0;
+    for (size_t i = 0; i < nframes; i++)
+        if (show_trace || !S->err_frames[i].call)
+            nshown++;
     if (S->err_preformatted) {
         ut_buf_puts(out, "error: ");
         ut_buf_puts(out, m);
@@ -341,7 +355,7 @@ void ev_error_format(ev_state *S, ut_buf *out, bool show_trace)
         free(m);
         return;
     }
-    if (nframes == 0) {
+    if (nshown == 0) {
         ut_buf_puts(out, "error: ");
         indent_lines(out, m, "       ");
         ut_buf_putc(out, '\n');
@@ -349,12 +363,21 @@ void ev_error_format(ev_state *S, ut_buf *out, bool show_trace)
         ut_buf_puts(out, "error:\n");
         /* A frame already shown is held back; when the next new frame (or
          * the end) comes, up to five held frames are shown after all and
-         * more are counted in one line, as Nix does. */
+         * more are counted in one line, as Nix does. Without show_trace,
+         * once the frames shown (a position counting as one more) pass
+         * three, only the frames marked `always` still are. */
         ut_hmap *seen = ut_hmap_new();
         size_t *held = ut_xmalloc((nframes + 1) * sizeof *held);
-        size_t nheld = 0;
+        size_t nheld = 0, count = 0;
+        bool truncated = false;
         for (size_t i = 0; i <= nframes; i++) {
             ev_frame_msg *f = i < nframes ? &S->err_frames[i] : NULL;
+            if (f && (!f->msg[0] || (f->call && !show_trace)))
+                continue;
+            if (f && !show_trace && count > 3)
+                truncated = true;
+            if (f && truncated && !f->always)
+                continue;
             ut_buf key = UT_BUF_INIT;
             if (f) {
                 ut_buf_printf(&key, "%p:%u:%u:%s", (const void *)f->pos.src, f->pos.line, f->pos.col, f->msg);
@@ -368,17 +391,20 @@ void ev_error_format(ev_state *S, ut_buf *out, bool show_trace)
                 ut_buf_printf(out, "       (%zu duplicate frames omitted)\n\n", nheld);
             } else {
                 for (size_t k = 0; k < nheld; k++)
-                    print_frame(out, &S->err_frames[held[k]]);
+                    count += print_frame(out, &S->err_frames[held[k]]);
             }
             nheld = 0;
             if (!f)
                 break;
             ut_hmap_put(seen, key.data, key.len, (void *)1);
             ut_buf_free(&key);
-            print_frame(out, f);
+            count++;
+            count += print_frame(out, f);
         }
         free(held);
         ut_hmap_free(seen);
+        if (truncated)
+            ut_buf_puts(out, "       (stack trace truncated; use '--show-trace' to show the full, detailed trace)\n\n");
         ut_buf_puts(out, "       error: ");
         indent_lines(out, m, "       ");
         ut_buf_putc(out, '\n');
@@ -403,6 +429,7 @@ void ev_try_enter(ev_state *S, ev_try *t)
     t->nblackholes = S->nforcing;
     t->nforcing_slots = S->nforcing_slots;
     t->errctx_pos = S->errctx_pos;
+    t->pass = EV_TRY_CATCHES;
     t->saved_blackholes = NULL;
     t->passthrough = false;
     t->caught = false;

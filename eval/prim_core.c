@@ -529,6 +529,7 @@ static void prim_tryEval(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
     bool ok;
     ev_try t;
     if (ev_try_begin(S, &t) == 0) {
+        t.pass = EV_TRY_CATCHABLE_ONLY;
         ev_force(S, &a[0], pos);
         ev_try_end(S, &t);
         ok = true;
@@ -551,6 +552,7 @@ static void prim_addErrorContext(ev_state *S, ev_value *a, ev_value *out, ps_pos
     ev_try t;
     ev_try_enter(S, &t);
     t.passthrough = true;
+    t.pass = EV_TRY_RETHROWS;
     if (setjmp(t.jb) == 0) {
         ev_force(S, &a[1], pos);
         ev_try_end(S, &t);
@@ -562,11 +564,13 @@ static void prim_addErrorContext(ev_state *S, ev_value *a, ev_value *out, ps_pos
         ev_try t2;
         ev_try_enter(S, &t2);
         t2.passthrough = true;
+        t2.pass = EV_TRY_RETHROWS;
         if (setjmp(t2.jb) == 0) {
             ev_coerce_to_string(S, &a[0], pos, 0, &b, NULL, NULL);
             ev_try_end(S, &t2);
         } else {
             ev_try_end(S, &t2);
+            ut_buf_free(&b);
             ev_rethrow(S);
         }
         ev_error_add_context(S, &t, b.data ? b.data : "");

@@ -388,6 +388,9 @@ typedef struct ev_try {
     ev_errkind kind;
     bool passthrough;   /* only adds context and raises the error again */
     bool caught;        /* an error came here */
+    /* Whether the error is handed on rather than handled: the frames of an
+     * error are built only when its real catcher is the outermost one. */
+    enum { EV_TRY_CATCHES, EV_TRY_RETHROWS, EV_TRY_CATCHABLE_ONLY } pass;
 } ev_try;
 #define ev_try_begin(S, t) (ev_try_enter((S), (t)), setjmp((t)->jb))
 void ev_try_enter(ev_state *S, ev_try *t);
@@ -399,6 +402,9 @@ const char *ev_error_message(ev_state *S);
 /* Adds a trace line to the pending error ("… while …") — used when an
  * error passes through addErrorContext. */
 void ev_error_add_trace(ev_state *S, ps_pos pos, const char *msg);
+/* The format of a trace entry ("%s" of its arg) shown even when the trace
+ * is truncated, as Nix's "while evaluating derivation" frames are. */
+extern const char ev_trace_fmt_always[];
 UT_NORETURN void ev_rethrow(ev_state *S);
 
 /* ---- output ------------------------------------------------------------ */

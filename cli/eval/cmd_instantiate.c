@@ -29,7 +29,7 @@ static void inst_usage(void)
 {
     fprintf(stderr,
             "usage: straylight instantiate [FILE | -E EXPR] [-A ATTRPATH]... [--arg NAME EXPR]\n"
-            "         [--argstr NAME STR] [-I PATH] [--store URL] [--dry-run] [--show-trace]\n"
+            "         [--argstr NAME STR] [-I PATH] [--store URL] [--dry-run] [--[no-]show-trace]\n"
             "         [--meta-dir DIR] [--walk-tsv] [--extra-experimental-features FEATURES]\n");
 }
 
@@ -360,6 +360,8 @@ static int run_instantiate(int argc, char **argv)
             dry = true;
         else if (strcmp(a, "--show-trace") == 0)
             o.show_trace = true;
+        else if (strcmp(a, "--no-show-trace") == 0)
+            o.show_trace = false;
         else if (strcmp(a, "--meta-dir") == 0 && more)
             o.meta_dir = argv[++i];
         else if (strcmp(a, "--walk-tsv") == 0)

@@ -611,7 +611,7 @@ static void prim_derivationStrict(ev_state *S, ev_value *a, ev_value *out, ps_po
         char *msg = ev_scratch_alloc(S, m.len + 1);
         memcpy(msg, m.data, m.len + 1);
         ut_buf_free(&m);
-        ev_trace_push(S, (ps_pos){0}, "%s", msg);
+        ev_trace_push(S, (ps_pos){0}, ev_trace_fmt_always, msg);
     }
 
     ps_sym s_structured = ev_sym(S, "__structuredAttrs"), s_ignore = ev_sym(S, "__ignoreNulls");

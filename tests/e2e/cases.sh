@@ -47,9 +47,10 @@ gate() { # feature attribute gates.nix-attribute
   local f=$1 attr=$2 e="(import $dir/gates.nix).$3" want p
   want=$(awk -F'\t' -v r="$3" '$1 == r { print $2 }' "$dir/gates.tsv")
   # refused without the feature: Nix's message, an uncatchable error, with
-  # the attribute in the trace
+  # the attribute in the trace (without --show-trace, the message follows
+  # the truncated trace, indented under it)
   if "$bin" instantiate --dry-run -E "$e" > /dev/null 2> "$tmp/gerr"; then echo "$attr accepted without $f"; exit 1; fi
-  [ "$(grep -v "^$" "$tmp/gerr" | tail -n1)" = "$(msg "$f")" ] || { echo "$attr without $f:"; cat "$tmp/gerr"; exit 1; }
+  [ "$(grep -v "^$" "$tmp/gerr" | tail -n1 | sed 's/^ *//')" = "$(msg "$f")" ] || { echo "$attr without $f:"; cat "$tmp/gerr"; exit 1; }
   "$bin" instantiate --dry-run --show-trace -E "$e" 2> "$tmp/gerr" > /dev/null || true
   grep -q "while evaluating attribute '$attr' of derivation" "$tmp/gerr" || { echo "no trace for $attr:"; cat "$tmp/gerr"; exit 1; }
   [ "$(grep -v "^$" "$tmp/gerr" | tail -n1 | sed 's/^ *//')" = "$(msg "$f")" ] || { echo "$attr --show-trace:"; cat "$tmp/gerr"; exit 1; }
