@@ -166,13 +166,14 @@ static st_put_result local_put(st_backend *be, const char *key, const st_src *sr
     int fd = mkstemp(tmp.data);
     if (fd < 0 && errno == ENOENT) {
         /* .tmp is made on first use */
-        tmp.len = strlen(lb->root) + 5;
-        tmp.data[tmp.len] = 0;
-        if (mkdir(tmp.data, 0755) != 0 && errno != EEXIST) {
-            ut_err_set(e, "store %s: creating '%s': %s", be->url, tmp.data, strerror(errno));
-            goto fail_noclean;
-        }
-        ut_buf_printf(&tmp, "/put-XXXXXX");
+        char *dir = ut_xstrdup(tmp.data);
+        *strrchr(dir, '/') = 0;
+        bool made = mkdir(dir, 0755) == 0 || errno == EEXIST;
+        if (!made) ut_err_set(e, "store %s: creating '%s': %s", be->url, dir, strerror(errno));
+        free(dir);
+        if (!made) goto fail_noclean;
+        tmp.len = 0;
+        ut_buf_printf(&tmp, "%s/.tmp/put-XXXXXX", lb->root);
         fd = mkstemp(tmp.data);
     }
     if (fd < 0) {
