@@ -875,43 +875,12 @@ static bool store_spooled(st_store *st, spool *sp, st_path_info *pi, bool replac
     return ok;
 }
 
-/* The first pass of an unfiltered add keeps the NAR it hashes in memory
- * while it stays small, so that a path found to be new is stored from
- * those bytes instead of being read a second time. */
-#define ADD_MEM_NAR_MAX (4u << 20)
-
-typedef struct mem_nar {
-    ut_buf b;
-    bool over;    /* grew past ADD_MEM_NAR_MAX: only the hash is kept */
-} mem_nar;
-
-static void mem_nar_sink(void *ctx, const void *p, size_t n)
+/* The first pass of an unfiltered add only hashes: the NAR goes nowhere. */
+static void discard_sink(void *ctx, const void *p, size_t n)
 {
-    mem_nar *m = ctx;
-    if (m->over) return;
-    if (m->b.len + n > ADD_MEM_NAR_MAX) {
-        m->over = true;
-        ut_buf_free(&m->b);
-        return;
-    }
-    ut_buf_append(&m->b, p, n);
-}
-
-static bool store_mem_nar(st_store *st, const mem_nar *m, st_path_info *pi, ut_err *e)
-{
-    write_lock l;
-    if (!lock_writes(st, &l, e)) return false;
-    bool ok;
-    if (st->xz) {
-        ok = put_compressed(st, -1, m->b.data, m->b.len, pi, e);
-    } else {
-        pi->compression = ut_xstrdup("none");
-        ok = put_mem_blob(st, m->b.data, m->b.len, &pi->nar_hash, &pi->url, e);
-    }
-    ok = ok && write_info(st, pi, false, e);
-    unlock_writes(&l);
-    if (!ok) ut_err_wrap(e, "adding '%s' to %s", pi->path, st->be->url);
-    return ok;
+    (void)ctx;
+    (void)p;
+    (void)n;
 }
 
 bool st_store_add_path(st_store *st, const char *fs_path, const char *name, st_path_filter filter, void *fctx,
@@ -924,16 +893,16 @@ bool st_store_add_path(st_store *st, const char *fs_path, const char *name, st_p
     uint64_t nar_size = 0;
     nc_hasher *flat = method == NC_CA_FLAT ? nc_hasher_new(NC_HASH_SHA256) : NULL;
     /* Sources are usually in the store already (every evaluation copies
-     * the same ones): hash first, and archive only a path that is new
-     * (from the NAR the hashing kept in memory, when it was small).
-     * A filter is a Nix function the caller must see called once per
+     * the same ones): hash first, and archive only a path that is new,
+     * reading it a second time (keeping the first pass's NAR in memory
+     * cost more in copying for the paths found present than the second
+     * read costs for the few that are new). A filter is a Nix function the caller must see called once per
      * entry, so filtered paths are archived in the same pass. */
     bool two_pass = !st->dry && filter == NULL;
-    mem_nar mem = {UT_BUF_INIT, false};
     bool hashed;
     if (two_pass) {
         nc_hash_algo sha = NC_HASH_SHA256;
-        nc_nar_writer *w = nc_nar_writer_new(mem_nar_sink, &mem, &sha);
+        nc_nar_writer *w = nc_nar_writer_new(discard_sink, NULL, &sha);
         hashed = st_nar_dump(fs_path, NULL, NULL, w, flat, e) && nc_nar_writer_finish(w, &nar_hash, &nar_size, e);
         nc_nar_writer_free(w);
     } else {
@@ -941,7 +910,6 @@ bool st_store_add_path(st_store *st, const char *fs_path, const char *name, st_p
     }
     if (!hashed) {
         if (flat) nc_hasher_free(flat);
-        ut_buf_free(&mem.b);
         return false;
     }
     if (flat) nc_hasher_finish(flat, &flat_hash);
@@ -950,7 +918,6 @@ bool st_store_add_path(st_store *st, const char *fs_path, const char *name, st_p
     if (!nc_make_fixed_output_path(&path, st->store_dir, method, &ca.hash, nc_str_c(name), NULL, e)) {
         spool_discard(&sp);
         ut_buf_free(&path);
-        ut_buf_free(&mem.b);
         return false;
     }
     st_path_info pi = {0};
@@ -967,8 +934,6 @@ bool st_store_add_path(st_store *st, const char *fs_path, const char *name, st_p
         else ok = store_spooled(st, &sp, &pi, false, e);
     } else if (already_added(st, pi.path)) {
         /* nothing to write */
-    } else if (!mem.over) {
-        ok = store_mem_nar(st, &mem, &pi, e);
     } else {
         /* the second pass archives what the first hashed; a tree that
          * changed in between is refused rather than stored under a name
@@ -983,7 +948,6 @@ bool st_store_add_path(st_store *st, const char *fs_path, const char *name, st_p
         }
         if (ok) ok = store_spooled(st, &sp, &pi, false, e);
     }
-    ut_buf_free(&mem.b);
     if (ok && out_info) *out_info = dup_info(&pi);
     if (ok) {
         *out_path = pi.path;

@@ -27,7 +27,7 @@ void *ut_arena_alloc_slow(ut_arena *a, size_t n)
     void *p;
     if (n > 32768) {
         /* a big object gets its own chunk; the window stays where it is */
-        ut_chunk *c = ut_xmalloc(sizeof(ut_chunk) + n);
+        ut_chunk *c = ut_xcalloc(1, sizeof(ut_chunk) + n);
         c->size = c->used = n;
         if (a->head) {
             c->next = a->head->next;
@@ -39,7 +39,8 @@ void *ut_arena_alloc_slow(ut_arena *a, size_t n)
         p = c->mem;
     } else {
         size_t size = 65536 - sizeof(ut_chunk);
-        ut_chunk *c = ut_xmalloc(sizeof(ut_chunk) + size);
+        /* calloc: memory fresh from the system is not cleared twice */
+        ut_chunk *c = ut_xcalloc(1, sizeof(ut_chunk) + size);
         ut_populate(c, sizeof(ut_chunk) + size);
         c->size = size;
         c->used = size;     /* the window, not this field, tracks use */
@@ -50,7 +51,6 @@ void *ut_arena_alloc_slow(ut_arena *a, size_t n)
         a->limit = c->mem + size;
     }
     a->total += n;
-    memset(p, 0, n);
     return p;
 }
 
