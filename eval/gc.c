@@ -540,6 +540,8 @@ static void mark_children(ev_markstack *m, ev_gch *o)
         for (uint32_t i = 0; i < a->h.n; i++)
             if (a->a[i].value.type == EV_THUNK)
                 __builtin_prefetch(a->a[i].value.u.obj);
+        if (a->h.flags & EV_ATTRS_LAYER)
+            ms_push(m, &a->base->h);
         for (uint32_t i = 0; i < a->h.n; i++)
             mark_value(m, &a->a[i].value);
         break;
@@ -705,6 +707,10 @@ static bool mark_card_part(ev_markstack *m, ev_gch *o, uintptr_t a)
     switch (o->kind) {
     case EV_OBJ_ATTRS: {
         ev_attrs *x = (ev_attrs *)o;
+        if (x->h.flags & EV_ATTRS_LAYER) {
+            mark_children(m, o);    /* small, and its base may have been replaced */
+            return false;
+        }
         mark_values_in(m, &x->a[0].value, x->h.n, sizeof(ev_attr), a);
         return true;
     }
@@ -870,6 +876,8 @@ static void verify_object(const ev_markstack *m, const ev_gch *o, bool full)
     case EV_OBJ_ATTRS:
         for (uint32_t i = 0; i < o->n; i++)
             verify_value(m, o, &((const ev_attrs *)o)->a[i].value, full);
+        if (o->flags & EV_ATTRS_LAYER)
+            verify_ref(m, o, ((const ev_attrs *)o)->base, full);
         break;
     case EV_OBJ_LIST:
         for (uint32_t i = 0; i < o->n; i++)

@@ -148,8 +148,11 @@ static inline uint32_t ev_attrs_lower_bound(const ev_attrs *a, uint32_t lo, uint
 /* Lookup from a fixed place in the code: sets met there often have the
  * same layout (copies made by `//`, instances of one constructor), so the
  * index found last time is tried first. */
+ev_attr *ev_attrs_find_hint_layer(const ev_attrs *a, ps_sym name, uint32_t *hint);
 static inline ev_attr *ev_attrs_find_hint(const ev_attrs *a, ps_sym name, uint32_t *hint)
 {
+    if (a->h.flags & EV_ATTRS_LAYER)
+        return ev_attrs_find_hint_layer(a, name, hint);
     uint32_t h = *hint;
     if (h < a->h.n && a->a[h].name == name)
         return (ev_attr *)&a->a[h];
@@ -158,6 +161,13 @@ static inline ev_attr *ev_attrs_find_hint(const ev_attrs *a, ps_sym name, uint32
         *hint = (uint32_t)(r - a->a);
     return r;
 }
+
+/* How many layers a set may have over its flat base; `//` flattens beyond */
+#define EV_ATTRS_MAX_DEPTH 8
+/* The attributes of a (a layer or not) in order into out (room for
+ * ev_attrs_count(a)), less the names skip[0..nskip) (sorted); returns how
+ * many were written. */
+uint32_t ev_attrs_merge(const ev_attrs *a, ev_attr *out, const ps_sym *skip, uint32_t nskip);
 
 /* ---- heap objects ------------------------------------------------------ */
 

@@ -1058,7 +1058,7 @@ static void bind_formals(ev_state *S, const ev_clambda *cl, ev_env *env, ev_valu
         uint32_t k = 0;
         if (cl->arg)
             env->v[k++] = ev_share(S, arg);
-        ev_attrs *a = ev_force_attrs(S, arg, callpos, "while evaluating the value passed for the lambda argument");
+        ev_attrs *a = ev_force_attrs_any(S, arg, callpos, "while evaluating the value passed for the lambda argument");
         uint32_t used = 0;
         /* Nix fills the formals in order; a default that is just another
          * formal already filled shares its value (and its thunk) */
@@ -1083,7 +1083,8 @@ static void bind_formals(ev_state *S, const ev_clambda *cl, ev_env *env, ev_valu
             if (f->slot < 64)
                 filled |= (uint64_t)1 << f->slot;
         }
-        if (!cl->ellipsis && used != a->h.n) {
+        if (!cl->ellipsis && used != ev_attrs_count(a)) {
+            a = ev_attrs_flat(S, a);
             for (uint32_t i = 0; i < a->h.n; i++) {
                 bool found = false;
                 for (uint32_t j = 0; j < cl->nformals; j++)
@@ -1135,7 +1136,7 @@ static inline ev_env *bind_lambda_in(ev_state *S, const ev_clambda *cl, ev_env *
          * can collect before they are all written: the slots need no
          * clearing. */
         if (cl->has_formals)
-            ev_force_attrs(S, arg, callpos, "while evaluating the value passed for the lambda argument");
+            ev_force_attrs_any(S, arg, callpos, "while evaluating the value passed for the lambda argument");
         env = ev_gc_alloc_small_partial(S, EV_OBJ_ENV, sizeof(ev_env) + (size_t)cl->nslots * sizeof(ev_value),
                                         sizeof(ev_env));
         env->h.n = cl->nslots;
@@ -1814,7 +1815,7 @@ static ev_attr *with_find(ev_state *S, const ev_code *c, ev_env *env)
 {
     ev_env *e = env_up(env, c->u.wvar.level);
     for (;;) {
-        ev_attrs *a = ev_force_attrs(S, &e->v[0], c->pos, NULL);
+        ev_attrs *a = ev_force_attrs_any(S, &e->v[0], c->pos, NULL);
         ev_attr *f = ev_attrs_find_hint(a, c->u.wvar.name, &((ev_code *)c)->u.wvar.hint);
         if (f)
             return f;
@@ -1865,20 +1866,64 @@ static void update_sparse(ev_state *S, ev_attrs *x, ev_attrs *y, ev_value *v)
     v[0] = ev_mk_attrs(r);
 }
 
+/* `big // small` or `small // big` as a layer over big (see ev_attrs in
+ * value.h): small's attributes, less those big overrides when small is on
+ * the left. sm is flat and has at most 64 attributes. */
+static void update_layer(ev_state *S, ev_attrs *sm, ev_attrs *big, bool small_left, ev_value *v)
+{
+    uint64_t in_big = 0;
+    uint32_t hits = 0;
+    for (uint32_t j = 0; j < sm->h.n; j++)
+        if (ev_attrs_find(big, sm->a[j].name)) {
+            in_big |= (uint64_t)1 << j;
+            hits++;
+        }
+    uint32_t nover = small_left ? sm->h.n - hits : sm->h.n;
+    ev_attrs *r = ev_attrs_new(S, nover);
+    uint32_t filter = 0;
+    for (uint32_t j = 0; j < sm->h.n; j++)
+        if (!small_left || !((in_big >> j) & 1)) {
+            filter |= ev_attrs_filter_bit(sm->a[j].name);
+            r->a[r->h.n++] = sm->a[j];
+        }
+    if (big->h.flags & EV_ATTRS_FLATTENED)
+        big = big->base;
+    r->h.flags |= EV_ATTRS_LAYER | (uint16_t)((EV_ATTRS_DEPTH(big) + 1) << EV_ATTRS_DEPTH_SHIFT);
+    r->cap = ev_attrs_count(big) + sm->h.n - hits;
+    r->filter = filter;
+    r->base = big;
+    v[0] = ev_mk_attrs(r);
+}
+
 static void op_update(ev_state *S, const ev_code *c, ev_value *v)
 {
-    ev_attrs *x = ev_force_attrs(S, &v[0], c->pos, "in the left operand of the update (//) operator");
-    ev_attrs *y = ev_force_attrs(S, &v[1], c->pos, "in the right operand of the update (//) operator");
-    if (x->h.n == 0) {
+    ev_attrs *x = ev_force_attrs_any(S, &v[0], c->pos, "in the left operand of the update (//) operator");
+    ev_attrs *y = ev_force_attrs_any(S, &v[1], c->pos, "in the right operand of the update (//) operator");
+    uint32_t nx = ev_attrs_count(x), ny = ev_attrs_count(y);
+    if (nx == 0) {
         v[0] = v[1];
         return;
     }
-    if (y->h.n == 0)
+    if (ny == 0)
         return;
-    if ((size_t)y->h.n * 8 < x->h.n || (size_t)x->h.n * 8 < y->h.n) {
+    {
+        bool small_left = nx < ny;
+        ev_attrs *sm = small_left ? x : y, *big = small_left ? y : x;
+        uint32_t ns = small_left ? nx : ny, nb = small_left ? ny : nx;
+        const ev_attrs *under = big->h.flags & EV_ATTRS_FLATTENED ? big->base : big;
+        if (ns <= 64 && (size_t)ns * 2 <= nb && nb >= 16 && EV_ATTRS_DEPTH(under) < EV_ATTRS_MAX_DEPTH) {
+            update_layer(S, ev_attrs_flat(S, sm), big, small_left, v);
+            return;
+        }
+    }
+    if ((size_t)ny * 8 < nx || (size_t)nx * 8 < ny) {
+        x = ev_attrs_flat(S, x);
+        y = ev_attrs_flat(S, y);
         update_sparse(S, x, y, v);
         return;
     }
+    x = ev_attrs_flat(S, x);
+    y = ev_attrs_flat(S, y);
     ev_attrs *r = ev_attrs_new(S, x->h.n + y->h.n);
     uint32_t i = 0, j = 0, k = 0;
     /* interleaved names mispredict a branch per attribute: pick the
@@ -2258,7 +2303,7 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
             } else {
                 a = I->a ? ev_attrs_find(v->u.a, name) : ev_attrs_find_hint(v->u.a, name, &((ev_cpath *)p)->hint);
                 if (!a && !sc->u.sel.def)
-                    select_missing(S, v->u.a, name);
+                    select_missing(S, ev_attrs_flat(S, v->u.a), name);
             }
             if (!a) {
                 sp = v;

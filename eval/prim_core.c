@@ -143,13 +143,13 @@ static ps_sym string_sym(ev_state *S, ev_value *v, ps_pos pos, const char *ctx)
 static void prim_getAttr(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
 {
     ps_sym name = string_sym(S, &a[0], pos, "while evaluating the first argument passed to builtins.getAttr");
-    ev_attrs *set = ev_force_attrs(S, &a[1], pos, "while evaluating the second argument passed to builtins.getAttr");
+    ev_attrs *set = ev_force_attrs_any(S, &a[1], pos, "while evaluating the second argument passed to builtins.getAttr");
     ev_attr *at = ev_attrs_find(set, name);
     if (!at) {
         ut_buf b = UT_BUF_INIT;
         ut_buf_printf(&b, "attribute '%s' missing", ps_sym_str(S->syms, name));
         extern void ev_suggest(ev_state * S, ut_buf * out, const ev_attrs *a, const char *name);
-        ev_suggest(S, &b, set, ps_sym_str(S->syms, name));
+        ev_suggest(S, &b, ev_attrs_flat(S, set), ps_sym_str(S->syms, name));
         ev_trace_push(S, (ps_pos){0}, "in the attribute set under consideration", NULL);
         ev_error_owned(S, EV_ERR_EVAL, pos, ut_buf_steal(&b, NULL));
     }
@@ -160,7 +160,7 @@ static void prim_getAttr(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
 static void prim_hasAttr(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
 {
     ps_sym name = string_sym(S, &a[0], pos, "while evaluating the first argument passed to builtins.hasAttr");
-    ev_attrs *set = ev_force_attrs(S, &a[1], pos, "while evaluating the second argument passed to builtins.hasAttr");
+    ev_attrs *set = ev_force_attrs_any(S, &a[1], pos, "while evaluating the second argument passed to builtins.hasAttr");
     *out = ev_mk_bool(ev_attrs_find(set, name) != NULL);
 }
 
@@ -196,7 +196,7 @@ static int sym_cmp(const void *x, const void *y)
 
 static void prim_removeAttrs(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
 {
-    ev_attrs *set = ev_force_attrs(S, &a[0], pos, "while evaluating the first argument passed to builtins.removeAttrs");
+    ev_attrs *set = ev_force_attrs_any(S, &a[0], pos, "while evaluating the first argument passed to builtins.removeAttrs");
     ev_list *names = ev_force_list(S, &a[1], pos, "while evaluating the second argument passed to builtins.removeAttrs");
     uint32_t m = names->h.n;
     ps_sym *rm = ev_scratch_alloc(S, (m + 1) * sizeof(ps_sym));
@@ -219,6 +219,15 @@ static void prim_removeAttrs(ev_state *S, ev_value *a, ev_value *out, ps_pos pos
     } else {
         qsort(rm, m, sizeof *rm, sym_cmp);
     }
+    if (ev_attrs_is_layer(set) && !(set->h.flags & EV_ATTRS_FLATTENED)) {
+        /* a layer (a `//` of a few names over a set) is copied from its
+         * layers, once: no flat copy of it is kept for this */
+        ev_attrs *r = ev_attrs_new(S, ev_attrs_count(set));
+        r->h.n = ev_attrs_merge(set, r->a, rm, m);
+        *out = ev_mk_attrs(r);
+        return;
+    }
+    set = ev_attrs_flat(S, set);
     /* rm[0..nhit): positions in set of the names present, ascending (a
      * repeated name is not found twice: the search goes on past a hit) */
     uint32_t nhit = 0, lo = 0;
@@ -281,8 +290,20 @@ static void prim_listToAttrs(ev_state *S, ev_value *a, ev_value *out, ps_pos pos
 static void prim_intersectAttrs(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
 {
     ev_attrs *x = ev_force_attrs(S, &a[0], pos, "while evaluating the first argument passed to builtins.intersectAttrs");
-    ev_attrs *y = ev_force_attrs(S, &a[1], pos, "while evaluating the second argument passed to builtins.intersectAttrs");
-    ev_attrs *r = ev_attrs_new(S, x->h.n < y->h.n ? x->h.n : y->h.n);
+    ev_attrs *y = ev_force_attrs_any(S, &a[1], pos, "while evaluating the second argument passed to builtins.intersectAttrs");
+    uint32_t ny = ev_attrs_count(y);
+    ev_attrs *r = ev_attrs_new(S, x->h.n < ny ? x->h.n : ny);
+    if ((size_t)x->h.n * 8 < ny && ev_attrs_is_layer(y)) {
+        /* a few names looked up through a layer, without flattening it */
+        for (uint32_t i = 0; i < x->h.n; i++) {
+            ev_attr *f = ev_attrs_find(y, x->a[i].name);
+            if (f)
+                r->a[r->h.n++] = *f;
+        }
+        *out = ev_mk_attrs(r);
+        return;
+    }
+    y = ev_attrs_flat(S, y);
     uint32_t i = 0, j = 0;
     if ((size_t)x->h.n * 8 < y->h.n) {
         /* callPackage's `intersectAttrs (functionArgs f) pkgs`: a few names
@@ -754,7 +775,7 @@ static void prim_functionArgs(ev_state *S, ev_value *a, ev_value *out, ps_pos po
 static void prim_unsafeGetAttrPos(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
 {
     ps_sym name = string_sym(S, &a[0], pos, "while evaluating the first argument passed to builtins.unsafeGetAttrPos");
-    ev_attrs *set = ev_force_attrs(S, &a[1], pos, "while evaluating the second argument passed to builtins.unsafeGetAttrPos");
+    ev_attrs *set = ev_force_attrs_any(S, &a[1], pos, "while evaluating the second argument passed to builtins.unsafeGetAttrPos");
     ev_attr *at = ev_attrs_find(set, name);
     ev_pos_value(S, at ? ev_pos_get(S, at->pos) : NOPOS, out);
 }

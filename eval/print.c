@@ -103,7 +103,7 @@ static void force_deep_value(ev_state *S, ev_value *v, ps_pos pos, ptrset *seen)
          * limit is enforced by the calls made below it */
         extern void ev_check_cstack(ev_state * S, ps_pos pos);
         ev_check_cstack(S, pos);
-        ev_attrs *a = v->u.a;
+        ev_attrs *a = ev_attrs_flat(S, v->u.a);
         for (uint32_t i = 0; i < a->h.n; i++) {
             ev_trace_push(S, ev_pos_get(S, a->a[i].pos), "while evaluating the attribute '%s'",
                           ps_sym_str(S->syms, a->a[i].name));
@@ -176,7 +176,7 @@ static void print_amb(ev_state *S, ut_buf *out, ev_value *v, ptrset *seen, int d
     case EV_NULL: ut_buf_puts(out, "null"); break;
     case EV_FLOAT: ev_format_float(out, v->u.f); break;
     case EV_ATTRS: {
-        ev_attrs *a = v->u.a;
+        ev_attrs *a = ev_attrs_flat(S, v->u.a);
         if (a->h.n && !ptrset_insert(seen, a)) {
             ut_buf_puts(out, "«repeated»");
             break;
@@ -257,7 +257,7 @@ static void print_err(ev_state *S, ut_buf *out, ev_value *v, errprint *ep, int d
         }
         return;
     case EV_ATTRS: {
-        ev_attrs *a = v->u.a;
+        ev_attrs *a = ev_attrs_flat(S, v->u.a);
         ev_attr *t = ev_attrs_find(a, S->s_type);
         if (t && t->value.type == EV_STRING && strcmp(t->value.u.s->s, "derivation") == 0) {
             ev_attr *d = ev_attrs_find(a, S->s_drvPath);
@@ -520,7 +520,7 @@ static void to_json_value(ev_state *S, ut_buf *out, ev_value *v, ps_pos pos, boo
         return;
     }
     case EV_ATTRS: {
-        ev_attrs *a = v->u.a;
+        ev_attrs *a = ev_attrs_flat(S, v->u.a);
         ev_attr *ts = ev_attrs_find(a, S->s_toString);
         ev_attr *op = ev_attrs_find(a, S->s_outPath);
         if (!ts && op) {
@@ -710,7 +710,7 @@ static void xml_value(ev_state *S, ut_buf *out, ev_value *v, ps_pos pos, bool lo
         size_t mark = ev_stack_mark(S);
         ev_value *hold = ev_push1(S);
         *hold = *v;
-        ev_attrs *a = v->u.a;
+        ev_attrs *a = ev_attrs_flat(S, v->u.a);
         ev_attr *t = ev_attrs_find(a, S->s_type);
         bool isdrv = false;
         if (t) {

@@ -145,7 +145,7 @@ void ev_attrs_finish(ev_attrs *a)
     a->h.n = w;
 }
 
-ev_attr *ev_attrs_find(const ev_attrs *a, ps_sym name)
+static ev_attr *find_flat(const ev_attrs *a, ps_sym name)
 {
     uint32_t lo = 0, hi = a->h.n;
     while (lo < hi) {
@@ -159,6 +159,134 @@ ev_attr *ev_attrs_find(const ev_attrs *a, ps_sym name)
             hi = mid;
     }
     return NULL;
+}
+
+ev_attr *ev_attrs_find(const ev_attrs *a, ps_sym name)
+{
+    uint32_t bit = ev_attrs_filter_bit(name);
+    while (a->h.flags & EV_ATTRS_LAYER) {
+        if (a->h.flags & EV_ATTRS_FLATTENED)
+            return find_flat(a->base, name);
+        if (a->filter & bit) {
+            ev_attr *r = find_flat(a, name);
+            if (r)
+                return r;
+        }
+        a = a->base;
+    }
+    return find_flat(a, name);
+}
+
+/* Through the layers to the flat set at the bottom, where the hint is
+ * the index found there last time */
+ev_attr *ev_attrs_find_hint_layer(const ev_attrs *a, ps_sym name, uint32_t *hint)
+{
+    uint32_t bit = ev_attrs_filter_bit(name);
+    while (a->h.flags & EV_ATTRS_LAYER) {
+        if (a->h.flags & EV_ATTRS_FLATTENED) {
+            a = a->base;
+            break;
+        }
+        if (a->filter & bit) {
+            ev_attr *r = find_flat(a, name);
+            if (r)
+                return r;
+        }
+        a = a->base;
+    }
+    uint32_t h = *hint;
+    if (h < a->h.n && a->a[h].name == name)
+        return (ev_attr *)&a->a[h];
+    ev_attr *r = find_flat(a, name);
+    if (r)
+        *hint = (uint32_t)(r - a->a);
+    return r;
+}
+
+uint32_t ev_attrs_merge(const ev_attrs *a, ev_attr *out, const ps_sym *skip, uint32_t nskip)
+{
+    /* the layers over the flat set at the bottom, the top first */
+    const ev_attrs *lay[EV_ATTRS_MAX_DEPTH + 1];
+    uint32_t at[EV_ATTRS_MAX_DEPTH + 1];
+    unsigned k = 0;
+    size_t nov = 0;
+    const ev_attrs *x = a;
+    while ((x->h.flags & EV_ATTRS_LAYER) && !(x->h.flags & EV_ATTRS_FLATTENED)) {
+        if (k == EV_ATTRS_MAX_DEPTH + 1)
+            ut_die("internal error: attribute set layers deeper than %d", EV_ATTRS_MAX_DEPTH);
+        nov += x->h.n;
+        lay[k++] = x;
+        x = x->base;
+    }
+    const ev_attrs *bot = x->h.flags & EV_ATTRS_LAYER ? x->base : x;
+    /* the layers' few names in one sorted run, a name from the highest
+     * layer that has it (each layer is small, so this is cheap) ... */
+    ev_attr stackbuf[128];
+    ev_attr *ov = nov <= 128 ? stackbuf : ut_xmalloc(nov * sizeof *ov);
+    memset(at, 0, k * sizeof *at);
+    uint32_t m = 0;
+    for (;;) {
+        ps_sym min = PS_NOSYM;
+        int src = -1;
+        for (unsigned j = 0; j < k; j++)
+            if (at[j] < lay[j]->h.n && (src < 0 || lay[j]->a[at[j]].name < min)) {
+                min = lay[j]->a[at[j]].name;
+                src = (int)j;
+            }
+        if (src < 0)
+            break;
+        ov[m++] = lay[src]->a[at[src]];
+        for (unsigned j = (unsigned)src; j < k; j++)
+            if (at[j] < lay[j]->h.n && lay[j]->a[at[j]].name == min)
+                at[j]++;
+    }
+    /* ... placed in the bottom set by binary search, which is copied in
+     * the runs between them */
+    uint32_t n = 0, i = 0, room = ev_attrs_count(a);
+    for (uint32_t j = 0; j < m; j++) {
+        uint32_t lo = ev_attrs_lower_bound(bot, i, bot->h.n, ov[j].name);
+        if (n + (lo - i) + 1 > room)
+            ut_die("internal error: attribute set layer miscounted");
+        memcpy(&out[n], &bot->a[i], (size_t)(lo - i) * sizeof *out);
+        n += lo - i;
+        i = lo;
+        if (i < bot->h.n && bot->a[i].name == ov[j].name)
+            i++;
+        out[n++] = ov[j];
+    }
+    if (n + (bot->h.n - i) > room)
+        ut_die("internal error: attribute set layer miscounted");
+    memcpy(&out[n], &bot->a[i], (size_t)(bot->h.n - i) * sizeof *out);
+    n += bot->h.n - i;
+    if (ov != stackbuf)
+        free(ov);
+    if (nskip) {
+        uint32_t w = 0, si = 0;
+        for (uint32_t r = 0; r < n; r++) {
+            while (si < nskip && skip[si] < out[r].name)
+                si++;
+            if (si == nskip || skip[si] != out[r].name)
+                out[w++] = out[r];
+        }
+        n = w;
+    }
+    return n;
+}
+
+ev_attrs *ev_attrs_flat(ev_state *S, ev_attrs *a)
+{
+    if (!(a->h.flags & EV_ATTRS_LAYER))
+        return a;
+    if (a->h.flags & EV_ATTRS_FLATTENED)
+        return a->base;
+    ev_attrs *f = ev_attrs_new(S, a->cap);
+    f->h.n = ev_attrs_merge(a, f->a, NULL, 0);
+    if (f->h.n != a->cap)
+        ut_die("internal error: attribute set layer miscounted");
+    a->base = f;
+    a->h.flags |= EV_ATTRS_FLATTENED;
+    ev_gc_write(S, &a->base);
+    return f;
 }
 
 /* Sorting by name compares the first eight bytes as one big-endian
@@ -400,12 +528,17 @@ bool ev_force_bool(ev_state *S, ev_value *v, ps_pos pos, const char *errctx)
     return v->u.b;
 }
 
-ev_attrs *ev_force_attrs(ev_state *S, ev_value *v, ps_pos pos, const char *errctx)
+ev_attrs *ev_force_attrs_any(ev_state *S, ev_value *v, ps_pos pos, const char *errctx)
 {
     ev_force(S, v, pos);
     if (v->type != EV_ATTRS)
         ev_error_type(S, pos, "a set", v, errctx);
     return v->u.a;
+}
+
+ev_attrs *ev_force_attrs(ev_state *S, ev_value *v, ps_pos pos, const char *errctx)
+{
+    return ev_attrs_flat(S, ev_force_attrs_any(S, v, pos, errctx));
 }
 
 ev_list *ev_force_list(ev_state *S, ev_value *v, ps_pos pos, const char *errctx)
@@ -626,7 +759,7 @@ static bool equal_rec(ev_state *S, ev_value *a, ev_value *b, ps_pos pos, const c
         return true;
     }
     case EV_ATTRS: {
-        ev_attrs *x = a->u.a, *y = b->u.a;
+        ev_attrs *x = ev_attrs_flat(S, a->u.a), *y = ev_attrs_flat(S, b->u.a);
         if (x == y)
             return true;
         if (is_derivation(S, x) && is_derivation(S, y)) {
@@ -817,7 +950,7 @@ void ev_assert_equal(ev_state *S, ev_value *a, ev_value *b, ps_pos pos)
         return;
     }
     case EV_ATTRS: {
-        ev_attrs *x = a->u.a, *y = b->u.a;
+        ev_attrs *x = ev_attrs_flat(S, a->u.a), *y = ev_attrs_flat(S, b->u.a);
         if (is_derivation(S, x) && is_derivation(S, y)) {
             ev_attr *ox = ev_attrs_find(x, S->s_outPath), *oy = ev_attrs_find(y, S->s_outPath);
             if (ox && oy) {

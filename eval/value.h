@@ -139,7 +139,16 @@ struct ev_context {
 };
 
 /* Attribute sets: sorted by symbol number (not by name) for binary search;
- * everything user-visible (printing, attrNames) re-sorts by name. */
+ * everything user-visible (printing, attrNames) re-sorts by name.
+ *
+ * `big // small` (and `small // big`) with a few attributes on one side is
+ * a layer: a[] holds the few, sorted, and base the set they override. The
+ * copies of big that nixpkgs makes this way (a derivation's attributes
+ * again in every output, `acc // { ... }` folds) become a few entries
+ * each. Only lookups (ev_attrs_find) see layers; everything that goes
+ * through the attributes one by one takes ev_attrs_flat's flat copy, made
+ * once per layer. ev_force_attrs returns that flat copy; the VM's selects
+ * and `//` use ev_force_attrs_any. */
 typedef struct ev_attr {
     ps_sym name;
     uint32_t pos;       /* ev_pos_intern index; 0 = none */
@@ -147,11 +156,18 @@ typedef struct ev_attr {
 } ev_attr;
 
 struct ev_attrs {
-    ev_gch h;           /* h.n attributes */
-    uint32_t cap;
-    uint32_t pad;
+    ev_gch h;           /* h.n attributes in a[] */
+    uint32_t cap;       /* flat: room in a[]; a layer: attributes in the whole set */
+    uint32_t filter;    /* a layer: ev_attrs_filter_bit of each name in a[] */
+    ev_attrs *base;     /* a layer: the set a[] overrides; flattened: the flat copy */
     ev_attr a[];
 };
+#define EV_ATTRS_LAYER 0x0001u      /* h.flags */
+#define EV_ATTRS_FLATTENED 0x0002u  /* a layer whose base is now its flat copy */
+#define EV_ATTRS_DEPTH_SHIFT 8      /* h.flags bits 8-11: layers down to a flat set */
+#define EV_ATTRS_DEPTH(a) (((a)->h.flags >> EV_ATTRS_DEPTH_SHIFT) & 0xfu)
+/* A lookup passes a layer by when its name's bit is clear in the filter */
+static inline uint32_t ev_attrs_filter_bit(ps_sym name) { return (uint32_t)1 << ((uint32_t)name * 0x9E3779B1u >> 27); }
 
 struct ev_list {
     ev_gch h;           /* h.n elements */
@@ -238,7 +254,13 @@ ev_attrs *ev_attrs_new(ev_state *S, size_t cap);
 void ev_attrs_add(ev_attrs *a, ps_sym name, ev_value v, uint32_t pos);
 void ev_attrs_finish(ev_attrs *a);
 static inline ev_value ev_mk_attrs(ev_attrs *a) { ev_value v = {0}; v.type = EV_ATTRS; v.u.a = a; return v; }
-ev_attr *ev_attrs_find(const ev_attrs *a, ps_sym name);  /* NULL if absent */
+ev_attr *ev_attrs_find(const ev_attrs *a, ps_sym name);  /* NULL if absent; layers too */
+/* The attributes of a (a layer or not) in one sorted array: a itself when
+ * it is flat, else its flat copy, made on the first call. */
+ev_attrs *ev_attrs_flat(ev_state *S, ev_attrs *a);
+static inline bool ev_attrs_is_layer(const ev_attrs *a) { return (a->h.flags & EV_ATTRS_LAYER) != 0; }
+/* How many attributes a has, without flattening it */
+static inline uint32_t ev_attrs_count(const ev_attrs *a) { return ev_attrs_is_layer(a) ? a->cap : a->h.n; }
 /* Attributes in name order (for printing, attrNames...): fills idx[0..n). */
 void ev_attrs_sorted_by_name(ev_state *S, const ev_attrs *a, uint32_t *idx);
 ev_attrs *ev_attrs_empty(ev_state *S);
@@ -302,7 +324,8 @@ void ev_force_deep(ev_state *S, ev_value *v, ps_pos pos);
 int64_t ev_force_int(ev_state *S, ev_value *v, ps_pos pos, const char *errctx);
 double ev_force_float(ev_state *S, ev_value *v, ps_pos pos, const char *errctx); /* int promoted */
 bool ev_force_bool(ev_state *S, ev_value *v, ps_pos pos, const char *errctx);
-ev_attrs *ev_force_attrs(ev_state *S, ev_value *v, ps_pos pos, const char *errctx);
+ev_attrs *ev_force_attrs(ev_state *S, ev_value *v, ps_pos pos, const char *errctx);   /* flat */
+ev_attrs *ev_force_attrs_any(ev_state *S, ev_value *v, ps_pos pos, const char *errctx); /* maybe a layer */
 ev_list *ev_force_list(ev_state *S, ev_value *v, ps_pos pos, const char *errctx);
 void ev_force_function(ev_state *S, ev_value *v, ps_pos pos, const char *errctx);
 /* A string value (not a path, no coercion); ctx may be NULL to ignore. */

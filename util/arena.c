@@ -1,5 +1,6 @@
 #include "util/util.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,13 +12,31 @@ typedef struct ut_chunk {
 
 ut_arena *ut_arena_new(void) { return ut_xcalloc(1, sizeof(ut_arena)); }
 
+#define UT_ARENA_CHUNK (65536 - sizeof(ut_chunk))
+
+/* Chunks of freed arenas, kept for the next: a short-lived arena (the
+ * parser's, once per file) then reuses memory that is mapped and warm
+ * instead of faulting in fresh pages or asking for them by system call. */
+#define UT_ARENA_SPARE 32
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static ut_chunk *spare;
+static unsigned nspare;
+
 void ut_arena_free(ut_arena *a)
 {
     if (!a) return;
+    pthread_mutex_lock(&spare_lock);
     for (ut_chunk *c = a->head, *n; c; c = n) {
         n = c->next;
-        free(c);
+        if (c->size == UT_ARENA_CHUNK && nspare < UT_ARENA_SPARE) {
+            c->next = spare;
+            spare = c;
+            nspare++;
+        } else {
+            free(c);
+        }
     }
+    pthread_mutex_unlock(&spare_lock);
     free(a);
 }
 
@@ -27,7 +46,7 @@ void *ut_arena_alloc_slow(ut_arena *a, size_t n)
     void *p;
     if (n > 32768) {
         /* a big object gets its own chunk; the window stays where it is */
-        ut_chunk *c = ut_xcalloc(1, sizeof(ut_chunk) + n);
+        ut_chunk *c = ut_xmalloc(sizeof(ut_chunk) + n);
         c->size = c->used = n;
         if (a->head) {
             c->next = a->head->next;
@@ -38,10 +57,18 @@ void *ut_arena_alloc_slow(ut_arena *a, size_t n)
         }
         p = c->mem;
     } else {
-        size_t size = 65536 - sizeof(ut_chunk);
-        /* calloc: memory fresh from the system is not cleared twice */
-        ut_chunk *c = ut_xcalloc(1, sizeof(ut_chunk) + size);
-        ut_populate(c, sizeof(ut_chunk) + size);
+        size_t size = UT_ARENA_CHUNK;
+        pthread_mutex_lock(&spare_lock);
+        ut_chunk *c = spare;
+        if (c) {
+            spare = c->next;
+            nspare--;
+        }
+        pthread_mutex_unlock(&spare_lock);
+        if (!c) {
+            c = ut_xmalloc(sizeof(ut_chunk) + size);
+            ut_populate(c, sizeof(ut_chunk) + size);
+        }
         c->size = size;
         c->used = size;     /* the window, not this field, tracks use */
         c->next = a->head;
@@ -51,6 +78,7 @@ void *ut_arena_alloc_slow(ut_arena *a, size_t n)
         a->limit = c->mem + size;
     }
     a->total += n;
+    memset(p, 0, n);
     return p;
 }
 

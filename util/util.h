@@ -69,7 +69,8 @@ static inline void *ut_arena_alloc(ut_arena *a, size_t n)   /* 16-byte aligned, 
     void *p = a->next;
     a->next += n;
     a->total += n;
-    return p;   /* chunks come zeroed, and arena memory is never reused */
+    memset(p, 0, n);
+    return p;
 }
 char *ut_arena_strndup(ut_arena *a, const char *s, size_t n);
 char *ut_arena_strdup(ut_arena *a, const char *s);

@@ -257,7 +257,7 @@ static void walk_tsv(ev_state *S, ev_value *v, const cli_inst_opts *o, ut_buf *o
         walk_one(S, name, &at->value, out, &rfd);
         if (!rfd)
             continue;
-        ev_attrs *sub = at->value.u.a;
+        ev_attrs *sub = ev_attrs_flat(S, at->value.u.a);
         uint32_t *sidx = ev_scratch_alloc(S, (sub->h.n + 1) * sizeof *sidx);
         ev_attrs_sorted_by_name(S, sub, sidx);
         for (uint32_t k = 0; k < sub->h.n; k++) {

@@ -221,7 +221,7 @@ void cli_inst_get_drvs(ev_state *S, ev_value *vin, const cli_inst_opts *o, cli_d
     cli_inst_auto_call(S, vin, o, v);
     if (!get_drv(S, v, dl)) {
     } else if (v->type == EV_ATTRS) {
-        ev_attrs *a = v->u.a;
+        ev_attrs *a = ev_attrs_flat(S, v->u.a);
         uint32_t *idx = ev_scratch_alloc(S, (a->h.n + 1) * sizeof *idx);
         ev_attrs_sorted_by_name(S, a, idx);
         ps_sym rfd = ev_sym(S, "recurseForDerivations");

@@ -35,20 +35,22 @@ static void prim_zipAttrsWith(ev_state *S, ev_value *a, ev_value *out, ps_pos po
     ev_force_function(S, &a[0], pos, "while evaluating the first argument passed to builtins.zipAttrsWith");
     ev_list *l = ev_force_list(S, &a[1], pos, "while evaluating the second argument passed to builtins.zipAttrsWith");
     size_t n = l->h.n;
+    ev_attrs **sets = ev_scratch_alloc(S, (n + 1) * sizeof *sets);
     for (size_t i = 0; i < n; i++)
-        ev_force_attrs(S, &l->v[i], NOPOS,
-                       "while evaluating a value of the list passed as second argument to builtins.zipAttrsWith");
+        sets[i] = ev_force_attrs(S, &l->v[i], NOPOS,
+                                 "while evaluating a value of the list passed as second argument to "
+                                 "builtins.zipAttrsWith");
     /* From here on nothing evaluates: count the values of each name, make
      * one list per name, fill them in list order, and bind each name to the
      * lazy application `f name values`. */
     ut_hmap *idx = ut_hmap_new();   /* sym -> 1 + slot */
     size_t nnames = 0, total = 0;
     for (size_t i = 0; i < n; i++)
-        total += l->v[i].u.a->h.n;
+        total += sets[i]->h.n;
     ps_sym *syms = ev_scratch_alloc(S, (total + 1) * sizeof *syms);
     size_t *count = ev_scratch_alloc(S, (total + 1) * sizeof *count);
     for (size_t i = 0; i < n; i++) {
-        ev_attrs *at = l->v[i].u.a;
+        ev_attrs *at = sets[i];
         for (uint32_t j = 0; j < at->h.n; j++) {
             ps_sym s = at->a[j].name;
             uintptr_t k = (uintptr_t)ut_hmap_get(idx, &s, sizeof s);
@@ -67,7 +69,7 @@ static void prim_zipAttrsWith(ev_state *S, ev_value *a, ev_value *out, ps_pos po
         count[k] = 0;
     }
     for (size_t i = 0; i < n; i++) {
-        ev_attrs *at = l->v[i].u.a;
+        ev_attrs *at = sets[i];
         for (uint32_t j = 0; j < at->h.n; j++) {
             ps_sym s = at->a[j].name;
             size_t k = (uintptr_t)ut_hmap_get(idx, &s, sizeof s) - 1;

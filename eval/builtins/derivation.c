@@ -1232,7 +1232,7 @@ static void meta_json(ev_state *S, ev_value *v, ut_buf *out, unsigned depth, boo
     }
     switch (v->type) {
     case EV_ATTRS: {
-        ev_attrs *a = v->u.a;
+        ev_attrs *a = ev_attrs_flat(S, v->u.a);
         ev_attr *op = ev_attrs_find(a, ev_sym(S, "outPath"));
         if (op) {
             /* a derivation or path-like set: its outPath if already known */
@@ -1399,8 +1399,9 @@ static void meta_scan(ev_state *S, ev_value *v, unsigned depth)
             ev_drv_meta_note(S, v);
             return;
         }
-        for (uint32_t i = 0; i < v->u.a->h.n; i++)
-            meta_scan(S, &v->u.a->a[i].value, depth + 1);
+        ev_attrs *a = ev_attrs_flat(S, v->u.a);
+        for (uint32_t i = 0; i < a->h.n; i++)
+            meta_scan(S, &a->a[i].value, depth + 1);
     }
 }
 

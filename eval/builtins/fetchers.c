@@ -248,7 +248,7 @@ static void fetch_common(ev_state *S, ev_value *arg, ev_value *out, ps_pos pos, 
     bool have_hash = false;
     ev_force(S, arg, pos);
     if (arg->type == EV_ATTRS) {
-        ev_attrs *at = arg->u.a;
+        ev_attrs *at = ev_attrs_flat(S, arg->u.a);
         for (uint32_t i = 0; i < at->h.n; i++) {
             ev_attr *x = &at->a[i];
             const char *n = ev_sym_str(S, x->name);
@@ -755,7 +755,7 @@ static void prim_fetchGit(ev_state *S, ev_value *a, ev_value *out, ps_pos pos)
     ga.name = "source";
     ev_force(S, &a[0], pos);
     if (a[0].type == EV_ATTRS) {
-        ev_attrs *at = a[0].u.a;
+        ev_attrs *at = ev_attrs_flat(S, a[0].u.a);
         for (uint32_t i = 0; i < at->h.n; i++) {
             ev_attr *x = &at->a[i];
             const char *n = ev_sym_str(S, x->name);
