@@ -396,6 +396,7 @@ static ev_code *comp_node(cctx *C, const ps_expr *e, scope *sc)
             cl->formals[j] = x;
         }
         cl->body = comp(C, l->body, ls);
+        cl->curried = cl->body->op == C_LAMBDA;
         return c;
     }
     case PS_CALL:

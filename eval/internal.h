@@ -76,6 +76,7 @@ typedef struct ev_clambda {
     uint32_t nslots;
     int8_t stack_env;           /* 1: the environment can live on the value stack; -1: not; 0: not known yet */
     int8_t spec_body;           /* 1: an application can be computed ahead (spec.c); -1: not; 0: not known yet */
+    bool curried;               /* the body is a lambda (read at every call: kept here, not in the body) */
     ev_code *body;
     ps_sym name;
     ps_pos pos;

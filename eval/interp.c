@@ -1167,7 +1167,7 @@ static inline ev_env *bind_lambda(ev_state *S, const ev_clambda *cl, ev_env *par
  * caller keeps the function itself rooted: it holds the outermost parent. */
 static bool chain_stackable(ev_state *S, const ev_clambda *cl, size_t nargs)
 {
-    for (; cl->body->op == C_LAMBDA && nargs > 1; nargs--) {
+    for (; cl->curried && nargs > 1; nargs--) {
         for (uint32_t i = 0; i < cl->nformals; i++)
             if (cl->formals[i].def)
                 return false;
@@ -1295,10 +1295,10 @@ static void call_at(ev_state *S, ev_value *fn, size_t nargs, ev_value *args, ev_
             /* `a: b: ...` applied to several arguments: bind the outer
              * lambda and go straight on with the inner one, without
              * allocating the intermediate closure */
-            if (cl->body->op == C_LAMBDA && i + 1 < nargs && chain_stackable(S, cl, nargs - i)) {
+            if (cl->curried && i + 1 < nargs && chain_stackable(S, cl, nargs - i)) {
                 /* cur keeps the function, and so penv, alive */
                 ev_value *root0 = S->sp;
-                while (cl->body->op == C_LAMBDA && i + 1 < nargs) {
+                while (cl->curried && i + 1 < nargs) {
                     ev_check_depth(S, pos);
                     ev_value *root;
                     penv = bind_lambda_in(S, cl, penv, &args[i], pos, &root, true);
@@ -1314,7 +1314,7 @@ static void call_at(ev_state *S, ev_value *fn, size_t nargs, ev_value *args, ev_
                 i++;
                 break;
             }
-            while (cl->body->op == C_LAMBDA && i + 1 < nargs) {
+            while (cl->curried && i + 1 < nargs) {
                 ev_check_depth(S, pos);
                 ev_value *root;
                 ev_env *e = bind_lambda(S, cl, penv, &args[i], pos, &root);
@@ -2635,8 +2635,8 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
                 /* `a: b: ...` applied to several arguments: bind the outer
                  * lambda and go straight on with the inner one, without
                  * allocating the intermediate closure */
-                bool chain = cl->body->op == C_LAMBDA && k_n > 1 && chain_stackable(S, cl, k_n);
-                while (cl->body->op == C_LAMBDA && k_n > 1) {
+                bool chain = k_n > 1 && cl->curried && chain_stackable(S, cl, k_n);
+                while (k_n > 1 && cl->curried) {
                     ev_check_depth(S, k_pos);
                     ev_env *e = bind_lambda_in(S, cl, penv, k_args, k_pos, &root, chain);
                     if (!chain) {
