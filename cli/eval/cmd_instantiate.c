@@ -293,14 +293,12 @@ static int instantiate(ev_state *S, const cli_inst_opts *o, ut_buf *out, ut_hmap
                 walk_tsv(S, &root[1], o, out);
                 continue;
             }
-            cli_drv_list dl = {0};
-            dl.cap = 1u << 16;
-            dl.vals = ev_stack_push(S, dl.cap);
-            dl.done = ut_hmap_new();
+            cli_drv_list dl;
+            cli_drv_list_init(S, &dl);
             cli_inst_get_drvs(S, &root[1], o, &dl);
             ut_hmap_free(dl.done);
             for (size_t k = 0; k < dl.n; k++)
-                print_drv_path(S, &dl.vals[k], out, o->meta_dir, written);
+                print_drv_path(S, cli_drv_list_at(&dl, k), out, o->meta_dir, written);
         }
         ev_try_end(S, &t);
     } else {

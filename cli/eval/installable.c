@@ -207,11 +207,25 @@ static bool get_drv(ev_state *S, ev_value *v, cli_drv_list *dl)
     if (ut_hmap_has(dl->done, &a, sizeof a))
         return false;
     ut_hmap_put(dl->done, &a, sizeof a, NULL);
-    if (dl->n == dl->cap) {
-        ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "too many derivations in the result");
+    ev_list *l = dl->slot->u.l;
+    if (dl->n == l->h.n) {
+        /* the list is referred to from the stack, so it is scanned at every
+         * collection: stores into it need no barrier */
+        ev_list *g = ev_list_new(S, (size_t)l->h.n * 2);
+        memcpy(g->v, l->v, dl->n * sizeof *g->v);
+        *dl->slot = ev_mk_list(g);
+        l = g;
     }
-    dl->vals[dl->n++] = *v;
+    l->v[dl->n++] = *v;
     return false;
+}
+
+void cli_drv_list_init(ev_state *S, cli_drv_list *dl)
+{
+    dl->slot = ev_stack_push(S, 1);
+    *dl->slot = ev_mk_list(ev_list_new(S, 256));
+    dl->n = 0;
+    dl->done = ut_hmap_new();
 }
 
 void cli_inst_get_drvs(ev_state *S, ev_value *vin, const cli_inst_opts *o, cli_drv_list *dl)
@@ -519,14 +533,12 @@ static void eval_installable(ev_state *S, inst_job *j)
         for (size_t i = 0; i < nsel; i++) {
             root[1] = root[0];
             if (o->nattrpaths) cli_inst_select(S, &root[1], o->attrpaths[i], o);
-            cli_drv_list dl = {0};
-            dl.cap = 1u << 16;
-            dl.vals = ev_stack_push(S, dl.cap);
-            dl.done = ut_hmap_new();
+            cli_drv_list dl;
+            cli_drv_list_init(S, &dl);
             cli_inst_get_drvs(S, &root[1], o, &dl);
             ut_hmap_free(dl.done);
             for (size_t k = 0; k < dl.n; k++) {
-                ev_attr *p = ev_attrs_find(dl.vals[k].u.a, ev_sym(S, "drvPath"));
+                ev_attr *p = ev_attrs_find(cli_drv_list_at(&dl, k)->u.a, ev_sym(S, "drvPath"));
                 if (!p) ev_error(S, EV_ERR_EVAL, (ps_pos){0}, "derivation does not contain a 'drvPath' attribute");
                 ev_string *s = ev_force_string(S, &p->value, (ps_pos){0},
                                                "while evaluating the 'drvPath' attribute of a derivation");
@@ -535,7 +547,7 @@ static void eval_installable(ev_state *S, inst_job *j)
                 if (dup) continue;
                 j->paths = ut_xrealloc(j->paths, (j->npaths + 1) * sizeof *j->paths);
                 j->paths[j->npaths++] = ut_xstrdup(s->s);
-                if (j->want_meta) ev_drv_meta_note(S, &dl.vals[k]);
+                if (j->want_meta) ev_drv_meta_note(S, cli_drv_list_at(&dl, k));
             }
         }
         ev_try_end(S, &t);

@@ -27,10 +27,13 @@ typedef struct cli_inst_opts {
     const char *meta_dir;
 } cli_inst_opts;
 typedef struct cli_drv_list {
-    ev_value *vals;       /* stack slots */
-    size_t n, cap;
+    ev_value *slot;       /* a stack slot: the list of them so far (grown by doubling) */
+    size_t n;
     ut_hmap *done;        /* attrs pointers already taken */
 } cli_drv_list;
+/* Pushes the list's stack slot (the caller resets the stack after use) */
+void cli_drv_list_init(ev_state *S, cli_drv_list *dl);
+static inline ev_value *cli_drv_list_at(const cli_drv_list *dl, size_t i) { return &dl->slot->u.l->v[i]; }
 
 /* ---- experimental features ----------------------------------------------
  * Nix's experimental-features setting, as its configuration gives it:
