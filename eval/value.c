@@ -29,7 +29,7 @@ ev_string *ev_string_alloc(ev_state *S, size_t len)
     size_t size = sizeof(ev_string) + len + 1;
     /* the caller fills the bytes: only the header is cleared */
     ev_string *s = size > EV_SMALL_MAX ? ev_gc_alloc_partial(S, EV_OBJ_STRING, size, sizeof(ev_string))
-                                       : ev_gc_alloc_small(S, EV_OBJ_STRING, size);
+                                       : ev_gc_alloc_small_partial(S, EV_OBJ_STRING, size, sizeof(ev_string));
     s->len = len;
     s->s[len] = 0;
     return s;
