@@ -67,4 +67,32 @@ same '[ { } { } { a = 1; } true [ ] { b = 1; } ]' \
   'let f = x: { }; g = { a ? { } }: a // { b = 1; }; in [ (f 1) (f 2) ((f 3) // { a = 1; }) ((f 4) == { }) (builtins.attrNames (f 5)) (g { }) ]'
 same '[ { a5 = 5; a50 = 50; a99 = 99; } { a5 = 0; a50 = 0; a99 = 0; } { } { } 124 ]' \
   'let big = builtins.listToAttrs (map (n: { name = "a${toString n}"; value = n; }) (builtins.genList (x: x) 100)); small = { a5 = 0; zz = 0; a99 = 0; "0" = 0; a50 = 0; }; p = builtins.unsafeGetAttrPos "a5" (builtins.intersectAttrs big small); in [ (builtins.intersectAttrs small big) (builtins.intersectAttrs big small) (builtins.intersectAttrs { } big) (builtins.intersectAttrs { zzz = 1; } big) p.column ]'
+# `//` of a few names over a large set is a layer (value.h): lookups
+# through chains of layers deeper than the limit, small // layer and
+# layer // small, removeAttrs, intersectAttrs, ==, mapAttrs, toJSON,
+# formals, `with`, unsafeGetAttrPos and derivations built on layers.
+same '[ 60 0 19 5 true false 9 "x13" ]' \
+  'let big = builtins.listToAttrs (map (n: { name = "a${toString n}"; value = n; }) (builtins.genList (x: x) 40)); s = builtins.foldl'\'' (acc: i: acc // { "x${toString i}" = i; }) big (builtins.genList (x: x) 20); in [ (builtins.length (builtins.attrNames s)) s.x0 s.x19 s.a5 (s ? x7) (s ? nope) (s.nope or 9) (builtins.elemAt (builtins.attrNames s) 45) ]'
+same '[ 1 200 1 300 ]' \
+  'let big = builtins.listToAttrs (map (n: { name = "a${toString n}"; value = n; }) (builtins.genList (x: x) 40)); in [ ({ a1 = 100; new = 1; } // (big // { a2 = 200; })).a1 ({ a1 = 100; new = 1; } // (big // { a2 = 200; })).a2 ({ a1 = 100; new = 1; } // (big // { a2 = 200; })).new ((big // { a2 = 200; }) // { a2 = 300; a3 = 301; }).a2 ]'
+same '"a0,a10,a11,a12,a13,a14,a15,a16,a17,a18,a19,a20,a21,a22,a23,a24,a25,a26,a27,a28,a29,a3,a30,a31,a32,a33,a34,a35,a36,a37,a38,a39,a4,a5,a6,a7,a8,a9,y"' \
+  'let big = builtins.listToAttrs (map (n: { name = "a${toString n}"; value = n; }) (builtins.genList (x: x) 40)); in builtins.concatStringsSep "," (builtins.attrNames (builtins.removeAttrs (big // { a1 = 0; z = 1; y = 2; }) [ "a1" "a2" "z" "a1" "nope" ]))'
+same '{ a1 = 11; z = 5; }' \
+  'let big = builtins.listToAttrs (map (n: { name = "a${toString n}"; value = n; }) (builtins.genList (x: x) 40)); in builtins.intersectAttrs { a1 = null; z = null; q = null; } (big // { z = 5; a1 = 11; })'
+same '[ true false true false true ]' \
+  'let big = builtins.listToAttrs (map (n: { name = "a${toString n}"; value = n; }) (builtins.genList (x: x) 40)); in [ ((big // { z = 1; }) == (big // { z = 1; })) ((big // { z = 1; }) == (big // { z = 2; })) ((big // { a0 = 0; }) == big) ((big // { a0 = 5; }) == big) (builtins.removeAttrs (big // { z = 1; }) [ "z" ] == big) ]'
+same '"{\"a0\":14,\"a1\":2,\"a2\":4,\"z\":2}"' \
+  'let big = builtins.listToAttrs (map (n: { name = "a${toString n}"; value = n; }) (builtins.genList (x: x) 40)); in builtins.toJSON (builtins.mapAttrs (n: v: v * 2) (builtins.removeAttrs (big // { z = 1; a0 = 7; }) (builtins.genList (i: "a${toString (i + 3)}") 37)))'
+same '[ 2 41 ]' \
+  'let big = builtins.listToAttrs (map (n: { name = "a${toString n}"; value = n; }) (builtins.genList (x: x) 40)); in [ (({ a1, z, ... }: a1 + z) (big // { z = 1; })) (({ z, ... }@args: builtins.length (builtins.attrNames args)) (big // { z = 1; })) ]'
+same '10' \
+  'let big = builtins.listToAttrs (map (n: { name = "a${toString n}"; value = n; }) (builtins.genList (x: x) 40)); in with (big // { z = 7; }); z + a3'
+same '[ true 9 3 [ 4 3 ] ]' \
+  'let big = builtins.listToAttrs (map (n: { name = "a${toString n}"; value = n; }) (builtins.genList (x: x) 40)); in [ (builtins.hasAttr "z" (big // { z = 1; })) (builtins.getAttr "a9" (big // { z = 1; })) (builtins.getAttr "z" ({ z = 3; } // big)) (builtins.attrValues (builtins.intersectAttrs { a4 = 1; z = 1; } ({ z = 3; } // big))) ]'
+same '[ 1 172 ]' \
+  'let big = builtins.listToAttrs (map (n: { name = "a${toString n}"; value = n; }) (builtins.genList (x: x) 40)); in let p = builtins.unsafeGetAttrPos "z" (big // { a1 = 0; z = 1; }); in [ p.line p.column ]'
+same '[ 70 0 29 [ "k0" "k1" "k10" "k11" "k12" "k13" "k14" "k15" "k16" "k17" "k18" "k19" "k2" "k20" "k21" "k22" "k23" "k24" "k25" "k26" "k27" "k28" "k29" "k3" "k4" "k5" "k6" "k7" "k8" "k9" ] ]' \
+  'let big = builtins.listToAttrs (map (n: { name = "a${toString n}"; value = n; }) (builtins.genList (x: x) 40)); l = builtins.foldl'\'' (acc: i: { "k${toString i}" = i; } // acc) big (builtins.genList (x: x) 30); in [ (builtins.length (builtins.attrNames l)) l.k0 l.k29 (builtins.attrNames (builtins.removeAttrs l (builtins.attrNames big))) ]'
+same '[ "derivation" 2 12 ]' \
+  'let big = builtins.listToAttrs (map (n: { name = "a${toString n}"; value = n; }) (builtins.genList (x: x) 40)); d = derivation { name = "x"; system = "x"; builder = "/bin/sh"; } // { extra = 1; }; in [ d.type (d // { extra = 2; }).extra (builtins.length (builtins.attrNames (d // { z = 1; }))) ]'
 exit $fail
