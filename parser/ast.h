@@ -49,6 +49,11 @@ typedef struct ps_source {
     const char *text;   /* NUL-terminated */
     size_t len;
     const char *basedir; /* directory relative paths resolve against */
+    /* text[len + 1] is NUL too and the text's memory is the caller's to
+     * write: the lexer then scans it where it is instead of in a copy
+     * (flex marks the end of each token in its buffer), and ps_parse
+     * leaves it as it found it */
+    bool scan_in_place;
 } ps_source;
 
 typedef struct ps_pos {

@@ -78,6 +78,7 @@ bool ps__error_at(ps_pstate *st, ps_pos pos, const char *fmt, ...)
     ut_buf b = UT_BUF_INIT;
     ps__format_message(&b, ut_buf_cstr(&m), 7);
     ut_buf_putc(&b, '\n');
+    ps__source_whole(st);  /* after the message: it may quote yytext */
     ps_format_pos_snippet(&b, pos);
     ut_err_set(st->err, "%s", ut_buf_cstr(&b));
     ut_buf_free(&b);
@@ -747,6 +748,7 @@ static void warn_or_fail(ps_pstate *st, ps_lint level, ps_pos pos, const char *n
     ps__format_message(&b, ut_buf_cstr(&m), 9);
     ut_buf_free(&m);
     ut_buf_putc(&b, '\n');
+    ps__source_whole(st);
     ps__format_snippet(&b, pos, 2);
     ut_buf_putc(&b, '\n');
     emit_warning(st, &b);
@@ -862,6 +864,7 @@ void ps__cursed_or_warn(ps_pstate *st, ps_expr *e)
     ut_buf_puts(&b, ": This expression uses `or` as an identifier in a way that will change in a future Nix release.\n"
                     "Wrap this entire expression in parentheses to preserve its current meaning:\n"
                     "    (");
+    ps__source_whole(st);
     int a = st->cursed_or_loc.first, z = st->cursed_or_loc.last;
     if (a >= 0 && z >= a && (size_t)z <= st->src->len)
         ut_buf_append(&b, st->src->text + a, (size_t)(z - a));

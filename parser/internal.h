@@ -77,6 +77,9 @@ typedef struct ps_pstate {
     const char *lexbase;    /* the scanner's copy of the text */
     const char *lexend;     /* lexbase + the text's length */
     const char *text;       /* src->text, read once per token otherwise */
+    /* the scanner while one runs over src->text itself, NULL otherwise:
+     * quoting the source (snippets) must first ps__lex_unhold it */
+    void *inplace_scanner;
     ps_loc prev_loc;        /* the location before the current rule's */
     /* the last `e or` call (a "cursed or"), until a rule decides whether it
      * is an argument, which Nix warns about */
@@ -174,6 +177,14 @@ typedef void *yyscan_t;
 /* Whether the lexer's fast path runs (the default). Only tests clear it, to
  * check that the flex rules alone give the same results. */
 extern bool ps__lex_fast_path;
+void ps__lex_unhold(yyscan_t scanner);
+/* Makes the source whole again where the scanner runs over it in place,
+ * before anything quotes it (see ps__lex_unhold). */
+static inline void ps__source_whole(ps_pstate *st)
+{
+    if (st->inplace_scanner)
+        ps__lex_unhold(st->inplace_scanner);
+}
 
 /* The hand-written parser (fast.c): the tree bison would build, or NULL
  * when it declines (anything unusual, any error); st may then hold an error
