@@ -162,7 +162,8 @@ struct ps_expr {
     union {
         int64_t i;                                          /* PS_INT */
         double f;                                           /* PS_FLOAT */
-        struct { const char *s; size_t len; } str;          /* PS_STRING, PS_PATH */
+        struct { const char *s; size_t len; } str;          /* PS_STRING, PS_PATH (a string's
+                                                               text is not NUL-terminated) */
         struct { ps_sym name; bool from_with; } var;        /* PS_VAR */
         struct { ps_expr *e; ps_attrpath path; ps_expr *def; } select;  /* PS_SELECT */
         struct { ps_expr *e; ps_attrpath path; } hasattr;  /* PS_HASATTR */

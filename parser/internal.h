@@ -135,6 +135,8 @@ static inline void *ps__vec_push(ps_pstate *st, ps_vec *v, size_t elem)
 
 /* nodes */
 ps_expr *ps__new(ps_pstate *st, ps_kind kind, ps_pos pos);
+/* s must live as long as the tree: the source's text (which outlives it),
+ * the tree's arena, or static */
 ps_expr *ps__string(ps_pstate *st, const char *s, size_t len, ps_pos pos);
 ps_expr *ps__var(ps_pstate *st, ps_sym name, ps_pos pos);
 ps_expr *ps__call2(ps_pstate *st, ps_pos pos, ps_expr *fn, ps_expr *a, ps_expr *b);
@@ -166,6 +168,9 @@ void ps__format_snippet(ut_buf *out, ps_pos pos, unsigned indent);
 uint32_t *ps__symtab_scratch(ps_symtab *t, size_t *n);
 /* ps_default_base_env() as symbols, interned on first use */
 const ps_sym *ps__symtab_default_base(ps_symtab *t, size_t *n);
+/* names (NULL-terminated) as symbols, valid until the next call; interned
+ * again only when they differ from the last call's */
+const ps_sym *ps__symtab_base(ps_symtab *t, const char *const *names, size_t *n);
 /* sorts definitions by name (names distinct) */
 void ps__sort_attrdefs(const ps_symtab *t, ps_attrdef *a, size_t n);
 
