@@ -27,15 +27,67 @@ typedef struct cctx {
     ut_arena *A;
     ut_err *err;
     bool failed;
+    const ps_source *internal_src;  /* is_internal's last answer */
+    bool internal;
 } cctx;
 
-static int svar_cmp(const void *a, const void *b)
+/* Sorts 64-bit keys (a symbol above, an index below). qsort's indirect
+ * comparisons and its temporary buffer were a fair part of compiling
+ * attribute sets; sets are often in symbol order already, mostly small. */
+static void sort_keys(uint64_t *a, size_t n)
 {
-    ps_sym x = ((const svar *)a)->sym, y = ((const svar *)b)->sym;
-    return x < y ? -1 : x > y;
+    size_t i = 1;
+    while (i < n && a[i - 1] <= a[i])
+        i++;
+    if (i >= n)
+        return;
+    if (n <= 24) {
+        for (; i < n; i++) {
+            uint64_t x = a[i];
+            size_t j = i;
+            while (j > 0 && a[j - 1] > x) {
+                a[j] = a[j - 1];
+                j--;
+            }
+            a[j] = x;
+        }
+        return;
+    }
+    uint64_t *tmp = ut_xmalloc(n * sizeof *tmp), *src = a, *dst = tmp;
+    for (size_t w = 1; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t p = lo, q = mid, o = lo;
+            while (p < mid && q < hi)
+                dst[o++] = src[q] < src[p] ? src[q++] : src[p++];
+            while (p < mid)
+                dst[o++] = src[p++];
+            while (q < hi)
+                dst[o++] = src[q++];
+        }
+        uint64_t *sw = src;
+        src = dst;
+        dst = sw;
+    }
+    if (src != a)
+        memcpy(a, src, n * sizeof *a);
+    free(tmp);
 }
 
-static void scope_sort(scope *s) { qsort(s->vars, s->n, sizeof(svar), svar_cmp); }
+/* keys for up to this many entries live on the stack */
+#define SMALL_SORT 64
+
+static void scope_sort(scope *s)
+{
+    uint64_t small[SMALL_SORT], *k = s->n <= SMALL_SORT ? small : ut_xmalloc(s->n * sizeof *k);
+    for (uint32_t i = 0; i < s->n; i++)
+        k[i] = (uint64_t)s->vars[i].sym << 32 | s->vars[i].idx;
+    sort_keys(k, s->n);
+    for (uint32_t i = 0; i < s->n; i++)
+        s->vars[i] = (svar){(ps_sym)(k[i] >> 32), (uint32_t)k[i]};
+    if (k != small)
+        free(k);
+}
 
 static bool scope_find(const scope *s, ps_sym sym, uint32_t *idx)
 {
@@ -157,30 +209,31 @@ static void comp_path(cctx *C, const ps_attrpath *p, scope *sc, ev_cpath **out, 
 /* attrs/let: builds the code for the bindings. For rec (and let) the
  * bindings form a scope; inherit-from sources form one more level. */
 
-static int cattr_ptr_cmp(const void *x, const void *y)
-{
-    ps_sym a = (*(const ev_cattr *const *)x)->name, b = (*(const ev_cattr *const *)y)->name;
-    return a < b ? -1 : a > b;
-}
-
 /* Where each static attribute goes in the set, which is sorted by symbol:
  * building a set then stores each value in place instead of sorting it
  * every time. The rec environment keeps the source order (its slots are
  * filled in that order, which decides what shares a thunk). */
 static void attrs_presort(cctx *C, ev_code *c)
 {
+    (void)C;
     uint32_t n = c->u.attrs.nattrs;
+    ev_cattr *a = c->u.attrs.attrs;
     c->u.attrs.presorted = false;
-    ev_cattr **p = ut_arena_alloc(C->A, (n + 1) * sizeof *p);
+    uint64_t small[SMALL_SORT], *k = n <= SMALL_SORT ? small : ut_xmalloc(n * sizeof *k);
     for (uint32_t i = 0; i < n; i++)
-        p[i] = &c->u.attrs.attrs[i];
-    qsort(p, n, sizeof *p, cattr_ptr_cmp);
+        k[i] = (uint64_t)a[i].name << 32 | i;
+    sort_keys(k, n);
+    bool distinct = true;
     for (uint32_t i = 0; i < n; i++) {
-        if (i > 0 && p[i - 1]->name == p[i]->name)
-            return;     /* not expected (the parser merges or rejects repeats): sort at run time */
-        p[i]->sorted = i;
+        if (i > 0 && k[i - 1] >> 32 == k[i] >> 32) {
+            distinct = false;   /* not expected (the parser merges or rejects repeats): sort at run time */
+            break;
+        }
+        a[(uint32_t)k[i]].sorted = i;
     }
-    c->u.attrs.presorted = true;
+    if (k != small)
+        free(k);
+    c->u.attrs.presorted = distinct;
 }
 
 static void comp_attrs(cctx *C, ev_code *c, const ps_attrs *a, scope *outer, bool rec,
@@ -245,6 +298,60 @@ static void comp_attrs(cctx *C, ev_code *c, const ps_attrs *a, scope *outer, boo
         *inner_out = body;
 }
 
+/* The path as Nix shows it in "while evaluating the attribute". Most
+ * paths are names only: written straight into the arena then. */
+static const char *select_text(cctx *C, const ps_attrpath *ap)
+{
+    size_t len = ap->n ? ap->n - 1 : 0;
+    bool names = true;
+    for (uint32_t i = 0; i < ap->n && names; i++) {
+        if (ap->elems[i].expr)
+            names = false;
+        else
+            len += ps_sym_len(C->S->syms, ap->elems[i].name);
+    }
+    if (names) {
+        char *txt = ut_arena_alloc(C->A, len + 1), *o = txt;
+        for (uint32_t i = 0; i < ap->n; i++) {
+            if (i)
+                *o++ = '.';
+            size_t l = ps_sym_len(C->S->syms, ap->elems[i].name);
+            memcpy(o, ps_sym_str(C->S->syms, ap->elems[i].name), l);
+            o += l;
+        }
+        return txt;     /* the arena's zeroes end it */
+    }
+    ut_buf t = UT_BUF_INIT;
+    for (uint32_t i = 0; i < ap->n; i++) {
+        if (i)
+            ut_buf_putc(&t, '.');
+        if (ap->elems[i].expr) {
+            ut_buf_puts(&t, "\"${");
+            ps_print(&t, C->S->syms, ap->elems[i].expr);
+            ut_buf_puts(&t, "}\"");
+        } else {
+            ut_buf_puts(&t, ps_sym_str(C->S->syms, ap->elems[i].name));
+        }
+    }
+    char *txt = ut_arena_alloc(C->A, t.len + 1);
+    memcpy(txt, t.data ? t.data : "", t.len);
+    ut_buf_free(&t);
+    return txt;
+}
+
+/* Whether src is Nix's derivation wrapper; asked once per source, not
+ * once per selection */
+static bool is_internal(cctx *C, const ps_source *src)
+{
+    if (!src || !src->path)
+        return false;
+    if (src != C->internal_src) {
+        C->internal_src = src;
+        C->internal = strstr(src->path, "\xc2\xabnix-internal\xc2\xbb") != NULL;
+    }
+    return C->internal;
+}
+
 static ev_code *comp_node(cctx *C, const ps_expr *e, scope *sc);
 
 static ev_code *comp(cctx *C, const ps_expr *e, scope *sc)
@@ -292,27 +399,8 @@ static ev_code *comp_node(cctx *C, const ps_expr *e, scope *sc)
         c = mk(C, C_SELECT, e->pos);
         c->u.sel.e = comp(C, e->u.select.e, sc);
         comp_path(C, &e->u.select.path, sc, &c->u.sel.path, &c->u.sel.n);
-        /* the path as Nix shows it in "while evaluating the attribute" */
-        ut_buf t = UT_BUF_INIT;
-        const ps_attrpath *ap = &e->u.select.path;
-        for (uint32_t i = 0; i < ap->n; i++) {
-            if (i)
-                ut_buf_putc(&t, '.');
-            if (ap->elems[i].expr) {
-                ut_buf_puts(&t, "\"${");
-                ps_print(&t, C->S->syms, ap->elems[i].expr);
-                ut_buf_puts(&t, "}\"");
-            } else {
-                ut_buf_puts(&t, ps_sym_str(C->S->syms, ap->elems[i].name));
-            }
-        }
-        char *txt = ut_arena_alloc(C->A, t.len + 1);
-        memcpy(txt, t.data ? t.data : "", t.len);
-        txt[t.len] = 0;
-        ut_buf_free(&t);
         /* Nix shows no such frame inside its derivation wrapper */
-        bool internal = e->pos.src && e->pos.src->path && strstr(e->pos.src->path, "\xc2\xabnix-internal\xc2\xbb");
-        c->u.sel.text = internal ? NULL : txt;
+        c->u.sel.text = is_internal(C, e->pos.src) ? NULL : select_text(C, &e->u.select.path);
         c->u.sel.def = e->u.select.def ? comp(C, e->u.select.def, sc) : NULL;
         return c;
     }
@@ -517,7 +605,7 @@ static ev_code *comp_node(cctx *C, const ps_expr *e, scope *sc)
 ev_code *ev_compile(ev_state *S, ut_arena *arena, const ps_expr *e, const ev_attrs *scope_attrs,
                     ut_err *err)
 {
-    cctx C = {S, arena, err, false};
+    cctx C = {S, arena, err, false, NULL, false};
     scope *top = NULL;
     if (scope_attrs) {
         top = ut_arena_alloc(arena, sizeof *top);

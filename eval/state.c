@@ -670,13 +670,13 @@ const char *ev_host_path(ev_state *S, const char *path)
 
 /* ---- parsing and import ------------------------------------------------ */
 
-ev_code *ev_parse_compile(ev_state *S, const char *text, size_t len, ps_origin origin,
-                          const char *path, const char *basedir, const ev_attrs *scope, ps_pos pos)
+/* text: in the code arena for S's lifetime (error messages quote it),
+ * with two NULs after it, so that the lexer scans it where it is */
+static ev_code *parse_compile_kept(ev_state *S, char *text, size_t len, ps_origin origin, const char *path,
+                                   const char *basedir, const ev_attrs *scope)
 {
-    (void)pos;
-    char *t = ut_arena_strndup(S->code_arena, text, len);
-    ps_source *src = ps_source_new(S->code_arena, origin, path ? ut_arena_strdup(S->code_arena, path) : NULL,
-                                   t, len, ut_arena_strdup(S->code_arena, basedir));
+    ps_source *src = ps_source_new(S->code_arena, origin, path, text, len, basedir);
+    src->scan_in_place = true;
     ut_err err = UT_ERR_INIT;
     ps_options po = S->opts.parse;
     if (!po.home)
@@ -711,6 +711,62 @@ ev_code *ev_parse_compile(ev_state *S, const char *text, size_t len, ps_origin o
     return c;
 }
 
+ev_code *ev_parse_compile(ev_state *S, const char *text, size_t len, ps_origin origin,
+                          const char *path, const char *basedir, const ev_attrs *scope, ps_pos pos)
+{
+    (void)pos;
+    char *t = ut_arena_alloc(S->code_arena, len + 2);  /* zeroed: the NULs are there */
+    memcpy(t, text, len);
+    return parse_compile_kept(S, t, len, origin, path, basedir, scope);
+}
+
+/* Reads a file's text straight into the code arena, where it stays as the
+ * source: a big file was read into a buffer, copied into the arena, and
+ * copied again for the lexer, each copy written to fresh memory. */
+static char *read_source(ev_state *S, int fd, const struct stat *st, size_t *len, ut_err *err)
+{
+    size_t expect = st && S_ISREG(st->st_mode) && st->st_size > 0 && (uint64_t)st->st_size < SIZE_MAX / 4
+                        ? (size_t)st->st_size
+                        : 0;
+    size_t got = 0;
+    char *t = NULL;
+    if (expect) {
+        /* one byte more is asked for, to see a file that grew; the arena's
+         * memory is zeroed, so the two NULs are there */
+        t = ut_arena_alloc(S->code_arena, expect + 3);
+        for (;;) {
+            ssize_t n = read(fd, t + got, expect + 1 - got);
+            if (n < 0) {
+                if (errno == EINTR)
+                    continue;
+                ut_err_set(err, "read failed: %s", strerror(errno));
+                return NULL;
+            }
+            got += (size_t)n;
+            /* a regular file's read comes short only at its end */
+            if (n == 0 || got >= expect)
+                break;
+        }
+        if (got <= expect) {
+            *len = got;
+            return t;
+        }
+    }
+    /* size unknown, or the file grew: read on to its end (what the arena
+     * got first stays there unused) */
+    ut_buf b = UT_BUF_INIT;
+    ut_buf_append(&b, t, got);
+    if (!ut_read_fd(fd, &b, err)) {
+        ut_buf_free(&b);
+        return NULL;
+    }
+    char *u = ut_arena_alloc(S->code_arena, b.len + 2);
+    memcpy(u, b.data, b.len);
+    *len = b.len;
+    ut_buf_free(&b);
+    return u;
+}
+
 ev_code *ev_load_file(ev_state *S, const char *path, const ev_attrs *scope, ps_pos pos)
 {
     /* p names the file (positions, relative imports); it is read at its
@@ -732,12 +788,12 @@ ev_code *ev_load_file(ev_state *S, const char *path, const ev_attrs *scope, ps_p
     int fd = open(host, O_RDONLY | O_CLOEXEC);
     if (fd >= 0 && !have_st)
         have_st = fstat(fd, &st) == 0;
-    ut_buf text = UT_BUF_INIT;
     ut_err err = UT_ERR_INIT;
-    bool read_ok = fd >= 0 && ut_read_fd_stat(fd, have_st ? &st : NULL, &text, &err);
+    size_t len = 0;
+    char *text = fd >= 0 ? read_source(S, fd, have_st ? &st : NULL, &len, &err) : NULL;
     if (fd >= 0)
         close(fd);
-    if (!read_ok) {
+    if (!text) {
         ut_err_clear(&err);
         char *m = ut_xmalloc(strlen(p) + 64);
         if (access(host, F_OK) != 0)
@@ -745,21 +801,14 @@ ev_code *ev_load_file(ev_state *S, const char *path, const ev_attrs *scope, ps_p
         else
             sprintf(m, "cannot read '%s'", p);
         free(p);
-        ut_buf_free(&text);
         extern UT_NORETURN void ev_error_owned(ev_state * S, ev_errkind kind, ps_pos pos, char *msg);
         ev_error_owned(S, EV_ERR_EVAL, pos, m);
     }
-    char *dir = ut_xstrdup(p);
-    char *slash = strrchr(dir, '/');
-    if (slash == dir)
-        dir[1] = 0;
-    else if (slash)
-        *slash = 0;
-    ev_code *c = ev_parse_compile(S, text.data ? text.data : "", text.len, PS_ORIGIN_FILE, p, dir, scope, pos);
-    ut_buf_free(&text);
-    free(dir);
+    /* nothing of the heap is held across parsing: a parse error leaves by
+     * longjmp. ps_source_new takes the directory from the path. */
+    char *ap = ut_arena_strdup(S->code_arena, p);
     free(p);
-    return c;
+    return parse_compile_kept(S, text, len, PS_ORIGIN_FILE, ap, strchr(ap, '/') ? NULL : ap, scope);
 }
 
 ev_value ev_import_path(ev_state *S, const char *path, ps_pos pos)

@@ -49,6 +49,11 @@ typedef struct ps_source {
     const char *text;   /* NUL-terminated */
     size_t len;
     const char *basedir; /* directory relative paths resolve against */
+    /* text[len + 1] is NUL too and the text's memory is the caller's to
+     * write: the lexer then scans it where it is instead of in a copy
+     * (flex marks the end of each token in its buffer), and ps_parse
+     * leaves it as it found it */
+    bool scan_in_place;
 } ps_source;
 
 typedef struct ps_pos {
@@ -157,7 +162,8 @@ struct ps_expr {
     union {
         int64_t i;                                          /* PS_INT */
         double f;                                           /* PS_FLOAT */
-        struct { const char *s; size_t len; } str;          /* PS_STRING, PS_PATH */
+        struct { const char *s; size_t len; } str;          /* PS_STRING, PS_PATH (a string's
+                                                               text is not NUL-terminated) */
         struct { ps_sym name; bool from_with; } var;        /* PS_VAR */
         struct { ps_expr *e; ps_attrpath path; ps_expr *def; } select;  /* PS_SELECT */
         struct { ps_expr *e; ps_attrpath path; } hasattr;  /* PS_HASATTR */

@@ -223,20 +223,15 @@ bool ps__finish(ps_pstate *st, ps_expr *root)
     const char *const *names = st->opts->base_env;
     const char *const *extra = st->opts->extra_env;
     size_t nnames = 0, nextra = 0;
-    const ps_sym *defaults = NULL;
-    if (names)
-        while (names[nnames])
-            nnames++;
-    else
-        defaults = ps__symtab_default_base(st->syms, &nnames);
+    const ps_sym *defaults = names ? ps__symtab_base(st->syms, names, &nnames)
+                                   : ps__symtab_default_base(st->syms, &nnames);
     while (extra && extra[nextra])
         nextra++;
     size_t nbase = nnames + nextra;
     ps_sym *base = NULL;
-    if (!defaults || nextra) {
-        base = ut_xmalloc((nbase ? nbase : 1) * sizeof *base);
-        for (size_t i = 0; i < nnames; i++)
-            base[i] = defaults ? defaults[i] : ps_intern_cstr(st->syms, names[i]);
+    if (nextra) {
+        base = ut_xmalloc(nbase * sizeof *base);
+        memcpy(base, defaults, nnames * sizeof *base);
         for (size_t i = 0; i < nextra; i++)
             base[nnames + i] = ps_intern_cstr(st->syms, extra[i]);
     }

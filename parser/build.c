@@ -78,6 +78,7 @@ bool ps__error_at(ps_pstate *st, ps_pos pos, const char *fmt, ...)
     ut_buf b = UT_BUF_INIT;
     ps__format_message(&b, ut_buf_cstr(&m), 7);
     ut_buf_putc(&b, '\n');
+    ps__source_whole(st);  /* after the message: it may quote yytext */
     ps_format_pos_snippet(&b, pos);
     ut_err_set(st->err, "%s", ut_buf_cstr(&b));
     ut_buf_free(&b);
@@ -119,14 +120,12 @@ ps_expr *ps__new(ps_pstate *st, ps_kind kind, ps_pos pos)
 
 ps_expr *ps__string(ps_pstate *st, const char *s, size_t len, ps_pos pos)
 {
-    /* the node and its text in one allocation */
-    ps_expr *e = ps__alloc(st, sizeof *e + len + 1);
+    /* s is kept, not copied: it is the source's text or the tree's (see
+     * the declaration) */
+    ps_expr *e = ps__alloc(st, sizeof *e);
     e->kind = PS_STRING;
     e->pos = pos;
-    char *c = (char *)(e + 1);
-    memcpy(c, s, len);
-    c[len] = 0;
-    e->u.str.s = c;
+    e->u.str.s = s;
     e->u.str.len = len;
     return e;
 }
@@ -271,7 +270,6 @@ ps_expr *ps__strip_indentation(ps_pstate *st, ps_pos pos, ps_vec *pv)
     ps_vec out = {0};
     at_start = true;
     size_t cur_dropped = 0;
-    ut_buf s2 = UT_BUF_INIT;
     for (size_t k = 0; k < n; k++) {
         size_t remaining = n - k;
         if (es[k].e) {
@@ -281,13 +279,11 @@ ps_expr *ps__strip_indentation(ps_pstate *st, ps_pos pos, ps_vec *pv)
             *p = es[k];
             continue;
         }
-        ut_buf_clear(&s2);
         const char *p = es[k].s.p;
         size_t l = es[k].s.l, j = 0;
         /* the output never outgrows the input; the rest of a line after
-         * its indentation is copied whole */
-        ut_buf_reserve(&s2, l + 1);
-        char *d = s2.data;
+         * its indentation is copied whole. It is the string node's text. */
+        char *d = ps__alloc_bytes(st, l + 1);
         size_t dl = 0;
         while (j < l) {
             if (at_start) {
@@ -314,30 +310,28 @@ ps_expr *ps__strip_indentation(ps_pstate *st, ps_pos pos, ps_vec *pv)
                     at_start = true;
             }
         }
-        s2.len = dl;
         d[dl] = 0;
         /* Drop the last line when it holds only spaces. */
-        if (remaining == 1 && s2.len) {
-            const char *nl = memrchr(s2.data, '\n', s2.len);
+        if (remaining == 1 && dl) {
+            const char *nl = memrchr(d, '\n', dl);
             if (nl) {
-                size_t after = (size_t)(nl - s2.data) + 1;
+                size_t after = (size_t)(nl - d) + 1;
                 bool spaces = true;
-                for (size_t j = after; j < s2.len; j++)
-                    if (s2.data[j] != ' ') {
+                for (size_t j = after; j < dl; j++)
+                    if (d[j] != ' ') {
                         spaces = false;
                         break;
                     }
                 if (spaces)
-                    s2.len = after;
+                    dl = after;
             }
         }
-        if (s2.len) {
+        if (dl) {
             ps_part *q = ps__vec_push(st, &out, sizeof *q);
             q->loc = es[k].loc;
-            q->e = ps__string(st, s2.data, s2.len, PS_AT(st, es[k].loc));
+            q->e = ps__string(st, d, dl, PS_AT(st, es[k].loc));
         }
     }
-    ut_buf_free(&s2);
 
     ps_part *o = out.data;
     if (out.n == 0)
@@ -747,6 +741,7 @@ static void warn_or_fail(ps_pstate *st, ps_lint level, ps_pos pos, const char *n
     ps__format_message(&b, ut_buf_cstr(&m), 9);
     ut_buf_free(&m);
     ut_buf_putc(&b, '\n');
+    ps__source_whole(st);
     ps__format_snippet(&b, pos, 2);
     ut_buf_putc(&b, '\n');
     emit_warning(st, &b);
@@ -862,6 +857,7 @@ void ps__cursed_or_warn(ps_pstate *st, ps_expr *e)
     ut_buf_puts(&b, ": This expression uses `or` as an identifier in a way that will change in a future Nix release.\n"
                     "Wrap this entire expression in parentheses to preserve its current meaning:\n"
                     "    (");
+    ps__source_whole(st);
     int a = st->cursed_or_loc.first, z = st->cursed_or_loc.last;
     if (a >= 0 && z >= a && (size_t)z <= st->src->len)
         ut_buf_append(&b, st->src->text + a, (size_t)(z - a));

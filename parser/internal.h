@@ -77,6 +77,9 @@ typedef struct ps_pstate {
     const char *lexbase;    /* the scanner's copy of the text */
     const char *lexend;     /* lexbase + the text's length */
     const char *text;       /* src->text, read once per token otherwise */
+    /* the scanner while one runs over src->text itself, NULL otherwise:
+     * quoting the source (snippets) must first ps__lex_unhold it */
+    void *inplace_scanner;
     ps_loc prev_loc;        /* the location before the current rule's */
     /* the last `e or` call (a "cursed or"), until a rule decides whether it
      * is an argument, which Nix warns about */
@@ -132,6 +135,8 @@ static inline void *ps__vec_push(ps_pstate *st, ps_vec *v, size_t elem)
 
 /* nodes */
 ps_expr *ps__new(ps_pstate *st, ps_kind kind, ps_pos pos);
+/* s must live as long as the tree: the source's text (which outlives it),
+ * the tree's arena, or static */
 ps_expr *ps__string(ps_pstate *st, const char *s, size_t len, ps_pos pos);
 ps_expr *ps__var(ps_pstate *st, ps_sym name, ps_pos pos);
 ps_expr *ps__call2(ps_pstate *st, ps_pos pos, ps_expr *fn, ps_expr *a, ps_expr *b);
@@ -163,6 +168,9 @@ void ps__format_snippet(ut_buf *out, ps_pos pos, unsigned indent);
 uint32_t *ps__symtab_scratch(ps_symtab *t, size_t *n);
 /* ps_default_base_env() as symbols, interned on first use */
 const ps_sym *ps__symtab_default_base(ps_symtab *t, size_t *n);
+/* names (NULL-terminated) as symbols, valid until the next call; interned
+ * again only when they differ from the last call's */
+const ps_sym *ps__symtab_base(ps_symtab *t, const char *const *names, size_t *n);
 /* sorts definitions by name (names distinct) */
 void ps__sort_attrdefs(const ps_symtab *t, ps_attrdef *a, size_t n);
 
@@ -174,6 +182,14 @@ typedef void *yyscan_t;
 /* Whether the lexer's fast path runs (the default). Only tests clear it, to
  * check that the flex rules alone give the same results. */
 extern bool ps__lex_fast_path;
+void ps__lex_unhold(yyscan_t scanner);
+/* Makes the source whole again where the scanner runs over it in place,
+ * before anything quotes it (see ps__lex_unhold). */
+static inline void ps__source_whole(ps_pstate *st)
+{
+    if (st->inplace_scanner)
+        ps__lex_unhold(st->inplace_scanner);
+}
 
 /* The hand-written parser (fast.c): the tree bison would build, or NULL
  * when it declines (anything unusual, any error); st may then hold an error

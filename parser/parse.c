@@ -78,12 +78,15 @@ static inline void push_line(ps_pstate *st, size_t *cap, uint32_t start)
     st->line_starts[st->nlines++] = start;
 }
 
-/* Copies text to buf and records the start of every line after an LF, in
- * one pass, until the first CR (rare; the caller takes over there, from
- * the start of that CR's line). Returns how much was copied. Sixteen
- * bytes at a time where SSE2 is there: line starts and the copy were two
- * passes and a memchr call per line. */
-static size_t copy_lf_lines(ps_pstate *st, const char *text, size_t len, char *buf, size_t *cap)
+/* Records the start of every line after an LF, and copies text to buf
+ * unless buf is NULL (the lexer then scans the text itself), in one pass,
+ * until the first CR (rare; the caller takes over there, from the start of
+ * that CR's line). Returns how far it went. Sixteen bytes at a time where
+ * SSE2 is there: line starts and the copy were two passes and a memchr
+ * call per line. Inlined into each caller, so that the copy's test folds
+ * away. */
+static inline __attribute__((always_inline)) size_t lf_lines(ps_pstate *st, const char *text, size_t len,
+                                                              char *buf, size_t *cap)
 {
     size_t i = 0;
 #ifdef __SSE2__
@@ -92,7 +95,8 @@ static size_t copy_lf_lines(ps_pstate *st, const char *text, size_t len, char *b
         __m128i v = _mm_loadu_si128((const __m128i *)(text + i));
         if (_mm_movemask_epi8(_mm_cmpeq_epi8(v, cr)))
             return i;
-        _mm_storeu_si128((__m128i *)(buf + i), v);
+        if (buf)
+            _mm_storeu_si128((__m128i *)(buf + i), v);
         unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf));
         if (!m)
             continue;
@@ -110,11 +114,22 @@ static size_t copy_lf_lines(ps_pstate *st, const char *text, size_t len, char *b
         char c = text[i];
         if (c == '\r')
             return i;
-        buf[i] = c;
+        if (buf)
+            buf[i] = c;
         if (c == '\n')
             push_line(st, cap, (uint32_t)(i + 1));
     }
     return len;
+}
+
+static size_t copy_lf_lines(ps_pstate *st, const char *text, size_t len, char *buf, size_t *cap)
+{
+    return lf_lines(st, text, len, buf, cap);
+}
+
+static size_t scan_lf_lines(ps_pstate *st, const char *text, size_t len, size_t *cap)
+{
+    return lf_lines(st, text, len, NULL, cap);
 }
 
 ps_expr *ps_parse(ps_symtab *syms, const ps_source *src, ut_arena *arena, const ps_options *opts, ut_err *err)
@@ -151,16 +166,21 @@ ps_expr *ps_parse(ps_symtab *syms, const ps_source *src, ut_arena *arena, const 
         return NULL;
     }
 
-    /* line table for offset -> line:column, and the lexer's copy */
+    /* line table for offset -> line:column, and the lexer's buffer: flex
+     * scans in place and needs two NULs at the end. The caller's text
+     * serves when it has them (one copy of a big file less to write and
+     * to fault in), a copy otherwise. */
     size_t cap = src->len / 32 + 64;    /* most files need no regrowth */
     st.line_starts = ut_xmalloc(cap * sizeof *st.line_starts);
     st.line_starts[st.nlines++] = 0;
-    /* flex scans in place and needs two NULs at the end */
-    char *buf = ut_xmalloc(src->len + 2);
-    size_t done = copy_lf_lines(&st, src->text, src->len, buf, &cap);
+    bool in_place = src->scan_in_place;
+    char *buf = in_place ? (char *)src->text : ut_xmalloc(src->len + 2);
+    size_t done = in_place ? scan_lf_lines(&st, src->text, src->len, &cap)
+                           : copy_lf_lines(&st, src->text, src->len, buf, &cap);
     if (done < src->len) {
         /* a CR: CR, LF and CR LF each end a line, as in Nix's positions */
-        memcpy(buf + done, src->text + done, src->len - done);
+        if (!in_place)
+            memcpy(buf + done, src->text + done, src->len - done);
         const char *text = src->text, *end = src->text + src->len;
         for (const char *p = text + st.line_starts[st.nlines - 1]; p < end;) {
             const char *nl = p;
@@ -176,7 +196,8 @@ ps_expr *ps_parse(ps_symtab *syms, const ps_source *src, ut_arena *arena, const 
     }
     push_line(&st, &cap, UINT32_MAX);   /* ps__pos's sentinel */
     st.nlines--;
-    buf[src->len] = buf[src->len + 1] = 0;
+    if (!in_place)
+        buf[src->len] = buf[src->len + 1] = 0;
     st.lexbase = buf;
     st.lexend = buf + src->len;
     st.text = src->text;
@@ -194,7 +215,10 @@ ps_expr *ps_parse(ps_symtab *syms, const ps_source *src, ut_arena *arena, const 
             goto out;
         }
         ps_lex__scan_buffer(buf, src->len + 2, scanner);
+        st.inplace_scanner = in_place ? scanner : NULL;
         ps_expr *e = ps__fast_parse(&st, scanner);
+        ps__source_whole(&st);
+        st.inplace_scanner = NULL;
         ps_lex_lex_destroy(scanner);
         if (e) {
             /* the binder's errors depend on the tree alone, which is
@@ -222,14 +246,19 @@ ps_expr *ps_parse(ps_symtab *syms, const ps_source *src, ut_arena *arena, const 
         if (st.aslots)
             memset(st.aslots, 0, st.naslots * sizeof *st.aslots);
         st.naslots_used = 0;
-        memcpy(buf, src->text, src->len);
-        buf[src->len] = buf[src->len + 1] = 0;
+        if (!in_place) {
+            memcpy(buf, src->text, src->len);
+            buf[src->len] = buf[src->len + 1] = 0;
+        }
     }
     if (ps_lex_lex_init_extra(&st, &scanner) != 0) {
         ut_err_set(err, "cannot initialise the lexer");
     } else {
         ps_lex__scan_buffer(buf, src->len + 2, scanner);
+        st.inplace_scanner = in_place ? scanner : NULL;
         int rc = ps_yyparse(scanner, &st);
+        ps__source_whole(&st);
+        st.inplace_scanner = NULL;
         ps_lex_lex_destroy(scanner);
         if (rc == 0 && !st.failed && st.result && ps__finish(&st, st.result))
             result = st.result;
@@ -237,7 +266,8 @@ ps_expr *ps_parse(ps_symtab *syms, const ps_source *src, ut_arena *arena, const 
             ut_err_set(err, rc == 2 ? "parser stack exhausted" : "syntax error");
     }
 out:
-    free(buf);
+    if (!in_place)
+        free(buf);
     free(st.line_starts);
     free(st.aslots);
     return result;

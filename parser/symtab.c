@@ -33,6 +33,9 @@ struct ps_symtab {
     /* ps_default_base_env() interned, once per table rather than per parse */
     ps_sym *base;
     size_t nbase;
+    /* the last other base environment's names interned (ps__symtab_base) */
+    ps_sym *obase;
+    size_t nobase;
 };
 
 /* Every stored string is followed by PAD zero bytes (its NUL included), so
@@ -105,6 +108,7 @@ void ps_symtab_free(ps_symtab *t)
     free(t->slots);
     free(t->scratch);
     free(t->base);
+    free(t->obase);
     free(t);
 }
 
@@ -241,6 +245,30 @@ const ps_sym *ps__symtab_default_base(ps_symtab *t, size_t *n)
     }
     *n = t->nbase;
     return t->base;
+}
+
+const ps_sym *ps__symtab_base(ps_symtab *t, const char *const *names, size_t *n)
+{
+    size_t k = 0;
+    while (names[k])
+        k++;
+    /* The evaluator passes the same names for every file, and they are
+     * this table's own strings: comparing them with the symbols kept is
+     * much cheaper than interning them again. */
+    bool same = t->obase && t->nobase == k;
+    for (size_t i = 0; same && i < k; i++) {
+        const char *s = t->recs[t->obase[i]].s;
+        same = names[i] == s || strcmp(names[i], s) == 0;
+    }
+    if (!same) {
+        ps_sym *b = ut_xrealloc(t->obase, (k ? k : 1) * sizeof *b);
+        for (size_t i = 0; i < k; i++)
+            b[i] = ps_intern_cstr(t, names[i]);
+        t->obase = b;
+        t->nobase = k;
+    }
+    *n = k;
+    return t->obase;
 }
 
 /* Byte order of the names, shorter first on a common prefix (as CppNix

@@ -7,6 +7,7 @@
 #define STRAYLIGHT_TESTS_PARSER_DIFF_CHECK_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "parser/internal.h"
@@ -18,9 +19,32 @@ static void diff_collect_warning(void *ctx, const char *text, size_t len)
     ut_buf_append(ctx, text, len);
 }
 
+/* A source for text: a copy the lexer scans in place
+ * (ps_source.scan_in_place) when in_place is set, the text itself otherwise. */
+static ps_source *diff_source(ut_arena *arena, const char *path, const char *text, size_t len, bool in_place)
+{
+    if (!in_place)
+        return ps_source_new(arena, PS_ORIGIN_FILE, path, text, len, NULL);
+    char *t = ut_arena_alloc(arena, len + 2);  /* zeroed: the two NULs */
+    memcpy(t, text, len);
+    ps_source *src = ps_source_new(arena, PS_ORIGIN_FILE, path, t, len, NULL);
+    src->scan_in_place = true;
+    return src;
+}
+
+/* ps_parse must leave a text it scanned in place as it was */
+static void diff_check_whole(const ps_source *src, const char *text, size_t len, const char *path)
+{
+    if (src->text != text && (memcmp(src->text, text, len) != 0 || src->text[len] || src->text[len + 1])) {
+        fprintf(stderr, "%s: the parse left its source changed\n", path);
+        abort();
+    }
+}
+
 /* Parses with one parser: into out, the dump and the printed tree, or
  * "error: " and the message; then the warnings. Returns whether it parsed;
- * *declined tells a decline of the fast-only mode from a real error. */
+ * *declined tells a decline of the fast-only mode from a real error. The
+ * fast and default modes scan in place, bison alone a copy. */
 static bool diff_parse(ps_symtab *syms, int parser, const char *path, const char *text, size_t len, ps_options opts,
                        ut_buf *out, bool *declined)
 {
@@ -28,7 +52,7 @@ static bool diff_parse(ps_symtab *syms, int parser, const char *path, const char
     ut_buf warnings = UT_BUF_INIT;
     opts.warn = diff_collect_warning;
     opts.warn_ctx = &warnings;
-    const ps_source *src = ps_source_new(arena, PS_ORIGIN_FILE, path, text, len, NULL);
+    const ps_source *src = diff_source(arena, path, text, len, parser != PS__PARSER_BISON);
     ut_err err = UT_ERR_INIT;
     int saved = ps__parser;
     ps__parser = parser;
@@ -44,6 +68,7 @@ static bool diff_parse(ps_symtab *syms, int parser, const char *path, const char
         ut_buf_printf(out, "error: %s", err.msg ? err.msg : "(none)");
     }
     ut_buf_append(out, warnings.data ? warnings.data : "", warnings.len);
+    diff_check_whole(src, text, len, path);
     ut_buf_free(&warnings);
     ut_err_clear(&err);
     ut_arena_free(arena);

@@ -285,7 +285,21 @@ static void test_scopes(void **state)
     f->opts.base_env = base;
     assert_non_null(parse(f, "onlyme"));
     expect_error(f, "true", "undefined variable 'true'");
+    /* the binder keeps the last list's symbols: another list in the same
+     * place must not see them */
+    char names[2][8] = {"onlyme", "other"};
+    const char *changing[] = {names[0], NULL};
+    f->opts.base_env = changing;
+    assert_non_null(parse(f, "onlyme"));
+    memcpy(names[0], "newone", 7);
+    expect_error(f, "onlyme", "undefined variable 'onlyme'");
+    assert_non_null(parse(f, "newone"));
+    changing[0] = names[1];
+    assert_non_null(parse(f, "other"));
+    expect_error(f, "newone", "undefined variable 'newone'");
     f->opts.base_env = NULL;
+    expect_error(f, "other", "undefined variable 'other'");
+    assert_non_null(parse(f, "true"));
     /* scopedImport's scope adds names */
     static const char *const scope[] = {"fromScope", NULL};
     expect_error(f, "fromScope", "undefined variable 'fromScope'");

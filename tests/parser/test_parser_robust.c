@@ -76,7 +76,9 @@ static void collect_warning(void *ctx, const char *text, size_t len)
 }
 
 /* One parse: the printed tree or "error: " and the message, then the
- * warnings, into out. Returns whether it parsed. */
+ * warnings, into out. Returns whether it parsed. With the fast path the
+ * lexer scans a copy in place (which must be left as it was), with the
+ * rules alone the text itself. */
 static bool parse_into(ps_symtab *syms, const char *path, const char *text, size_t len, ps_options opts,
                        ut_buf *out, bool *located)
 {
@@ -84,7 +86,7 @@ static bool parse_into(ps_symtab *syms, const char *path, const char *text, size
     ut_buf warnings = UT_BUF_INIT;
     opts.warn = collect_warning;
     opts.warn_ctx = &warnings;
-    const ps_source *src = ps_source_new(arena, PS_ORIGIN_FILE, path, text, len, NULL);
+    const ps_source *src = diff_source(arena, path, text, len, ps__lex_fast_path);
     ut_err err = UT_ERR_INIT;
     ps_expr *e = ps_parse(syms, src, arena, &opts, &err);
     if (e) {
@@ -94,6 +96,7 @@ static bool parse_into(ps_symtab *syms, const char *path, const char *text, size
         ut_buf_printf(out, "error: %s", err.msg ? err.msg : "(none)");
     }
     ut_buf_append(out, warnings.data ? warnings.data : "", warnings.len);
+    diff_check_whole(src, text, len, path);
     ut_buf_free(&warnings);
     ut_err_clear(&err);
     ut_arena_free(arena);
