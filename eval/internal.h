@@ -149,11 +149,8 @@ static inline uint32_t ev_attrs_lower_bound(const ev_attrs *a, uint32_t lo, uint
 /* Lookup from a fixed place in the code: sets met there often have the
  * same layout (copies made by `//`, instances of one constructor), so the
  * index found last time is tried first. */
-ev_attr *ev_attrs_find_hint_layer(const ev_attrs *a, ps_sym name, uint32_t *hint);
-static inline ev_attr *ev_attrs_find_hint(const ev_attrs *a, ps_sym name, uint32_t *hint)
+static inline ev_attr *ev_attrs_find_hint_flat(const ev_attrs *a, ps_sym name, uint32_t *hint)
 {
-    if (a->h.flags & EV_ATTRS_LAYER)
-        return ev_attrs_find_hint_layer(a, name, hint);
     uint32_t h = *hint;
     if (h < a->h.n && a->a[h].name == name)
         return (ev_attr *)&a->a[h];
@@ -161,6 +158,14 @@ static inline ev_attr *ev_attrs_find_hint(const ev_attrs *a, ps_sym name, uint32
     if (r)
         *hint = (uint32_t)(r - a->a);
     return r;
+}
+/* For a layer, the hint is the index in the flat set at the bottom */
+ev_attr *ev_attrs_find_hint_layer(const ev_attrs *a, ps_sym name, uint32_t *hint);
+static inline ev_attr *ev_attrs_find_hint(const ev_attrs *a, ps_sym name, uint32_t *hint)
+{
+    if (a->h.flags & EV_ATTRS_LAYER)
+        return ev_attrs_find_hint_layer(a, name, hint);
+    return ev_attrs_find_hint_flat(a, name, hint);
 }
 
 /* How many layers a set may have over its flat base; `//` flattens beyond */

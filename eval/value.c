@@ -194,13 +194,7 @@ ev_attr *ev_attrs_find_hint_layer(const ev_attrs *a, ps_sym name, uint32_t *hint
         }
         a = a->base;
     }
-    uint32_t h = *hint;
-    if (h < a->h.n && a->a[h].name == name)
-        return (ev_attr *)&a->a[h];
-    ev_attr *r = find_flat(a, name);
-    if (r)
-        *hint = (uint32_t)(r - a->a);
-    return r;
+    return ev_attrs_find_hint_flat(a, name, hint);
 }
 
 uint32_t ev_attrs_merge(const ev_attrs *a, ev_attr *out, const ps_sym *skip, uint32_t nskip)
