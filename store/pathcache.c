@@ -19,12 +19,17 @@
  * settle time; a tree touched more recently is hashed each time until it
  * settles (git's "racily clean" entries).
  *
- * Entries are small text files, one per object, written to a temporary
- * name and renamed, so concurrent processes see whole entries or none, and
- * the last writer wins. Each ends in the sha256 of what precedes it; an
- * entry that is truncated, damaged, of another version or for another
- * path is a miss and gets rewritten. Entries not rewritten for a month
- * are swept out now and then. Nothing here is ever an error. */
+ * All entries live in one log file: creating a file per entry cost more
+ * than the hashing it saved on some file systems. The log is read whole on
+ * the first lookup into a map (a later record for a key supersedes an
+ * earlier one); records made during the run are appended when the handle
+ * is freed (or when a batch fills up) with O_APPEND, one write() per batch,
+ * so concurrent writers interleave whole batches. Each record is one line
+ * that starts with a marker and ends in the sha256 of the rest: a torn or
+ * damaged record is skipped (the reader looks for the next marker) and is
+ * a miss. When most records are superseded or older than a month, the live
+ * ones are rewritten to a temporary file that is renamed over the log.
+ * Nothing here is ever an error. */
 #include "store/pathcache.h"
 
 #include <errno.h>
@@ -36,15 +41,33 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PC_MAGIC "straylight path hash cache 1\n"
+#define PC_LOG "v1.log"
+#define PC_MARK "@pc1 "
 #define PC_SETTLE_MS_DEFAULT 2000
-#define PC_ENTRY_MAX 8192
+#define PC_RECORD_MAX 8192
 #define PC_KEEP_DAYS 30
+#define PC_BATCH_MAX (64 * 1024)        /* pending bytes that make a write before the end */
+#define PC_COMPACT_MIN (32 * 1024)      /* a smaller log is never worth rewriting */
+#define PC_FILE_MAX (64 * 1024 * 1024)  /* a larger log is not read, only replaced */
+
+typedef struct pc_entry {
+    uint8_t stamp[32];
+    st_path_hashes h;
+    int64_t written;       /* seconds since the epoch */
+} pc_entry;
 
 struct st_path_cache {
-    char *dir;
+    char *dir, *log;
     int64_t settle_ns;
-    bool unwritable;       /* a write failed: do not try again in this process */
+    bool loaded;
+    bool unwritable;       /* appending is impossible: do not try again in this process */
+    bool oversize;         /* the log was too large to read: replace it */
+    int fd;                /* the log, open for appending; -1 until needed */
+    ut_hmap *map;          /* method letter + path -> pc_entry* */
+    size_t file_records;   /* records in the log: read, and appended by this handle */
+    uint64_t file_bytes;
+    ut_buf pending;        /* records not yet appended */
+    pid_t pending_pid;     /* a forked child must not append its parent's records */
     st_path_cache_stats stats;
 };
 
@@ -63,15 +86,13 @@ st_path_cache *st_path_cache_new(const char *dir, int64_t settle_ms)
 {
     st_path_cache *c = ut_xcalloc(1, sizeof *c);
     c->dir = ut_xstrdup(dir);
+    ut_buf b = UT_BUF_INIT;
+    ut_buf_printf(&b, "%s/%s", dir, PC_LOG);
+    c->log = ut_buf_steal(&b, NULL);
     c->settle_ns = (settle_ms < 0 ? PC_SETTLE_MS_DEFAULT : settle_ms) * 1000000;
+    c->fd = -1;
+    c->map = ut_hmap_new();
     return c;
-}
-
-void st_path_cache_free(st_path_cache *c)
-{
-    if (!c) return;
-    free(c->dir);
-    free(c);
 }
 
 void st_path_cache_get_stats(const st_path_cache *c, st_path_cache_stats *out)
@@ -168,9 +189,10 @@ static bool stamp_tree(const char *fs_path, int64_t *newest, uint8_t out[32])
     return ok;
 }
 
-/* ---- entries ---- */
+/* ---- records ---- */
 
-static const char *method_name(nc_ca_method m) { return m == NC_CA_FLAT ? "flat" : "nar"; }
+/* "@pc1 <written> <nar|flat> <stamp> <nar hash> <nar size> <flat hash or -> <path> <sha256 of all before the space>\n"
+ * The path is last but one: it may hold spaces, never a newline. */
 
 static void hex(ut_buf *b, const uint8_t *p, size_t n)
 {
@@ -179,79 +201,201 @@ static void hex(ut_buf *b, const uint8_t *p, size_t n)
     ut_buf_append(b, tmp, 2 * n);
 }
 
-/* Everything an entry says before its results: what it is about. */
-static void entry_head(ut_buf *b, const char *fs_path, nc_ca_method method, const uint8_t stamp[32])
-{
-    ut_buf_puts(b, PC_MAGIC);
-    ut_buf_printf(b, "%s\n%s\n", fs_path, method_name(method));
-    hex(b, stamp, 32);
-    ut_buf_putc(b, '\n');
-}
-
-static char *entry_path(const st_path_cache *c, const char *key)
-{
-    ut_buf b = UT_BUF_INIT;
-    ut_buf_printf(&b, "%s/%s", c->dir, key);
-    return ut_buf_steal(&b, NULL);
-}
-
-/* Reads the 64 hex digits at p as 32 bytes. */
 static bool unhex32(const char *p, uint8_t out[32])
 {
     size_t n = 0;
     return nc_base16_decode(p, 64, out, &n) && n == 32;
 }
 
-/* The results after the head: "<nar hash>\n<nar size>\n<flat hash or ->\n". */
-static bool parse_results(const char *p, const char *end, nc_ca_method method, st_path_hashes *out)
+static void put_record(ut_buf *b, char method, const char *path, size_t plen, const pc_entry *en)
 {
-    if (end - p < 65 || p[64] != '\n' || !unhex32(p, out->nar_hash.bytes)) return false;
-    out->nar_hash.algo = NC_HASH_SHA256;
-    p += 65;
-    uint64_t size = 0;
-    const char *d = p;
-    while (p < end && *p >= '0' && *p <= '9' && p - d < 20) size = size * 10 + (uint64_t)(*p++ - '0');
-    if (p == d || p >= end || *p++ != '\n') return false;
-    out->nar_size = size;
-    memset(&out->flat_hash, 0, sizeof out->flat_hash);
-    if (method == NC_CA_FLAT) {
-        if (end - p != 65 || p[64] != '\n' || !unhex32(p, out->flat_hash.bytes)) return false;
-        out->flat_hash.algo = NC_HASH_SHA256;
-        return true;
-    }
-    return end - p == 2 && p[0] == '-' && p[1] == '\n';
+    size_t start = b->len;
+    ut_buf_printf(b, PC_MARK "%lld %s ", (long long)en->written, method == 'f' ? "flat" : "nar");
+    hex(b, en->stamp, 32);
+    ut_buf_putc(b, ' ');
+    hex(b, en->h.nar_hash.bytes, 32);
+    ut_buf_printf(b, " %llu ", (unsigned long long)en->h.nar_size);
+    if (method == 'f') hex(b, en->h.flat_hash.bytes, 32);
+    else ut_buf_putc(b, '-');
+    ut_buf_putc(b, ' ');
+    ut_buf_append(b, path, plen);
+    nc_hash sum;
+    nc_hash_bytes(NC_HASH_SHA256, b->data + start, b->len - start, &sum);
+    ut_buf_putc(b, ' ');
+    hex(b, sum.bytes, 32);
+    ut_buf_putc(b, '\n');
 }
 
-static bool read_entry(const st_path_cache *c, const char *key, ut_buf *out)
+static bool parse_u64(const char **pp, const char *end, uint64_t *out)
 {
-    char *path = entry_path(c, key);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    free(path);
-    if (fd < 0) return false;
-    ut_buf_reserve(out, PC_ENTRY_MAX + 1);
-    bool ok = true;
-    for (;;) {
-        ssize_t n = read(fd, out->data + out->len, PC_ENTRY_MAX + 1 - out->len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            ok = n == 0;
-            break;
-        }
-        out->len += (size_t)n;
-        if (out->len > PC_ENTRY_MAX) {
-            ok = false;
-            break;
+    const char *p = *pp, *d = p;
+    uint64_t v = 0;
+    while (p < end && *p >= '0' && *p <= '9' && p - d < 19) v = v * 10 + (uint64_t)(*p++ - '0');
+    if (p == d || p >= end || *p != ' ') return false;
+    *out = v;
+    *pp = p + 1;
+    return true;
+}
+
+static bool parse_hex_field(const char **pp, const char *end, uint8_t out[32])
+{
+    const char *p = *pp;
+    if (end - p < 65 || p[64] != ' ' || !unhex32(p, out)) return false;
+    *pp = p + 65;
+    return true;
+}
+
+/* One record, line[0..len) without its newline; the key is written to *key. */
+static bool parse_record(const char *line, size_t len, ut_buf *key, pc_entry *en)
+{
+    if (len < sizeof PC_MARK - 1 + 65 || len > PC_RECORD_MAX) return false;
+    const char *end = line + len - 65, *p = line + sizeof PC_MARK - 1;
+    uint8_t want[32];
+    if (*end != ' ' || !unhex32(end + 1, want)) return false;
+    nc_hash sum;
+    nc_hash_bytes(NC_HASH_SHA256, line, (size_t)(end - line), &sum);
+    if (memcmp(sum.bytes, want, 32) != 0) return false;
+    memset(en, 0, sizeof *en);
+    uint64_t written;
+    if (!parse_u64(&p, end, &written)) return false;
+    en->written = (int64_t)written;
+    char method;
+    if (end - p > 5 && !memcmp(p, "flat ", 5)) method = 'f', p += 5;
+    else if (end - p > 4 && !memcmp(p, "nar ", 4)) method = 'n', p += 4;
+    else return false;
+    if (!parse_hex_field(&p, end, en->stamp) || !parse_hex_field(&p, end, en->h.nar_hash.bytes)) return false;
+    en->h.nar_hash.algo = NC_HASH_SHA256;
+    if (!parse_u64(&p, end, &en->h.nar_size)) return false;
+    if (method == 'f') {
+        if (!parse_hex_field(&p, end, en->h.flat_hash.bytes)) return false;
+        en->h.flat_hash.algo = NC_HASH_SHA256;
+    } else {
+        if (end - p < 2 || p[0] != '-' || p[1] != ' ') return false;
+        p += 2;
+    }
+    if (p >= end || *p != '/') return false;
+    ut_buf_clear(key);
+    ut_buf_putc(key, method);
+    ut_buf_append(key, p, (size_t)(end - p));
+    return true;
+}
+
+static void put_entry(ut_hmap *m, const char *key, size_t klen, const pc_entry *en)
+{
+    pc_entry *v = ut_xmalloc(sizeof *v);
+    *v = *en;
+    free(ut_hmap_put(m, key, klen, v));
+}
+
+static void free_map(ut_hmap *m)
+{
+    size_t it = 0;
+    const char *k;
+    size_t kl;
+    void *v;
+    while (ut_hmap_next(m, &it, &k, &kl, &v)) free(v);
+    ut_hmap_free(m);
+}
+
+/* Every valid record of text into m, in order; returns how many. Garbage
+ * (a torn append, damage) is skipped up to the next marker; a record
+ * without its newline (an append still being written, or cut short) ends
+ * the reading. */
+static size_t parse_log(const char *text, size_t n, ut_hmap *m)
+{
+    const char *p = text, *end = text + n;
+    size_t count = 0;
+    ut_buf key = UT_BUF_INIT;
+    while (p < end) {
+        const char *r = memmem(p, (size_t)(end - p), PC_MARK, sizeof PC_MARK - 1);
+        if (!r) break;
+        const char *nl = memchr(r, '\n', (size_t)(end - r));
+        if (!nl) break;
+        pc_entry en;
+        if (parse_record(r, (size_t)(nl - r), &key, &en)) {
+            put_entry(m, key.data, key.len, &en);
+            count++;
+            p = nl + 1;
+        } else {
+            p = r + 1;
         }
     }
-    close(fd);
-    return ok;
+    ut_buf_free(&key);
+    return count;
+}
+
+/* Reads the whole file open at fd; false when it is not a regular file or
+ * is too large to be worth reading. */
+static bool read_log(int fd, ut_buf *out, bool *oversize)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return false;
+    if (st.st_size > PC_FILE_MAX) {
+        *oversize = true;
+        return true;
+    }
+    ut_buf_reserve(out, (size_t)st.st_size + 1);
+    for (;;) {
+        if (out->len == out->cap) ut_buf_reserve(out, 4096);
+        ssize_t n = read(fd, out->data + out->len, out->cap - out->len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return false;
+        if (n == 0) return true;
+        out->len += (size_t)n;
+        /* appends made since the fstat are left for the next run */
+        if (out->len == (size_t)st.st_size) return true;
+        if (out->len > PC_FILE_MAX) {
+            *oversize = true;
+            ut_buf_clear(out);
+            return true;
+        }
+    }
+}
+
+/* One open and one read of the whole log, on the first lookup. The log
+ * stays open for this handle's appends when it can be written. */
+static void load(st_path_cache *c)
+{
+    if (c->loaded) return;
+    c->loaded = true;
+    int fd = open(c->log, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno != ENOENT) {
+        /* read-only (file or file system), or not a file at all */
+        c->unwritable = true;
+        fd = open(c->log, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    }
+    if (fd < 0) return;
+    ut_buf text = UT_BUF_INIT;
+    bool oversize = false;
+    if (!read_log(fd, &text, &oversize)) {
+        c->unwritable = true;
+        close(fd);
+        ut_buf_free(&text);
+        return;
+    }
+    c->oversize = oversize;
+    c->file_bytes = text.len;
+    c->file_records = parse_log(text.data, text.len, c->map);
+    ut_buf_free(&text);
+    if (c->unwritable) close(fd);
+    else c->fd = fd;
+}
+
+/* ---- lookups and records ---- */
+
+static char method_letter(nc_ca_method m) { return m == NC_CA_FLAT ? 'f' : 'n'; }
+
+static void make_key(ut_buf *k, nc_ca_method method, const char *fs_path)
+{
+    ut_buf_putc(k, method_letter(method));
+    ut_buf_puts(k, fs_path);
 }
 
 bool st_path_cache_lookup(st_path_cache *c, const char *fs_path, nc_ca_method method, st_path_cache_probe *p,
                           st_path_hashes *out)
 {
     memset(p, 0, sizeof *p);
-    if (!c || fs_path[0] != '/' || strchr(fs_path, '\n') || strlen(fs_path) > PC_ENTRY_MAX / 2) return false;
+    if (!c || fs_path[0] != '/' || strchr(fs_path, '\n') || strlen(fs_path) > PC_RECORD_MAX / 2) return false;
     if (method != NC_CA_NAR && method != NC_CA_FLAT) return false;
     /* the start is taken before the walk: whatever changes after it gets a
      * timestamp no older than the start (less a clock tick), which the
@@ -262,35 +406,19 @@ bool st_path_cache_lookup(st_path_cache *c, const char *fs_path, nc_ca_method me
     if (!stamp_tree(fs_path, &newest, p->stamp)) return false;
     p->stamped = true;
     p->settled = newest < ts_ns(now) - c->settle_ns;
-    uint8_t kh[32];
-    {
-        nc_hasher *h = nc_hasher_new(NC_HASH_SHA256);
-        nc_hasher_update(h, method_name(method), strlen(method_name(method)) + 1);
-        nc_hasher_update(h, fs_path, strlen(fs_path));
-        nc_hash k;
-        nc_hasher_finish(h, &k);
-        memcpy(kh, k.bytes, 32);
+    load(c);
+    ut_buf k = UT_BUF_INIT;
+    make_key(&k, method, fs_path);
+    const pc_entry *en = ut_hmap_get(c->map, k.data, k.len);
+    ut_buf_free(&k);
+    bool hit = en && !memcmp(en->stamp, p->stamp, 32);
+    if (hit) {
+        *out = en->h;
+        if (method != NC_CA_FLAT) memset(&out->flat_hash, 0, sizeof out->flat_hash);
+        c->stats.hits++;
+    } else {
+        c->stats.misses++;
     }
-    nc_base16_encode(kh, 32, p->key);
-    p->key[64] = 0;
-
-    ut_buf text = UT_BUF_INIT, head = UT_BUF_INIT;
-    bool hit = false;
-    if (read_entry(c, p->key, &text) && text.len > 65) {
-        /* "<sha256 of the rest>\n" closes the entry */
-        size_t body = text.len - 65;
-        uint8_t sum[32];
-        nc_hash h;
-        nc_hash_bytes(NC_HASH_SHA256, text.data, body, &h);
-        entry_head(&head, fs_path, method, p->stamp);
-        hit = text.data[text.len - 1] == '\n' && unhex32(text.data + body, sum) && !memcmp(sum, h.bytes, 32) &&
-              body > head.len && !memcmp(text.data, head.data, head.len) &&
-              parse_results(text.data + head.len, text.data + body, method, out);
-    }
-    ut_buf_free(&text);
-    ut_buf_free(&head);
-    if (hit) c->stats.hits++;
-    else c->stats.misses++;
     return hit;
 }
 
@@ -306,31 +434,59 @@ static bool write_all(int fd, const char *p, size_t n)
     return true;
 }
 
-void st_path_cache_trim(st_path_cache *c, int64_t max_age_s)
+/* Opens (creating it and its directory) the log for appending. */
+static bool open_for_append(st_path_cache *c)
 {
-    int dfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) return;
-    ut_dirent *ents = NULL;
-    size_t n = 0;
-    ut_err e = UT_ERR_INIT;
-    if (!ut_dir_list(dfd, &ents, &n, &e)) {
+    if (c->fd >= 0) return true;
+    if (c->unwritable) return false;
+    int fd = open(c->log, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 && errno == ENOENT) {
+        ut_err e = UT_ERR_INIT;
+        if (ut_mkdirs(c->dir, 0700, &e)) fd = open(c->log, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         ut_err_clear(&e);
-        close(dfd);
-        return;
     }
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    for (size_t i = 0; i < n; i++) {
-        /* entries, and temporary files a crashed writer left ("<key>.XXXXXX") */
-        const char *nm = ents[i].name;
-        if (strlen(nm) < 64 || strspn(nm, "0123456789abcdef") < 64 || (nm[64] && nm[64] != '.')) continue;
-        struct stat st;
-        if (fstatat(dfd, nm, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
-            now.tv_sec - st.st_mtim.tv_sec > max_age_s)
-            unlinkat(dfd, nm, 0);
+    struct stat st;
+    if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+        close(fd);
+        fd = -1;
     }
-    ut_dir_list_free(ents, n);
-    close(dfd);
+    if (fd < 0) {
+        c->unwritable = true;
+        return false;
+    }
+    c->fd = fd;
+    return true;
+}
+
+/* Appends the pending records in one write: O_APPEND puts each write
+ * whole at the end, so concurrent writers' batches do not mix. No fsync:
+ * a record lost or torn by a crash fails its checksum and is a miss. */
+static void flush(st_path_cache *c)
+{
+    if (!c->pending.len) return;
+    /* another process may have compacted the log since it was opened:
+     * appending to the file it replaced would lose the batch */
+    struct stat a, b;
+    if (c->fd >= 0 && c->pending_pid == getpid() &&
+        (fstat(c->fd, &a) != 0 || stat(c->log, &b) != 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev)) {
+        close(c->fd);
+        c->fd = -1;
+        open_for_append(c);
+    }
+    if (c->pending_pid == getpid() && c->fd >= 0) {
+        ssize_t w;
+        do w = write(c->fd, c->pending.data, c->pending.len);
+        while (w < 0 && errno == EINTR);
+        if (w > 0) c->file_bytes += (uint64_t)w;
+    }
+    ut_buf_clear(&c->pending);
+}
+
+static void now_s(int64_t *out)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    *out = (int64_t)t.tv_sec;
 }
 
 void st_path_cache_record(st_path_cache *c, const char *fs_path, nc_ca_method method, const st_path_cache_probe *p,
@@ -341,50 +497,129 @@ void st_path_cache_record(st_path_cache *c, const char *fs_path, nc_ca_method me
         c->stats.unsettled++;
         return;
     }
-    if (c->unwritable) return;
-    ut_buf b = UT_BUF_INIT;
-    entry_head(&b, fs_path, method, p->stamp);
-    hex(&b, h->nar_hash.bytes, 32);
-    ut_buf_printf(&b, "\n%llu\n", (unsigned long long)h->nar_size);
-    if (method == NC_CA_FLAT) hex(&b, h->flat_hash.bytes, 32);
-    else ut_buf_putc(&b, '-');
-    ut_buf_putc(&b, '\n');
-    nc_hash sum;
-    nc_hash_bytes(NC_HASH_SHA256, b.data, b.len, &sum);
-    hex(&b, sum.bytes, 32);
-    ut_buf_putc(&b, '\n');
+    load(c);
+    if (!open_for_append(c)) return;
+    pc_entry en;
+    memset(&en, 0, sizeof en);
+    memcpy(en.stamp, p->stamp, 32);
+    en.h = *h;
+    if (method != NC_CA_FLAT) memset(&en.h.flat_hash, 0, sizeof en.h.flat_hash);
+    now_s(&en.written);
+    ut_buf k = UT_BUF_INIT;
+    make_key(&k, method, fs_path);
+    if (c->pending.len && c->pending_pid != getpid()) ut_buf_clear(&c->pending);
+    c->pending_pid = getpid();
+    put_record(&c->pending, k.data[0], k.data + 1, k.len - 1, &en);
+    put_entry(c->map, k.data, k.len, &en);
+    ut_buf_free(&k);
+    c->file_records++;
+    c->stats.recorded++;
+    if (c->pending.len >= PC_BATCH_MAX) flush(c);
+}
 
-    /* No fsync: an entry lost or torn by a crash fails its checksum and
-     * is simply a miss. */
-    char *final = entry_path(c, p->key);
-    ut_buf tmp = UT_BUF_INIT;
-    ut_buf_printf(&tmp, "%s.XXXXXX", final);
-    int fd = mkstemp(tmp.data);
-    if (fd < 0 && errno == ENOENT) {
-        ut_err e = UT_ERR_INIT;
-        if (ut_mkdirs(c->dir, 0700, &e)) {
-            /* the failed try filled in the template */
-            ut_buf_clear(&tmp);
-            ut_buf_printf(&tmp, "%s.XXXXXX", final);
-            fd = mkstemp(tmp.data);
+/* Rewrites the log with only its live records: the latest per key,
+ * written no more than max_age_s ago. The log is read again first, so
+ * records other processes appended since the load are kept; one appended
+ * between that read and the rename is lost (a miss, hashed again). */
+static void compact(st_path_cache *c, int64_t max_age_s)
+{
+    ut_hmap *m = ut_hmap_new();
+    size_t live = 0;
+    if (c->oversize) {
+        /* what this handle knows is all that is worth keeping */
+        size_t it = 0;
+        const char *k;
+        size_t kl;
+        void *v;
+        while (ut_hmap_next(c->map, &it, &k, &kl, &v)) put_entry(m, k, kl, v);
+    } else {
+        int fd = open(c->log, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) {
+            ut_hmap_free(m);
+            return;
         }
-        ut_err_clear(&e);
+        ut_buf text = UT_BUF_INIT;
+        bool oversize = false, ok = read_log(fd, &text, &oversize);
+        close(fd);
+        if (ok) parse_log(text.data, text.len, m);
+        ut_buf_free(&text);
+        if (!ok) {
+            free_map(m);
+            return;
+        }
     }
+    int64_t now;
+    now_s(&now);
+    ut_buf out = UT_BUF_INIT;
+    size_t it = 0;
+    const char *k;
+    size_t kl;
+    void *v;
+    while (ut_hmap_next(m, &it, &k, &kl, &v)) {
+        const pc_entry *en = v;
+        if (now - en->written > max_age_s) continue;
+        put_record(&out, k[0], k + 1, kl - 1, en);
+        live++;
+    }
+    free_map(m);
+    ut_buf tmp = UT_BUF_INIT;
+    ut_buf_printf(&tmp, "%s.XXXXXX", c->log);
+    int fd = mkstemp(tmp.data);
     bool ok = fd >= 0;
     if (ok) {
-        ok = write_all(fd, b.data, b.len);
+        ok = write_all(fd, out.data, out.len);
         ok = close(fd) == 0 && ok;
-        ok = ok && rename(tmp.data, final) == 0;
+        ok = ok && rename(tmp.data, c->log) == 0;
         if (!ok) unlink(tmp.data);
     }
-    if (ok) c->stats.recorded++;
-    else c->unwritable = true;
-    /* Paths come and go (temporary trees, moved checkouts): now and then
-     * a writer sweeps out entries written long ago. An entry still in use
-     * costs one hashing to come back. The stamp is a hash of the tree,
-     * so its first byte picks about one write in 64. */
-    if (ok && (p->stamp[0] & 63) == 0) st_path_cache_trim(c, PC_KEEP_DAYS * 86400);
-    free(final);
+    if (ok) {
+        c->file_records = live;
+        c->file_bytes = out.len;
+        c->oversize = false;
+        /* appends must go to the new file */
+        if (c->fd >= 0) close(c->fd);
+        c->fd = -1;
+    }
     ut_buf_free(&tmp);
-    ut_buf_free(&b);
+    ut_buf_free(&out);
+}
+
+/* Live entries: the latest per key, not older than max_age_s. */
+static size_t count_live(const st_path_cache *c, int64_t max_age_s)
+{
+    int64_t now;
+    now_s(&now);
+    size_t n = 0, it = 0;
+    const char *k;
+    size_t kl;
+    void *v;
+    while (ut_hmap_next(c->map, &it, &k, &kl, &v))
+        if (now - ((const pc_entry *)v)->written <= max_age_s) n++;
+    return n;
+}
+
+void st_path_cache_trim(st_path_cache *c, int64_t max_age_s)
+{
+    load(c);
+    flush(c);
+    if (c->unwritable) return;
+    compact(c, max_age_s);
+}
+
+void st_path_cache_free(st_path_cache *c)
+{
+    if (!c) return;
+    flush(c);
+    /* superseded and month-old records past the live ones, in a log large
+     * enough to matter: rewrite it (this handle appended, so it may) */
+    if (c->fd >= 0 && !c->unwritable &&
+        (c->oversize ||
+         (c->file_bytes > PC_COMPACT_MIN && c->file_records > 2 * count_live(c, PC_KEEP_DAYS * 86400))))
+        compact(c, PC_KEEP_DAYS * 86400);
+    if (c->fd >= 0) close(c->fd);
+    ut_buf_free(&c->pending);
+    free_map(c->map);
+    free(c->log);
+    free(c->dir);
+    free(c);
 }

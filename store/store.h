@@ -114,7 +114,8 @@ bool st_store_add_path(st_store *st, const char *fs_path, const char *name, st_p
 /* Unfiltered adds reuse the hashes last computed for the same absolute
  * fs_path while a stat fingerprint of the whole tree (names, types, modes,
  * sizes, mtimes, ctimes, inodes) is unchanged, as git's index does; the
- * result is always what hashing gives. Entries live in dir, by default
+ * result is always what hashing gives. Entries live in one log file in
+ * dir (new ones appended when the store is closed), by default
  * store.conf's path-hash-cache (a directory, or "off") or else
  * st_path_cache_default_dir(), created on first use; an unusable directory
  * means no cache, never an error. dir NULL turns the cache off. A tree with
@@ -128,7 +129,7 @@ typedef struct st_path_cache_stats {
     size_t hits;           /* hashes taken from the cache */
     size_t misses;         /* looked up, not found or stale */
     size_t unsettled;      /* hashed but too recently changed to record */
-    size_t recorded;       /* entries written */
+    size_t recorded;       /* entries recorded (appended at close) */
 } st_path_cache_stats;
 void st_store_path_cache_stats(const st_store *st, st_path_cache_stats *out);
 

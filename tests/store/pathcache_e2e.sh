@@ -5,9 +5,10 @@
 # into a new store (cached objects absent from the store are added from
 # their bytes), with a warm cache into the same store, with no usable
 # cache and with the cache turned off in store.conf; the warm runs take
-# their hashes from the cache (no entry is rewritten). `store add` of a
-# tree agrees with nix-hash before and after a change that keeps size and
-# mtime.
+# their hashes from the cache (the log is not written). All entries are in
+# one log file; two runs appending to a fresh cache at once leave a log
+# every entry of which a later run reads. `store add` of a tree agrees with
+# nix-hash before and after a change that keeps size and mtime.
 # usage: pathcache_e2e.sh STRAYLIGHT CORPUS_DIR HELLO_CLOSURE_DIR
 set -euo pipefail
 bin=$1; corpus=$2; ref=$3
@@ -18,6 +19,8 @@ export XDG_DATA_HOME=$tmp/data XDG_CONFIG_HOME=$tmp/config
 unset STRAYLIGHT_STORE NIX_PATH
 fail() { echo "FAIL: $*"; exit 1; }
 entries="$tmp/cache/straylight/path-hashes"
+records() { grep -c '^@pc1 ' "$1/straylight/path-hashes/v1.log"; }
+files() { ls "$1/straylight/path-hashes" | wc -l; }
 
 run() { # run NAME STORE CACHE_HOME: instantiate, then the closure's path info
   local name=$1 store=$2
@@ -30,8 +33,9 @@ run() { # run NAME STORE CACHE_HOME: instantiate, then the closure's path info
 }
 
 run cold "$tmp/s1" "$tmp/cache"
-n=$(ls "$entries" | wc -l)
+n=$(records "$tmp/cache")
 [ "$n" -ge 100 ] || fail "only $n entries recorded by the cold run"
+[ "$(files "$tmp/cache")" -eq 1 ] || fail "the cache is not one file: $(ls "$entries")"
 # the reference closure's source objects, as Nix hashed them
 python3 - "$ref/closure.tsv" "$tmp/cold.info" <<'PY' || fail "closure differs from the reference"
 import sys
@@ -49,8 +53,19 @@ find "$entries" -type f -exec touch -d '2001-01-01' {} +
 run warm-new-store "$tmp/s2" "$tmp/cache"
 run warm-same-store "$tmp/s1" "$tmp/cache"
 rewritten=$(find "$entries" -type f -newer "$tmp/stamp" | wc -l)
-[ "$rewritten" -eq 0 ] || fail "$rewritten entries rewritten by warm runs"
-[ "$(ls "$entries" | wc -l)" -eq "$n" ] || fail "warm runs added entries"
+[ "$rewritten" -eq 0 ] || fail "the log was written by warm runs"
+[ "$(records "$tmp/cache")" -eq "$n" ] || fail "warm runs added entries"
+# two cold runs at once into one cache: both append; a third run takes
+# every hash from what they left
+run par1 "$tmp/s6" "$tmp/cache6" & p1=$!
+run par2 "$tmp/s7" "$tmp/cache6" & p2=$!
+wait $p1 || fail "concurrent run 1"; wait $p2 || fail "concurrent run 2"
+[ "$(files "$tmp/cache6")" -eq 1 ] || fail "concurrent runs left more than the log"
+size6=$(stat -c %s "$tmp/cache6/straylight/path-hashes/v1.log")
+run after-par "$tmp/s8" "$tmp/cache6"
+# unchanged, or (had it rewritten a log of duplicates) exactly the live entries
+[ "$(stat -c %s "$tmp/cache6/straylight/path-hashes/v1.log")" -eq "$size6" ] || [ "$(records "$tmp/cache6")" -eq "$n" ] ||
+  fail "a run after the concurrent ones missed"
 # a file where the cache's directory should be: no cache, and no error
 mkdir -p "$tmp/cache3/straylight"; touch "$tmp/cache3/straylight/path-hashes"
 run no-cache "$tmp/s3" "$tmp/cache3"
@@ -58,7 +73,7 @@ run no-cache "$tmp/s3" "$tmp/cache3"
 mkdir -p "$tmp/config-off/straylight"; echo 'path-hash-cache = off' > "$tmp/config-off/straylight/store.conf"
 XDG_CONFIG_HOME=$tmp/config-off run off "$tmp/s5" "$tmp/cache5"
 [ ! -e "$tmp/cache5/straylight/path-hashes" ] || fail "entries recorded with path-hash-cache = off"
-for r in warm-new-store warm-same-store no-cache off; do
+for r in warm-new-store warm-same-store no-cache off par1 par2 after-par; do
   cmp "$tmp/cold.info" "$tmp/$r.info" || fail "closure of the $r run differs"
 done
 # every object of the store filled from the cache reads back and verifies
@@ -75,7 +90,7 @@ if command -v nix-hash > /dev/null; then
   }
   want="sha256:$(nix-hash --type sha256 --base32 "$src")"
   [ "$(hash_of)" = "$want" ] || fail "store add: $(hash_of) != $want"
-  [ "$(ls "$tmp/cache2/straylight/path-hashes" | wc -l)" -eq 1 ] || fail "store add recorded no entry"
+  [ "$(records "$tmp/cache2")" -eq 1 ] || fail "store add recorded no entry"
   old=$(stat -c %y "$src/d/f")
   printf 'two\n' > "$src/d/f"; touch -d "$old" "$src/d/f"
   want2="sha256:$(nix-hash --type sha256 --base32 "$src")"

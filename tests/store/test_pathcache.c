@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -177,7 +178,7 @@ static st_path_cache_stats stats(const st_store *st)
     return s;
 }
 
-/* The one entry file in a cache directory (tests use one per object). */
+/* The cache's log, which must be the only file in its directory. */
 static char *only_entry(const char *cache)
 {
     DIR *d = opendir(cache);
@@ -187,6 +188,7 @@ static char *only_entry(const char *cache)
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.') continue;
         assert_null(found);
+        assert_string_equal(de->d_name, "v1.log");
         found = sub(cache, de->d_name);
     }
     closedir(d);
@@ -194,7 +196,7 @@ static char *only_entry(const char *cache)
     return found;
 }
 
-static size_t count_entries(const char *cache)
+static size_t count_files(const char *cache)
 {
     DIR *d = opendir(cache);
     if (!d) return 0;
@@ -203,6 +205,23 @@ static size_t count_entries(const char *cache)
     while ((de = readdir(d)))
         if (de->d_name[0] != '.') n++;
     closedir(d);
+    return n;
+}
+
+/* Records in the log: lines that start with the record marker. */
+static size_t count_entries(const char *cache)
+{
+    char *log = sub(cache, "v1.log");
+    ut_buf text = UT_BUF_INIT;
+    ut_err e = UT_ERR_INIT;
+    size_t n = 0;
+    if (ut_read_file(log, &text, &e)) {
+        for (size_t i = 0; i + 5 <= text.len; i++)
+            if ((i == 0 || text.data[i - 1] == '\n') && !memcmp(text.data + i, "@pc1 ", 5)) n++;
+    }
+    ut_err_clear(&e);
+    ut_buf_free(&text);
+    free(log);
     return n;
 }
 
@@ -250,6 +269,7 @@ static void hashed_then_cached(void **state)
     assert_same(&r1, &tr);
     check_oracle(t, &r1);
     assert_int_equal(count_entries(cache), 1);
+    assert_int_equal(count_files(cache), 1);
     result_free(&r1);
     result_free(&r2);
     result_free(&r3);
@@ -369,6 +389,20 @@ static void write_bytes(const char *path, const void *p, size_t n)
     close(fd);
 }
 
+/* Gives the last record in b (" <sha256 of the rest>\n" closes it) the
+ * checksum its text calls for. */
+static void resum_last(ut_buf *b)
+{
+    b->len -= 66;
+    size_t start = b->len;
+    while (start > 0 && b->data[start - 1] != '\n') start--;
+    nc_hash h;
+    nc_hash_bytes(NC_HASH_SHA256, b->data + start, b->len - start, &h);
+    char hex[65];
+    nc_hash_print(&h, NC_HASH_BASE16, false, hex);
+    ut_buf_printf(b, " %s\n", hex);
+}
+
 /* Rewrites the entry's text with `from` replaced by `to` and, if asked,
  * a checksum that fits the new text (a well-formed entry of another kind). */
 static void edit_entry(const char *entry, const char *from, const char *to, bool fix_sum)
@@ -382,14 +416,7 @@ static void edit_entry(const char *entry, const char *from, const char *to, bool
     ut_buf_append(&out, text.data, (size_t)(at - text.data));
     ut_buf_puts(&out, to);
     ut_buf_puts(&out, at + strlen(from));
-    if (fix_sum) {
-        out.len -= 65;
-        nc_hash h;
-        nc_hash_bytes(NC_HASH_SHA256, out.data, out.len, &h);
-        char hex[65];
-        nc_hash_print(&h, NC_HASH_BASE16, false, hex);
-        ut_buf_printf(&out, "%s\n", hex);
-    }
+    if (fix_sum) resum_last(&out);
     write_bytes(entry, out.data, out.len);
     ut_buf_free(&out);
     ut_buf_free(&text);
@@ -428,13 +455,22 @@ static void corrupt_entries_ignored(void **state)
         case 1: write_bytes(entry, orig.data, orig.len / 2); break;
         case 2: write_bytes(entry, orig.data, orig.len - 1); break;
         case 3: edit_entry(entry, narhex, badhex, false); break;   /* damaged: checksum fails */
-        case 4: edit_entry(entry, "cache 1\n", "cache 2\n", true); break;   /* another version */
-        case 5: edit_entry(entry, "\nnar\n", "\nflat\n", true); break;   /* another method */
+        case 4: edit_entry(entry, "@pc1 ", "@pc2 ", true); break;   /* another version */
+        case 5: {
+            /* a well-formed record of the flat method for the same path */
+            edit_entry(entry, " nar ", " flat ", false);
+            ut_buf fh = UT_BUF_INIT;
+            ut_buf_printf(&fh, " %s ", narhex);
+            edit_entry(entry, " - ", fh.data, true);
+            ut_buf_free(&fh);
+            break;
+        }
         case 6: edit_entry(entry, t, "/elsewhere", true); break;   /* another path */
         case 7: {
-            /* far too long */
+            /* a run of torn appends glued together, then a newline */
             ut_buf big = UT_BUF_INIT;
-            for (int i = 0; i < 3000; i++) ut_buf_append(&big, orig.data, orig.len);
+            for (int i = 0; i < 3000; i++) ut_buf_append(&big, orig.data, orig.len - 2);
+            ut_buf_putc(&big, '\n');
             write_bytes(entry, big.data, big.len);
             ut_buf_free(&big);
             break;
@@ -448,10 +484,13 @@ static void corrupt_entries_ignored(void **state)
         result_free(&r);
         assert_int_equal(add_fresh(cache, t, NC_CA_NAR, NULL).hits, 1);
     }
-    /* a directory where the entry should be: a miss, and no error */
+    /* a directory where the log should be: a miss, nothing recorded, and
+     * no error */
     assert_int_equal(unlink(entry), 0);
     assert_int_equal(mkdir(entry, 0700), 0);
-    assert_int_equal(add_fresh(cache, t, NC_CA_NAR, NULL).hits, 0);
+    st_path_cache_stats ds = add_fresh(cache, t, NC_CA_NAR, NULL);
+    assert_int_equal(ds.hits, 0);
+    assert_int_equal(ds.recorded, 0);
     ut_buf_free(&orig);
     result_free(&good);
     free(entry);
@@ -586,47 +625,286 @@ static void missing_path(void **state)
     free(gone);
 }
 
-static void age(const char *path, int days)
+/* Rewrites the written time of the record for `path` to `days` ago. */
+static void age_record(const char *cache, const char *path, int days)
 {
-    struct timespec t[2];
-    clock_gettime(CLOCK_REALTIME, &t[0]);
-    t[0].tv_sec -= (time_t)days * 86400;
-    t[1] = t[0];
-    assert_int_equal(utimensat(AT_FDCWD, path, t, AT_SYMLINK_NOFOLLOW), 0);
+    char *log = sub(cache, "v1.log");
+    ut_buf text = UT_BUF_INIT, out = UT_BUF_INIT;
+    ut_err e = UT_ERR_INIT;
+    assert_true(ut_read_file(log, &text, &e));
+    ut_buf needle = UT_BUF_INIT;
+    ut_buf_printf(&needle, " %s ", path);
+    bool found = false;
+    for (char *line = text.data; line < text.data + text.len;) {
+        char *nl = memchr(line, '\n', (size_t)(text.data + text.len - line));
+        assert_non_null(nl);
+        size_t len = (size_t)(nl + 1 - line);
+        char *t = strstr(line, needle.data);
+        if (t && t < nl) {
+            /* "@pc1 <written> ..." */
+            char *sp = memchr(line + 5, ' ', len - 5);
+            ut_buf_printf(&out, "@pc1 %lld", (long long)time(NULL) - (long long)days * 86400);
+            ut_buf_append(&out, sp, (size_t)(nl + 1 - sp));
+            resum_last(&out);
+            found = true;
+        } else {
+            ut_buf_append(&out, line, len);
+        }
+        line = nl + 1;
+    }
+    assert_true(found);
+    write_bytes(log, out.data, out.len);
+    ut_buf_free(&needle);
+    ut_buf_free(&out);
+    ut_buf_free(&text);
+    free(log);
 }
 
-/* Entries not written for a long time go; fresh ones, and files that are
- * not entries, stay. */
+/* Records written long ago are dropped when the log is rewritten; fresh
+ * ones, and files that are not the log, stay. */
 static void trim_old_entries(void **state)
 {
     (void)state;
     char *t1 = make_tree(), *t2 = make_tree(), *cache = mktmp("cache");
     wait_settled();
     add_fresh(cache, t1, NC_CA_NAR, NULL);
-    char *old = only_entry(cache);
-    age(old, 40);
     add_fresh(cache, t2, NC_CA_NAR, NULL);
+    char *log = only_entry(cache);
     assert_int_equal(count_entries(cache), 2);
-    ut_buf stray = UT_BUF_INIT;
-    ut_buf_printf(&stray, "%s.Ab12Cd", old);   /* a crashed writer's temporary file */
-    write_bytes(stray.data, "x", 1);
-    age(stray.data, 40);
+    age_record(cache, t1, 40);
+    /* still a hit before the rewrite: age alone never makes a miss */
+    assert_int_equal(add_fresh(cache, t1, NC_CA_NAR, NULL).hits, 1);
     char *other = sub(cache, "README");
     write_bytes(other, "x", 1);
-    age(other, 40);
     st_path_cache *c = st_path_cache_new(cache, SETTLE_MS);
     st_path_cache_trim(c, 30 * 86400);
     st_path_cache_free(c);
     struct stat st;
-    assert_int_equal(lstat(old, &st), -1);
-    assert_int_equal(lstat(stray.data, &st), -1);
     assert_int_equal(lstat(other, &st), 0);
-    assert_int_equal(count_entries(cache), 2);   /* t2's entry and README */
+    assert_int_equal(count_files(cache), 2);   /* the log and README */
+    assert_int_equal(count_entries(cache), 1);
     assert_int_equal(add_fresh(cache, t2, NC_CA_NAR, NULL).hits, 1);
     assert_int_equal(add_fresh(cache, t1, NC_CA_NAR, NULL).hits, 0);
-    ut_buf_free(&stray);
+    assert_int_equal(add_fresh(cache, t1, NC_CA_NAR, NULL).hits, 1);
     free(other);
-    free(old);
+    free(log);
+    free(t1);
+    free(t2);
+    free(cache);
+}
+
+/* A directory of n small files, named f0..f(n-1). */
+static char *make_files(int n, const char *tag)
+{
+    char *t = mktmp("files");
+    ut_err e = UT_ERR_INIT;
+    assert_true(ut_mkdirs(t, 0755, &e));
+    for (int i = 0; i < n; i++) {
+        char name[32], text[64];
+        snprintf(name, sizeof name, "f%d", i);
+        snprintf(text, sizeof text, "%s %d\n", tag, i);
+        put(t, name, text, 0644);
+    }
+    return t;
+}
+
+/* Adds every file of make_files' directory through st; returns the hits. */
+static size_t add_files(st_store *st, const char *dir, int n)
+{
+    size_t before = stats(st).hits;
+    for (int i = 0; i < n; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "f%d", i);
+        char *f = sub(dir, name);
+        result r = add(st, f, NC_CA_FLAT);
+        result_free(&r);
+        free(f);
+    }
+    return stats(st).hits - before;
+}
+
+/* Hundreds of entries live in the one log, and all are found again. */
+static void many_entries_one_file(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    char *t = make_files(N, "many"), *cache = mktmp("cache");
+    wait_settled();
+    st_store *st = open_store("dry:", cache, SETTLE_MS);
+    assert_int_equal(add_files(st, t, N), 0);
+    assert_int_equal(stats(st).recorded, N);
+    /* and the tree as a whole, with the NAR method */
+    result whole = add(st, t, NC_CA_NAR);
+    st_store_close(st);
+    assert_int_equal(count_files(cache), 1);
+    assert_int_equal(count_entries(cache), N + 1);
+    st = open_store("dry:", cache, SETTLE_MS);
+    assert_int_equal(add_files(st, t, N), N);
+    result again = add(st, t, NC_CA_NAR);
+    assert_same(&whole, &again);
+    st_path_cache_stats s = stats(st);
+    assert_int_equal(s.misses, 0);
+    assert_int_equal(s.recorded, 0);
+    st_store_close(st);
+    assert_int_equal(count_entries(cache), N + 1);
+    result tr = truth(t, NC_CA_NAR);
+    assert_same(&whole, &tr);
+    result_free(&whole);
+    result_free(&again);
+    result_free(&tr);
+    free(t);
+    free(cache);
+}
+
+/* An append cut short (a crash) loses only its own record. */
+static void torn_final_record(void **state)
+{
+    (void)state;
+    char *t1 = make_tree(), *t2 = make_tree(), *t3 = make_tree(), *cache = mktmp("cache");
+    wait_settled();
+    add_fresh(cache, t1, NC_CA_NAR, NULL);
+    add_fresh(cache, t2, NC_CA_NAR, NULL);
+    add_fresh(cache, t3, NC_CA_NAR, NULL);
+    char *log = only_entry(cache);
+    ut_buf orig = UT_BUF_INIT;
+    ut_err e = UT_ERR_INIT;
+    assert_true(ut_read_file(log, &orig, &e));
+    for (int cut = 1; cut <= 2; cut++) {
+        /* the newline, then the middle of the checksum */
+        write_bytes(log, orig.data, orig.len - (cut == 1 ? 1 : 30));
+        assert_int_equal(add_fresh(cache, t1, NC_CA_NAR, NULL).hits, 1);
+        assert_int_equal(add_fresh(cache, t2, NC_CA_NAR, NULL).hits, 1);
+        /* the torn one is hashed and appended again, after the torn bytes */
+        st_path_cache_stats s = add_fresh(cache, t3, NC_CA_NAR, NULL);
+        assert_int_equal(s.hits, 0);
+        assert_int_equal(s.recorded, 1);
+        assert_int_equal(add_fresh(cache, t3, NC_CA_NAR, NULL).hits, 1);
+        assert_int_equal(add_fresh(cache, t1, NC_CA_NAR, NULL).hits, 1);
+    }
+    ut_buf_free(&orig);
+    free(log);
+    free(t1);
+    free(t2);
+    free(t3);
+    free(cache);
+}
+
+/* Two processes appending at once, each batch by a handle of its own,
+ * leave a log from which every entry is read back. */
+static void concurrent_appends(void **state)
+{
+    (void)state;
+    enum { N = 60 };
+    char *ta = make_files(N, "a"), *tb = make_files(N, "b"), *cache = mktmp("cache");
+    wait_settled();
+    pid_t kids[2];
+    for (int k = 0; k < 2; k++) {
+        kids[k] = fork();
+        assert_true(kids[k] >= 0);
+        if (kids[k] == 0) {
+            int bad = 0;
+            for (int i = 0; i < N; i++) {
+                char name[32];
+                snprintf(name, sizeof name, "f%d", i);
+                char *f = sub(k ? tb : ta, name);
+                st_store *st = open_store("dry:", cache, SETTLE_MS);
+                char *p = NULL;
+                ut_err e = UT_ERR_INIT;
+                if (!st_store_add_path(st, f, "src", NULL, NULL, NC_CA_FLAT, &p, NULL, &e)) bad = 1;
+                if (stats(st).recorded != 1) bad = 1;
+                ut_err_clear(&e);
+                free(p);
+                st_store_close(st);
+                free(f);
+            }
+            _exit(bad);
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        int status = 0;
+        assert_int_equal(waitpid(kids[k], &status, 0), kids[k]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    assert_int_equal(count_files(cache), 1);
+    assert_int_equal(count_entries(cache), 2 * N);
+    st_store *st = open_store("dry:", cache, SETTLE_MS);
+    assert_int_equal(add_files(st, ta, N), N);
+    assert_int_equal(add_files(st, tb, N), N);
+    assert_int_equal(stats(st).misses, 0);
+    st_store_close(st);
+    free(ta);
+    free(tb);
+    free(cache);
+}
+
+/* A log mostly of superseded records is rewritten with the live ones. */
+static void compaction_keeps_live(void **state)
+{
+    (void)state;
+    char *t1 = make_tree(), *t2 = make_tree(), *cache = mktmp("cache");
+    wait_settled();
+    result r2;
+    add_fresh(cache, t2, NC_CA_NAR, &r2);
+    result tr = truth(t1, NC_CA_NAR);
+    st_path_hashes real;
+    {
+        st_store *st = open_store("dry:", NULL, 0);
+        st_path_info *pi = NULL;
+        char *p = NULL;
+        ut_err e = UT_ERR_INIT;
+        assert_true(st_store_add_path(st, t1, "src", NULL, NULL, NC_CA_NAR, &p, &pi, &e));
+        memset(&real, 0, sizeof real);
+        real.nar_hash = pi->nar_hash;
+        real.nar_size = pi->nar_size;
+        st_path_info_free(pi);
+        free(p);
+        st_store_close(st);
+    }
+    /* t1 recorded 400 times, the real hashes last, by one handle: one
+     * batch, then the rewrite when the handle is freed */
+    enum { TIMES = 400 };
+    st_path_cache *c = st_path_cache_new(cache, SETTLE_MS);
+    st_path_cache_probe pr;
+    st_path_hashes h;
+    assert_false(st_path_cache_lookup(c, t1, NC_CA_NAR, &pr, &h));
+    assert_true(pr.settled);
+    for (int i = 0; i < TIMES; i++) {
+        st_path_hashes fake = real;
+        fake.nar_size += (uint64_t)(TIMES - 1 - i);
+        st_path_cache_record(c, t1, NC_CA_NAR, &pr, i == TIMES - 1 ? &real : &fake);
+    }
+    st_path_cache_stats cs;
+    st_path_cache_get_stats(c, &cs);
+    assert_int_equal(cs.recorded, TIMES);
+    st_path_cache_free(c);
+    assert_int_equal(count_files(cache), 1);   /* no temporary file left */
+    assert_int_equal(count_entries(cache), 2);
+    result r1;
+    assert_int_equal(add_fresh(cache, t1, NC_CA_NAR, &r1).hits, 1);
+    assert_same(&r1, &tr);
+    result r2b;
+    assert_int_equal(add_fresh(cache, t2, NC_CA_NAR, &r2b).hits, 1);
+    assert_same(&r2, &r2b);
+    /* a handle whose log is replaced by another's rewrite before it
+     * appends appends to the new log */
+    char *t3 = make_tree();
+    wait_settled();
+    st_store *st = open_store("dry:", cache, SETTLE_MS);
+    result r3 = add(st, t3, NC_CA_NAR);
+    assert_int_equal(stats(st).recorded, 1);
+    c = st_path_cache_new(cache, SETTLE_MS);
+    st_path_cache_trim(c, 30 * 86400);
+    st_path_cache_free(c);
+    st_store_close(st);
+    assert_int_equal(count_entries(cache), 3);
+    assert_int_equal(add_fresh(cache, t3, NC_CA_NAR, NULL).hits, 1);
+    result_free(&r3);
+    free(t3);
+    result_free(&r1);
+    result_free(&r2);
+    result_free(&r2b);
+    result_free(&tr);
     free(t1);
     free(t2);
     free(cache);
@@ -643,7 +921,9 @@ int main(void)
         cmocka_unit_test(corrupt_entries_ignored), cmocka_unit_test(cached_but_absent),
         cmocka_unit_test(flat_files),              cmocka_unit_test(unusable_cache_dir),
         cmocka_unit_test(filtered_not_cached),     cmocka_unit_test(missing_path),
-        cmocka_unit_test(trim_old_entries),
+        cmocka_unit_test(trim_old_entries),        cmocka_unit_test(many_entries_one_file),
+        cmocka_unit_test(torn_final_record),       cmocka_unit_test(concurrent_appends),
+        cmocka_unit_test(compaction_keeps_live),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     nftw(tmp_root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
