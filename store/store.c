@@ -7,6 +7,7 @@
 #include "compat/storepath.h"
 #include "store/blob.h"
 #include "store/nar_fs.h"
+#include "store/pathcache.h"
 
 #include <dirent.h>
 #include "store/lazy_archive.h"
@@ -30,6 +31,8 @@ struct st_store {
     st_secret_key *sign_key;
     st_trusted_keys require;    /* n > 0: signatures required */
     ut_hmap *known;             /* hash part -> (void*)1: valid in this store */
+    st_path_cache *pcache;      /* NULL: none */
+    bool pcache_set;            /* pcache decided (else the default, on first use) */
 };
 
 /* ---------- small things ---------- */
@@ -165,6 +168,7 @@ void st_store_close(st_store *st)
     st_store_set_signing_key(st, NULL);
     st_trusted_keys_free(&st->require);
     ut_hmap_free(st->known);
+    st_path_cache_free(st->pcache);
     free(st->store_dir);
     free(st);
 }
@@ -883,83 +887,159 @@ static void discard_sink(void *ctx, const void *p, size_t n)
     (void)n;
 }
 
-bool st_store_add_path(st_store *st, const char *fs_path, const char *name, st_path_filter filter, void *fctx,
-                       nc_ca_method method, char **out_path, st_path_info **out_info, ut_err *e)
+void st_store_set_path_cache(st_store *st, const char *dir, int64_t settle_ms)
 {
-    if (method == NC_CA_TEXT) return ut_err_set(e, "st_store_add_path: use st_store_add_text for text objects");
-    if (!nc_store_name_check(nc_str_c(name), nc_str_c(name), e)) return false;
+    st_path_cache_free(st->pcache);
+    st->pcache = dir ? st_path_cache_new(dir, settle_ms) : NULL;
+    st->pcache_set = true;
+}
+
+void st_store_path_cache_stats(const st_store *st, st_path_cache_stats *out)
+{
+    st_path_cache_get_stats(st->pcache, out);
+}
+
+static st_path_cache *path_cache(st_store *st)
+{
+    if (!st->pcache_set) {
+        /* store.conf may move it or turn it off (a file system whose
+         * timestamps cannot be trusted) */
+        char *dir = st_config_get("path-hash-cache");
+        if (dir && (!strcmp(dir, "off") || dir[0] != '/')) {
+            free(dir);
+            dir = NULL;
+        } else if (!dir) {
+            dir = st_path_cache_default_dir();
+        }
+        st_store_set_path_cache(st, dir, -1);
+        free(dir);
+    }
+    return st->pcache;
+}
+
+/* The path info of a source object (its path named by the hashes). */
+static bool source_info(const st_store *st, const char *name, nc_ca_method method, const st_path_hashes *hs,
+                        st_path_info *pi, ut_err *e)
+{
+    nc_content_address ca = {method, method == NC_CA_FLAT ? hs->flat_hash : hs->nar_hash};
+    ut_buf path = UT_BUF_INIT;
+    if (!nc_make_fixed_output_path(&path, st->store_dir, method, &ca.hash, nc_str_c(name), NULL, e)) {
+        ut_buf_free(&path);
+        return false;
+    }
+    memset(pi, 0, sizeof *pi);
+    pi->path = ut_buf_steal(&path, NULL);
+    pi->nar_hash = hs->nar_hash;
+    pi->nar_size = hs->nar_size;
+    ut_buf cab = UT_BUF_INIT;
+    nc_ca_render(&cab, &ca);
+    pi->ca = ut_buf_steal(&cab, NULL);
+    pi->refs = ut_xcalloc(1, sizeof *pi->refs);
+    return true;
+}
+
+static void source_info_clear(st_path_info *pi)
+{
+    free(pi->path);
+    free(pi->refs);
+    st_strv_free(pi->sigs, pi->nsigs);
+    free(pi->ca);
+    free(pi->url);
+    free(pi->compression);
+    memset(pi, 0, sizeof *pi);
+}
+
+static bool same_hashes(const st_path_hashes *a, const st_path_hashes *b, nc_ca_method method)
+{
+    return a->nar_size == b->nar_size && nc_hash_eq(&a->nar_hash, &b->nar_hash) &&
+           (method != NC_CA_FLAT || nc_hash_eq(&a->flat_hash, &b->flat_hash));
+}
+
+/* Hashes fs_path into *hs and *pi and stores it unless it is there. */
+static bool add_hashed(st_store *st, const char *fs_path, const char *name, st_path_filter filter, void *fctx,
+                       nc_ca_method method, st_path_hashes *hs, st_path_info *pi, ut_err *e)
+{
     spool sp = {.fd = -1};
-    nc_hash nar_hash, flat_hash;
-    uint64_t nar_size = 0;
+    memset(hs, 0, sizeof *hs);
     nc_hasher *flat = method == NC_CA_FLAT ? nc_hasher_new(NC_HASH_SHA256) : NULL;
     /* Sources are usually in the store already (every evaluation copies
      * the same ones): hash first, and archive only a path that is new,
      * reading it a second time (keeping the first pass's NAR in memory
      * cost more in copying for the paths found present than the second
-     * read costs for the few that are new). A filter is a Nix function the caller must see called once per
-     * entry, so filtered paths are archived in the same pass. */
+     * read costs for the few that are new). A filter is a Nix function the
+     * caller must see called once per entry, so filtered paths are
+     * archived in the same pass. */
     bool two_pass = !st->dry && filter == NULL;
     bool hashed;
     if (two_pass) {
         nc_hash_algo sha = NC_HASH_SHA256;
         nc_nar_writer *w = nc_nar_writer_new(discard_sink, NULL, &sha);
-        hashed = st_nar_dump(fs_path, NULL, NULL, w, flat, e) && nc_nar_writer_finish(w, &nar_hash, &nar_size, e);
+        hashed = st_nar_dump(fs_path, NULL, NULL, w, flat, e) &&
+                 nc_nar_writer_finish(w, &hs->nar_hash, &hs->nar_size, e);
         nc_nar_writer_free(w);
     } else {
-        hashed = nar_spool_as(st, st->dry, fs_path, filter, fctx, flat, &sp, &nar_hash, &nar_size, e);
+        hashed = nar_spool_as(st, st->dry, fs_path, filter, fctx, flat, &sp, &hs->nar_hash, &hs->nar_size, e);
     }
     if (!hashed) {
         if (flat) nc_hasher_free(flat);
         return false;
     }
-    if (flat) nc_hasher_finish(flat, &flat_hash);
-    nc_content_address ca = {method, method == NC_CA_FLAT ? flat_hash : nar_hash};
-    ut_buf path = UT_BUF_INIT;
-    if (!nc_make_fixed_output_path(&path, st->store_dir, method, &ca.hash, nc_str_c(name), NULL, e)) {
+    if (flat) nc_hasher_finish(flat, &hs->flat_hash);
+    if (!source_info(st, name, method, hs, pi, e)) {
         spool_discard(&sp);
-        ut_buf_free(&path);
         return false;
     }
-    st_path_info pi = {0};
-    pi.path = ut_buf_steal(&path, NULL);
-    pi.nar_hash = nar_hash;
-    pi.nar_size = nar_size;
-    ut_buf cab = UT_BUF_INIT;
-    nc_ca_render(&cab, &ca);
-    pi.ca = ut_buf_steal(&cab, NULL);
-    pi.refs = ut_xcalloc(1, sizeof *pi.refs);
     bool ok = true;
     if (!two_pass) {
-        if (!st->dry && already_added(st, pi.path)) spool_discard(&sp);
-        else ok = store_spooled(st, &sp, &pi, false, e);
-    } else if (already_added(st, pi.path)) {
-        /* nothing to write */
-    } else {
+        if (!st->dry && already_added(st, pi->path)) spool_discard(&sp);
+        else ok = store_spooled(st, &sp, pi, false, e);
+    } else if (!already_added(st, pi->path)) {
         /* the second pass archives what the first hashed; a tree that
          * changed in between is refused rather than stored under a name
          * that does not match its contents */
         nc_hash h2;
         uint64_t n2 = 0;
         ok = nar_spool_as(st, false, fs_path, filter, fctx, NULL, &sp, &h2, &n2, e);
-        if (ok && (n2 != nar_size || h2.algo != nar_hash.algo ||
-                   memcmp(h2.bytes, nar_hash.bytes, nc_hash_size(&nar_hash)) != 0)) {
+        if (ok && (n2 != hs->nar_size || !nc_hash_eq(&h2, &hs->nar_hash))) {
             spool_discard(&sp);
             ok = ut_err_set(e, "'%s' changed while it was being added to the store", fs_path);
         }
-        if (ok) ok = store_spooled(st, &sp, &pi, false, e);
+        if (ok) ok = store_spooled(st, &sp, pi, false, e);
     }
-    if (ok && out_info) *out_info = dup_info(&pi);
-    if (ok) {
-        *out_path = pi.path;
-        pi.path = NULL;
-    }
-    free(pi.path);
-    free(pi.refs);
-    st_strv_free(pi.sigs, pi.nsigs);
-    free(pi.ca);
-    free(pi.url);
-    free(pi.compression);
+    if (!ok) source_info_clear(pi);
     return ok;
+}
+
+bool st_store_add_path(st_store *st, const char *fs_path, const char *name, st_path_filter filter, void *fctx,
+                       nc_ca_method method, char **out_path, st_path_info **out_info, ut_err *e)
+{
+    if (method == NC_CA_TEXT) return ut_err_set(e, "st_store_add_path: use st_store_add_text for text objects");
+    if (!nc_store_name_check(nc_str_c(name), nc_str_c(name), e)) return false;
+    st_path_info pi = {0};
+    /* Only unfiltered adds may skip reading the tree: a filter must see
+     * every entry. A cached object already in the store is all there is
+     * to do; one that is not is added the ordinary way, from its bytes. */
+    st_path_cache *pc = filter ? NULL : path_cache(st);
+    st_path_cache_probe probe = {0};
+    st_path_hashes cached, hs;
+    bool hit = pc && st_path_cache_lookup(pc, fs_path, method, &probe, &cached);
+    bool done = false;
+    if (hit) {
+        if (!source_info(st, name, method, &cached, &pi, e)) return false;
+        done = st->dry || already_added(st, pi.path);
+        if (!done) source_info_clear(&pi);
+    }
+    if (!done) {
+        if (!add_hashed(st, fs_path, name, filter, fctx, method, &hs, &pi, e)) return false;
+        /* an entry with other hashes under the same stamp is replaced: the
+         * bytes just read are the truth */
+        if (pc && (!hit || !same_hashes(&cached, &hs, method))) st_path_cache_record(pc, fs_path, method, &probe, &hs);
+    }
+    if (out_info) *out_info = dup_info(&pi);
+    *out_path = pi.path;
+    pi.path = NULL;
+    source_info_clear(&pi);
+    return true;
 }
 
 static bool import_path(st_store *st, const char *store_path, const char *fs_path, const char *const *refs,

@@ -68,7 +68,8 @@ bool st_store_is_dry(const st_store *st);
 char *st_store_default_url(void);
 
 /* A setting from $XDG_CONFIG_HOME/straylight/store.conf ("key = value"
- * lines: store, store-dir, secret-key-file, trusted-public-keys, gc-roots),
+ * lines: store, store-dir, secret-key-file, trusted-public-keys, gc-roots,
+ * path-hash-cache),
  * or NULL. Heap string. */
 char *st_config_get(const char *key);
 
@@ -109,6 +110,28 @@ typedef int (*st_path_filter)(void *ctx, const char *fs_path, st_file_type type,
  * bytes). filter may be NULL. out_info (optional) gets the path info. */
 bool st_store_add_path(st_store *st, const char *fs_path, const char *name, st_path_filter filter, void *fctx,
                        nc_ca_method method, char **out_path, st_path_info **out_info, ut_err *e);
+
+/* Unfiltered adds reuse the hashes last computed for the same absolute
+ * fs_path while a stat fingerprint of the whole tree (names, types, modes,
+ * sizes, mtimes, ctimes, inodes) is unchanged, as git's index does; the
+ * result is always what hashing gives. Entries live in one log file in
+ * dir (new ones appended when the store is closed), by default
+ * store.conf's path-hash-cache (a directory, or "off") or else
+ * st_path_cache_default_dir(), created on first use; an unusable directory
+ * means no cache, never an error. dir NULL turns the cache off. A tree with
+ * an entry changed less than settle_ms (negative: the default, 2 s) before
+ * the add is not recorded, as coarse timestamps could hide a later change. */
+void st_store_set_path_cache(st_store *st, const char *dir, int64_t settle_ms);
+/* $XDG_CACHE_HOME/straylight/path-hashes (~/.cache/...), or NULL when
+ * neither variable gives an absolute directory. Heap string. */
+char *st_path_cache_default_dir(void);
+typedef struct st_path_cache_stats {
+    size_t hits;           /* hashes taken from the cache */
+    size_t misses;         /* looked up, not found or stale */
+    size_t unsettled;      /* hashed but too recently changed to record */
+    size_t recorded;       /* entries recorded (appended at close) */
+} st_path_cache_stats;
+void st_store_path_cache_stats(const st_store *st, st_path_cache_stats *out);
 
 /* Registers a file system object under a path the caller computed (build
  * outputs): NARs it, stores it, writes its path info. refs are full paths
