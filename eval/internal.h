@@ -170,6 +170,7 @@ static inline ev_attr *ev_attrs_find_hint(const ev_attrs *a, ps_sym name, uint32
 
 /* How many layers a set may have over its flat base; `//` flattens beyond */
 #define EV_ATTRS_MAX_DEPTH 8
+_Static_assert(EV_ATTRS_MAX_DEPTH <= 15, "a layer's depth is kept in four bits of its flags");
 /* The attributes of a (a layer or not) in order into out (room for
  * ev_attrs_count(a)), less the names skip[0..nskip) (sorted); returns how
  * many were written. */
