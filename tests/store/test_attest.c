@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/store/scratch.h"
+
 #include "compat/hash.h"
 #include "store/attest.h"
 
@@ -21,15 +23,6 @@
 #include <unistd.h>
 
 static char tmp_root[256];
-
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-    (void)sb;
-    (void)f;
-    if (flag == FTW_DP) rmdir(p);
-    else unlink(p);
-    return 0;
-}
 
 static void pae(void **state)
 {
@@ -358,7 +351,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(nothing_recorded, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    nftw(tmp_root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    scratch_remove(tmp_root);
     git_libgit2_shutdown();
     return rc;
 }

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/store/scratch.h"
+
 #include "compat/hash.h"
 #include "store/pathcache.h"
 #include "store/store.h"
@@ -33,21 +35,9 @@ static char tmp_root[256];
 #define SETTLE_MS 20
 #define WAIT_MS 60
 
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-    (void)sb;
-    (void)f;
-    if (flag == FTW_DP) rmdir(p);
-    else unlink(p);
-    return 0;
-}
-
 static char *mktmp(const char *tag)
 {
-    static int n;
-    ut_buf b = UT_BUF_INIT;
-    ut_buf_printf(&b, "%s/%s-%d", tmp_root, tag, n++);
-    return ut_buf_steal(&b, NULL);
+    return scratch_path(tmp_root, tag);
 }
 
 static void wait_settled(void)
@@ -926,6 +916,6 @@ int main(void)
         cmocka_unit_test(compaction_keeps_live),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    nftw(tmp_root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    scratch_remove(tmp_root);
     return rc;
 }

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/store/scratch.h"
+
 #include "compat/hash.h"
 #include "store/keys.h"
 #include "store/store.h"
@@ -186,15 +188,6 @@ static void same_paths(void **state)
     free(tree_path);
     free(text_path);
     st_store_close(st);
-}
-
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-    (void)sb;
-    (void)f;
-    if (flag == FTW_DP) rmdir(p);
-    else unlink(p);
-    return 0;
 }
 
 static bool same_file(const char *a, const char *b)
@@ -387,6 +380,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(substitute_xz),       cmocka_unit_test(tampered),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    nftw(tmp_root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    scratch_remove(tmp_root);
     return rc;
 }
