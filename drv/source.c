@@ -50,9 +50,7 @@ void dv_source_free(dv_source *s)
     void *v;
     while (ut_hmap_next(s->info, &it, &k, &kl, &v)) pathinfo_free(v);
     ut_hmap_free(s->info);
-    it = 0;
-    while (ut_hmap_next(s->narhash, &it, &k, &kl, &v)) free(v);
-    ut_hmap_free(s->narhash);
+    ut_hmap_free_values(s->narhash);
     free(s->store_dir);
     free(s);
 }

@@ -287,16 +287,6 @@ static void put_entry(ut_hmap *m, const char *key, size_t klen, const pc_entry *
     free(ut_hmap_put(m, key, klen, v));
 }
 
-static void free_map(ut_hmap *m)
-{
-    size_t it = 0;
-    const char *k;
-    size_t kl;
-    void *v;
-    while (ut_hmap_next(m, &it, &k, &kl, &v)) free(v);
-    ut_hmap_free(m);
-}
-
 /* Every valid record of text into m, in order; returns how many. Garbage
  * (a torn append, damage) is skipped up to the next marker; a record
  * without its newline (an append still being written, or cut short) ends
@@ -544,7 +534,7 @@ static void compact(st_path_cache *c, int64_t max_age_s)
         if (ok) parse_log(text.data, text.len, m);
         ut_buf_free(&text);
         if (!ok) {
-            free_map(m);
+            ut_hmap_free_values(m);
             return;
         }
     }
@@ -561,7 +551,7 @@ static void compact(st_path_cache *c, int64_t max_age_s)
         put_record(&out, k[0], k + 1, kl - 1, en);
         live++;
     }
-    free_map(m);
+    ut_hmap_free_values(m);
     ut_buf tmp = UT_BUF_INIT;
     ut_buf_printf(&tmp, "%s.XXXXXX", c->log);
     int fd = mkstemp(tmp.data);
@@ -618,7 +608,7 @@ void st_path_cache_free(st_path_cache *c)
         compact(c, PC_KEEP_DAYS * 86400);
     if (c->fd >= 0) close(c->fd);
     ut_buf_free(&c->pending);
-    free_map(c->map);
+    ut_hmap_free_values(c->map);
     free(c->log);
     free(c->dir);
     free(c);

@@ -57,6 +57,14 @@ void ut_hmap_free(ut_hmap *m)
     free(m);
 }
 
+void ut_hmap_free_values(ut_hmap *m)
+{
+    if (!m) return;
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->slots[i].key) free(m->slots[i].val);
+    ut_hmap_free(m);
+}
+
 static ut_slot *ut_hmap_find(const ut_hmap *m, const void *key, size_t klen, uint64_t h)
 {
     size_t mask = m->cap - 1;

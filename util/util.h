@@ -120,6 +120,8 @@ const char *ut_tmp_dir(void);
 typedef struct ut_hmap ut_hmap;
 ut_hmap *ut_hmap_new(void);
 void ut_hmap_free(ut_hmap *m);
+/* Frees every value with free() (values that own nothing else), then m */
+void ut_hmap_free_values(ut_hmap *m);
 void *ut_hmap_get(const ut_hmap *m, const void *key, size_t klen);
 bool ut_hmap_has(const ut_hmap *m, const void *key, size_t klen);
 /* Sets key to val; returns the previous value or NULL. */

@@ -502,13 +502,7 @@ int cli_installable_opt(cli_installable *in, int argc, char **argv, int *i)
 
 void cli_installable_meta_free(ut_hmap *meta)
 {
-    if (!meta) return;
-    size_t it = 0;
-    const char *k;
-    size_t kl;
-    void *v;
-    while (ut_hmap_next(meta, &it, &k, &kl, &v)) free(v);
-    ut_hmap_free(meta);
+    ut_hmap_free_values(meta);
 }
 
 typedef struct inst_job {
