@@ -120,8 +120,9 @@ typedef struct ev_large {
 struct ev_pool {
     ev_class cls[EV_NALL];
     ev_bump medium_bump[EV_NMEDIUM];    /* the small classes' are S->bump, inline */
-    char *region;           /* reserved address range, chunk-aligned */
+    char *region;           /* reserved address range, aligned to EV_HUGE_BYTES */
     size_t reserved, carved;
+    size_t committed;       /* made accessible, in EV_HUGE_BYTES steps */
     char *mapping;          /* what to unmap */
     size_t mapping_len;
     ev_chunk *unused;       /* chunks a collection found empty, for any class */
@@ -188,6 +189,23 @@ static size_t next_threshold(size_t live)
     return next < EV_GC_FLOOR ? EV_GC_FLOOR : next;
 }
 
+/* Touching a fresh page costs a fault each (dearer still in a virtual
+ * machine). A chunk's untouched memory is handed to the allocator a window
+ * at a time, each faulted in with one call; small heaps leave many chunks
+ * partly used, so a whole chunk at once would cost them memory. */
+#define EV_POPULATE_WINDOW ((size_t)16 << 10)
+#define EV_POPULATE_AFTER ((size_t)32 << 20)
+
+/* The heap is committed in units of a transparent huge page: the collector
+ * and the evaluator chase pointers across the whole heap, and with 4 KiB
+ * pages a nixpkgs heap of 150 MB needs far more TLB entries than a core has
+ * (each miss a page walk, two-dimensional in a virtual machine), and a fault
+ * per page. Where the kernel gives huge pages only on request, the range asks
+ * for them; where it gives none, the units are ordinary pages. */
+#define EV_HUGE_BYTES ((size_t)2 << 20)
+_Static_assert(EV_HUGE_BYTES % EV_CHUNK_BYTES == 0 && EV_POPULATE_AFTER % EV_HUGE_BYTES == 0,
+               "chunks tile a huge page, and huge pages the heap past EV_POPULATE_AFTER");
+
 /* The address range is reserved once (not committed): chunks are carved
  * from it as the heap grows. Half the address-space limit at most, so a
  * ulimit -v leaves room for everything else. */
@@ -199,18 +217,25 @@ void ev_gc_init(ev_state *S)
     if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 2 < want)
         want = rl.rlim_cur / 2;
     for (; want >= ((size_t)16 << 20); want /= 2) {
-        size_t len = want + EV_CHUNK_BYTES;
+        size_t len = want + EV_HUGE_BYTES;
         char *m = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (m == MAP_FAILED)
             continue;
         P->mapping = m;
         P->mapping_len = len;
-        P->region = (char *)(((uintptr_t)m + EV_CHUNK_BYTES - 1) & ~(uintptr_t)(EV_CHUNK_BYTES - 1));
+        P->region = (char *)(((uintptr_t)m + EV_HUGE_BYTES - 1) & ~(uintptr_t)(EV_HUGE_BYTES - 1));
         P->reserved = want;
         break;
     }
     if (!P->region)
         ut_die("out of memory: cannot reserve address space for the evaluator heap");
+#ifdef MADV_HUGEPAGE
+    /* a hint (refused: the pages are small). Not for the first
+     * EV_POPULATE_AFTER bytes: a small heap leaves many chunks part used,
+     * and a huge page is backed whole. */
+    if (P->reserved > EV_POPULATE_AFTER)
+        (void)madvise(P->region + EV_POPULATE_AFTER, P->reserved - EV_POPULATE_AFTER, MADV_HUGEPAGE);
+#endif
     P->cards_len = want >> EV_CARD_SHIFT;
     S->gc_cards = mmap(NULL, P->cards_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (S->gc_cards == MAP_FAILED)
@@ -261,12 +286,6 @@ void ev_gc_free_all(ev_state *S)
     S->pools = NULL;
 }
 
-/* Touching a fresh page costs a fault each (dearer still in a virtual
- * machine). A chunk's untouched memory is handed to the allocator a window
- * at a time, each faulted in with one call; small heaps leave many chunks
- * partly used, so a whole chunk at once would cost them memory. */
-#define EV_POPULATE_WINDOW ((size_t)16 << 10)
-#define EV_POPULATE_AFTER ((size_t)32 << 20)
 
 static ev_chunk *chunk_get(ev_pool *P)
 {
@@ -282,8 +301,13 @@ static ev_chunk *chunk_get(ev_pool *P)
     if (P->reserved - P->carved < EV_CHUNK_BYTES)
         ut_die("out of memory: the evaluator heap is full (%zu MiB)", P->reserved >> 20);
     char *c = P->region + P->carved;
-    if (mprotect(c, EV_CHUNK_BYTES, PROT_READ | PROT_WRITE) != 0)
-        ut_die("out of memory: cannot commit evaluator heap memory");
+    if (P->carved + EV_CHUNK_BYTES > P->committed) {
+        /* a whole huge page at once, so it can be backed by one */
+        size_t n = P->reserved - P->committed < EV_HUGE_BYTES ? P->reserved - P->committed : EV_HUGE_BYTES;
+        if (mprotect(P->region + P->committed, n, PROT_READ | PROT_WRITE) != 0)
+            ut_die("out of memory: cannot commit evaluator heap memory");
+        P->committed += n;
+    }
     ((ev_chunk *)c)->fresh = 0;
     if (P->carved >= EV_POPULATE_AFTER) {
         /* a big heap fills its chunks: one call for the whole chunk */
