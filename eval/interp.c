@@ -169,6 +169,15 @@ static const char builtin_frame[] = "while calling the '%s' builtin";
 /* a lambda's call: arg is its ev_clambda, pos the call site, iarg whether
  * Nix shows the site ("from call site", then "while calling 'f'") */
 static const char call_frame[] = "";
+/* "from the definition of" an attribute a selection found: its name and
+ * position index (in iarg, name << 32 | index) are resolved only when the
+ * frame is shown, as most selections raise nothing */
+static const char def_frame[] = "from the definition of '%s'";
+
+static ps_pos trace_pos(ev_state *S, const ev_trace *t)
+{
+    return t->fmt == def_frame ? ev_pos_get(S, (uint32_t)t->iarg) : t->pos;
+}
 
 static UT_NORETURN void raise_error(ev_state *S, ev_errkind kind, ps_pos pos, char *msg, bool builtin_pos,
                                     const ev_err_memo *memo);
@@ -193,7 +202,7 @@ static UT_NORETURN void raise_error(ev_state *S, ev_errkind kind, ps_pos pos, ch
             pos = (ps_pos){0};
             break;
         }
-        if (t->fmt == call_frame ? ((const ev_clambda *)t->arg)->pos.src != NULL : t->pos.src != NULL)
+        if (t->fmt == call_frame ? ((const ev_clambda *)t->arg)->pos.src != NULL : trace_pos(S, t).src != NULL)
             break;
     }
     clear_error(S);
@@ -243,11 +252,13 @@ static UT_NORETURN void raise_error(ev_state *S, ev_errkind kind, ps_pos pos, ch
             if (t->fmt == builtin_frame && strcmp(t->arg, "addErrorContext") == 0) {
                 continue;
             }
-            if (t->arg)
+            if (t->fmt == def_frame)
+                ut_buf_printf(&b, t->fmt, ps_sym_str(S->syms, (ps_sym)((unsigned long)t->iarg >> 32)));
+            else if (t->arg)
                 ut_buf_printf(&b, t->fmt, t->arg);
             else
                 ut_buf_printf(&b, t->fmt, t->iarg);
-            add_frame(S, t->pos, ut_buf_steal(&b, NULL), i, t->fmt == ev_trace_fmt_always);
+            add_frame(S, trace_pos(S, t), ut_buf_steal(&b, NULL), i, t->fmt == ev_trace_fmt_always);
         }
         for (size_t k = 0; memo && k < memo->nframes; k++)
             add_frame(S, memo->f[k].pos, ut_xstrdup(memo_str(memo, memo->f[k].off)), S->ntraces, false);
@@ -1418,7 +1429,7 @@ typedef enum ev_iop {
     I_LET, I_WITH, I_ENV_POP, I_JMP, I_IF, I_ASSERT,
     I_NOT, I_EQ, I_AND1, I_OR1, I_IMPL1, I_BOOLCHK,
     I_UPDATE, I_CONCAT_LISTS, I_CONCAT_PART, I_CONCAT_END, I_CURPOS, I_RET,
-    I_VAR_OP, I_ARITH_LEAVES,
+    I_VAR_OP, I_ARITH_LEAVES, I_SEL_FAST,
 } ev_iop;
 
 struct ev_ins {
@@ -1536,6 +1547,17 @@ static void emit_expr(emitter *E, const ev_code *c)
         emit(E, I_WITHVAR, c);
         return;
     case C_SELECT: {
+        /* `v.a.b` with v and the attributes on the path already values:
+         * the result without frames (nothing there can fail). Otherwise
+         * the general sequence below runs. */
+        uint32_t fast = UINT32_MAX, force_last = 0;
+        if (c->u.sel.e->op == C_VAR && c->u.sel.n <= 8) {
+            bool names = true;
+            for (uint32_t i = 0; i < c->u.sel.n; i++)
+                names = names && c->u.sel.path[i].name;
+            if (names)
+                fast = emit(E, I_SEL_FAST, c);
+        }
         emit_a(E, I_TRACE, c, TF_SELECT);
         emit_expr(E, c->u.sel.e);
         emit(E, I_TRACE_POP, NULL);
@@ -1550,7 +1572,7 @@ static void emit_expr(emitter *E, const ev_code *c)
                 emit_expr(E, p->expr);
             steps[i] = emit_a(E, I_SEL_STEP, c, p->name ? 0 : 1);
             E->v[steps[i]].x = (uint16_t)i;
-            emit(E, I_FORCE, c);
+            force_last = emit(E, I_FORCE, c);
         }
         if (c->u.sel.def) {
             uint32_t j = emit(E, I_JMP, NULL);
@@ -1560,6 +1582,10 @@ static void emit_expr(emitter *E, const ev_code *c)
             E->v[j].n = E->n;
         }
         emit(E, I_SEL_END, c);
+        if (fast != UINT32_MAX) {
+            E->v[fast].n = E->n;                            /* past the end */
+            E->v[fast].x = (uint16_t)(force_last - fast);   /* the last force (relative already) */
+        }
         free(steps);
         return;
     }
@@ -2110,6 +2136,29 @@ void ev_pos_value(ev_state *S, ps_pos p, ev_value *out)
     *out = ev_mk_attrs(a);
 }
 
+/* The attribute a selection `v.a.b` (v a variable, the names static)
+ * reaches while v and the sets on the path are values already; NULL when
+ * something would have to be forced first, or a name is missing. */
+static inline ev_attr *sel_fast_find(const ev_code *sc, ev_env *env)
+{
+    const ev_code *vc = sc->u.sel.e;
+    const ev_value *v = &env_up(env, vc->u.var.level)->v[vc->u.var.index];
+    for (uint32_t i = 0;; i++) {
+        if (v->type == EV_THUNK) {
+            if (EV_TH_STATE(v->u.t) != EV_TH_DONE)
+                return NULL;
+            v = &v->u.t->u.v;
+        }
+        if (v->type != EV_ATTRS)
+            return NULL;
+        ev_cpath *p = &sc->u.sel.path[i];
+        ev_attr *a = ev_attrs_find_hint(v->u.a, p->name, &p->hint);
+        if (!a || i + 1 == sc->u.sel.n)
+            return a;
+        v = &a->value;
+    }
+}
+
 /* Runs code c in env until it returns; the value (WHNF) goes to *out. */
 void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
 {
@@ -2282,6 +2331,39 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
         case I_SEL_END:
             S->ntraces -= 2;
             break;
+        case I_SEL_FAST: {
+            const ev_code *sc = CODE(I);
+            ev_attr *a = sel_fast_find(sc, F->env);
+            if (!a)
+                break;      /* the general sequence, which follows */
+            const ev_value *v = &a->value;
+            if (v->type == EV_THUNK) {
+                if (EV_TH_STATE(v->u.t) == EV_TH_DONE) {
+                    *sp++ = v->u.t->u.v;
+                    pc = I + I->n;
+                    break;
+                }
+            } else if (v->type != EV_APPI && v->type != EV_LREF) {
+                *sp++ = *v;
+                pc = I + I->n;
+                break;
+            }
+            if (sc->u.sel.n != 1)
+                break;
+            /* one name, found, its value to force: the frames I_SEL_BEGIN
+             * and I_SEL_STEP leave, and on to the force */
+            ev_trace_push_fast(S, sc->pos, sc->u.sel.text ? "while evaluating the attribute '%s'" : NULL,
+                               sc->u.sel.text);
+            ev_trace_push_fast(S, (ps_pos){0}, NULL, NULL);
+            if (a->pos && sc->u.sel.text) {
+                ev_trace *t2 = &S->traces[S->ntraces - 1];
+                t2->fmt = def_frame;
+                t2->iarg = (long)(((unsigned long)sc->u.sel.path[0].name << 32) | a->pos);
+            }
+            *sp++ = *v;
+            pc = I + I->x;
+            break;
+        }
         case I_SEL_STEP: {
             const ev_code *sc = CODE(I);
             const ev_cpath *p = &sc->u.sel.path[I->x];
@@ -2312,9 +2394,9 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
             }
             if (a->pos && S->traces[S->ntraces - 2].fmt) {
                 ev_trace *t2 = &S->traces[S->ntraces - 1];
-                t2->pos = ev_pos_get(S, a->pos);
-                t2->fmt = "from the definition of '%s'";
-                t2->arg = ps_sym_str(S->syms, name);
+                t2->fmt = def_frame;
+                t2->arg = NULL;
+                t2->iarg = (long)(((unsigned long)name << 32) | a->pos);
             }
             *v = a->value;
             break;
