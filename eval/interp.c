@@ -1429,8 +1429,14 @@ typedef enum ev_iop {
     I_LET, I_WITH, I_ENV_POP, I_JMP, I_IF, I_ASSERT,
     I_NOT, I_EQ, I_AND1, I_OR1, I_IMPL1, I_BOOLCHK,
     I_UPDATE, I_CONCAT_LISTS, I_CONCAT_PART, I_CONCAT_END, I_CURPOS, I_RET,
-    I_VAR_OP, I_ARITH_LEAVES, I_SEL_FAST,
+    I_VAR_OP, I_ARITH_LEAVES, I_SEL_FAST, I_VAR_DEEP,
 } ev_iop;
+
+/* I_VAR, I_VAR_OP and I_MKVAL of a variable carry its place in the
+ * instruction (x: levels up, n: index), so the hot path reads no code
+ * node; a variable more than 65535 scopes out is I_VAR_DEEP. I_MKVAL's a
+ * says what the value is made of: */
+enum { MK_ANY = 0, MK_VAR, MK_THUNK };
 
 struct ev_ins {
     uint8_t op;
@@ -1501,6 +1507,19 @@ static uint32_t emit_a(emitter *E, uint8_t op, const void *p, uint8_t a)
 
 static void emit_expr(emitter *E, const ev_code *c);
 
+static inline bool var_fits(const ev_code *c)
+{
+    return c->u.var.level <= UINT16_MAX;
+}
+
+static uint32_t emit_var(emitter *E, uint8_t op, const ev_code *c, uint8_t a)
+{
+    uint32_t k = emit_a(E, op, c, a);
+    E->v[k].x = (uint16_t)c->u.var.level;
+    E->v[k].n = c->u.var.index;
+    return k;
+}
+
 static inline bool leaf_code(const ev_code *c)
 {
     return c->op == C_VAR || (c->op == C_CONST && c->u.k.type == EV_INT);
@@ -1512,10 +1531,10 @@ static void emit_operand(emitter *E, const ev_code *c, uint8_t msg)
         emit(E, I_CONST, c);   /* nothing to force: no frame */
         return;
     }
-    if (c->op == C_VAR) {
+    if (c->op == C_VAR && var_fits(c)) {
         /* the frame is pushed only if the variable needs forcing; a value
          * already there skips the I_TRACE_POP */
-        emit_a(E, I_VAR_OP, c, msg);
+        emit_var(E, I_VAR_OP, c, msg);
         emit(E, I_TRACE_POP, NULL);
         return;
     }
@@ -1534,6 +1553,16 @@ static void emit_bool_operand(emitter *E, const ev_code *c, uint8_t msg)
     emit(E, I_TRACE_POP, NULL);
 }
 
+static void emit_mkval(emitter *E, const ev_code *c)
+{
+    if (c->op == C_VAR && var_fits(c))
+        emit_var(E, I_MKVAL, c, MK_VAR);
+    else if (c->op != C_CONST && c->op != C_VAR && c->op != C_LAMBDA && !c->spec)
+        emit_a(E, I_MKVAL, c, MK_THUNK);
+    else
+        emit_a(E, I_MKVAL, c, MK_ANY);
+}
+
 static void emit_expr(emitter *E, const ev_code *c)
 {
     switch ((ev_op)c->op) {
@@ -1541,7 +1570,10 @@ static void emit_expr(emitter *E, const ev_code *c)
         emit(E, I_CONST, c);
         return;
     case C_VAR:
-        emit(E, I_VAR, c);
+        if (var_fits(c))
+            emit_var(E, I_VAR, c, 0);
+        else
+            emit(E, I_VAR_DEEP, c);
         return;
     case C_WITHVAR:
         emit(E, I_WITHVAR, c);
@@ -1619,7 +1651,7 @@ static void emit_expr(emitter *E, const ev_code *c)
     case C_CALL:
         emit_expr(E, c->u.call.fn);
         for (uint32_t i = 0; i < c->u.call.nargs; i++)
-            emit(E, I_MKVAL, c->u.call.args[i]);
+            emit_mkval(E, c->u.call.args[i]);
         emit(E, I_CALL, c);
         return;
     case C_PRIM:
@@ -1713,6 +1745,17 @@ static void emit_expr(emitter *E, const ev_code *c)
     }
 }
 
+static bool is_jump(uint8_t op)
+{
+    switch ((ev_iop)op) {
+    case I_JMP: case I_IF: case I_AND1: case I_OR1: case I_IMPL1:
+    case I_SEL_STEP: case I_HAS_STEP: case I_ARITH_LEAVES: case I_SEL_FAST:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static const ev_ins *unit_of(ev_state *S, const ev_code *c)
 {
     if (c->bc)
@@ -1722,7 +1765,7 @@ static const ev_ins *unit_of(ev_state *S, const ev_code *c)
     emit(&E, I_RET, NULL);
     /* jumps are relative to their own instruction */
     for (uint32_t k = 0; k < E.n; k++)
-        if (E.v[k].n)
+        if (E.v[k].n && is_jump(E.v[k].op))
             E.v[k].n -= k;
     ev_ins *code = ut_arena_alloc(S->code_arena, E.n * sizeof(ev_ins));
     memcpy(code, E.v, E.n * sizeof(ev_ins));
@@ -2189,6 +2232,15 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
             *sp++ = CODE(I)->u.k;
             break;
         case I_VAR: {
+            ev_value *v = &env_up(F->env, I->x)->v[I->n];
+            if (v->type == EV_THUNK && EV_TH_STATE(v->u.t) == EV_TH_DONE) {
+                *sp++ = v->u.t->u.v;
+                break;
+            }
+            *sp++ = *v;
+            goto force_top;
+        }
+        case I_VAR_DEEP: {
             const ev_code *vc = CODE(I);
             ev_value *v = &env_up(F->env, vc->u.var.level)->v[vc->u.var.index];
             if (v->type == EV_THUNK && EV_TH_STATE(v->u.t) == EV_TH_DONE) {
@@ -2216,8 +2268,7 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
             break;
         }
         case I_VAR_OP: {
-            const ev_code *vc = CODE(I);
-            ev_value *v = &env_up(F->env, vc->u.var.level)->v[vc->u.var.index];
+            ev_value *v = &env_up(F->env, I->x)->v[I->n];
             if (v->type == EV_THUNK) {
                 if (EV_TH_STATE(v->u.t) == EV_TH_DONE) {
                     *sp++ = v->u.t->u.v;
@@ -2229,7 +2280,7 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
                 pc++;
                 break;
             }
-            ev_trace_push_fast(S, vc->pos, trace_msgs[I->a], NULL);
+            ev_trace_push_fast(S, CODE(I)->pos, trace_msgs[I->a], NULL);
             *sp++ = *v;
             goto force_top;
         }
@@ -2445,8 +2496,16 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
             break;
         }
         case I_MKVAL: {
+            if (I->a == MK_VAR) {
+                *sp++ = env_up(F->env, I->x)->v[I->n];
+                break;
+            }
             const ev_code *mc = CODE(I);
             SYNC();
+            if (I->a == MK_THUNK) {
+                *sp++ = (ev_value){.type = EV_THUNK, .u.t = ev_thunk_new(S, mc, F->env)};
+                break;
+            }
             if (mc->spec && on_vm_stack(S, F->env)) {
                 if (!ev_spec_eval(mc, F->env, UINT32_MAX, sp)) {
                     /* not computable: the thunk, on a heap environment */
