@@ -23,22 +23,9 @@ void ut_buf_reserve(ut_buf *b, size_t extra)
     b->cap = cap;
 }
 
-void ut_buf_append(ut_buf *b, const void *p, size_t n)
-{
-    ut_buf_reserve(b, n);
-    if (n) memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = 0;
-}
 
 void ut_buf_puts(ut_buf *b, const char *s) { ut_buf_append(b, s, strlen(s)); }
 
-void ut_buf_putc(ut_buf *b, char c)
-{
-    ut_buf_reserve(b, 1);
-    b->data[b->len++] = c;
-    b->data[b->len] = 0;
-}
 
 void ut_buf_vprintf(ut_buf *b, const char *fmt, va_list ap)
 {

@@ -40,9 +40,24 @@ typedef struct ut_buf {
 void ut_buf_init(ut_buf *b);
 void ut_buf_free(ut_buf *b);
 void ut_buf_reserve(ut_buf *b, size_t extra);
-void ut_buf_append(ut_buf *b, const void *p, size_t n);
+/* Appending inlines: the derivation writer appends a million small pieces
+ * to one buffer; only growing is a call. */
+static inline void ut_buf_append(ut_buf *b, const void *p, size_t n)
+{
+    if (n >= b->cap - b->len)   /* room for n and the NUL (cap is 0, or > len) */
+        ut_buf_reserve(b, n);
+    if (n) memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = 0;
+}
 void ut_buf_puts(ut_buf *b, const char *s);
-void ut_buf_putc(ut_buf *b, char c);
+static inline void ut_buf_putc(ut_buf *b, char c)
+{
+    if (b->cap - b->len <= 1)
+        ut_buf_reserve(b, 1);
+    b->data[b->len++] = c;
+    b->data[b->len] = 0;
+}
 void ut_buf_printf(ut_buf *b, const char *fmt, ...) UT_PRINTF(2, 3);
 void ut_buf_vprintf(ut_buf *b, const char *fmt, va_list ap);
 void ut_buf_clear(ut_buf *b);
