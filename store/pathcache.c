@@ -32,6 +32,7 @@
  * Nothing here is ever an error. */
 #include "store/pathcache.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -507,6 +508,31 @@ void st_path_cache_record(st_path_cache *c, const char *fs_path, nc_ca_method me
     if (c->pending.len >= PC_BATCH_MAX) flush(c);
 }
 
+/* A compaction killed between writing its temporary file and renaming it
+ * leaves that file behind. The next compaction removes those a day old:
+ * younger ones may be another process's compaction in progress. */
+#define PC_STALE_TEMP_S 86400
+
+static void remove_stale_temps(const st_path_cache *c)
+{
+    const char *base = strrchr(c->log, '/');
+    base = base ? base + 1 : c->log;
+    size_t bl = strlen(base);
+    DIR *d = opendir(c->dir);
+    if (!d) return;
+    int64_t now;
+    now_s(&now);
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        /* the log's name, a dot and mkstemp's six characters */
+        if (strlen(de->d_name) != bl + 7 || strncmp(de->d_name, base, bl) != 0 || de->d_name[bl] != '.') continue;
+        struct stat st;
+        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
+        if (now - (int64_t)st.st_mtime >= PC_STALE_TEMP_S) (void)unlinkat(dirfd(d), de->d_name, 0);
+    }
+    closedir(d);
+}
+
 /* Rewrites the log with only its live records: the latest per key,
  * written no more than max_age_s ago. The log is read again first, so
  * records other processes appended since the load are kept; one appended
@@ -552,6 +578,7 @@ static void compact(st_path_cache *c, int64_t max_age_s)
         live++;
     }
     ut_hmap_free_values(m);
+    remove_stale_temps(c);
     ut_buf tmp = UT_BUF_INIT;
     ut_buf_printf(&tmp, "%s.XXXXXX", c->log);
     int fd = mkstemp(tmp.data);

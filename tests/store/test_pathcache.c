@@ -683,6 +683,38 @@ static void trim_old_entries(void **state)
     free(cache);
 }
 
+/* A compaction's temporary file left by a killed process goes at the next
+ * compaction once a day old; a younger one (a compaction under way
+ * elsewhere) and other files stay. */
+static void stale_compaction_temps(void **state)
+{
+    (void)state;
+    char *t1 = make_tree(), *cache = mktmp("cache");
+    wait_settled();
+    add_fresh(cache, t1, NC_CA_NAR, NULL);
+    char *old = sub(cache, "v1.log.Ab3dE9"), *young = sub(cache, "v1.log.Zz0yX1"), *other = sub(cache, "v1.log.keep");
+    write_bytes(old, "partial", 7);
+    write_bytes(young, "partial", 7);
+    write_bytes(other, "x", 1);
+    struct timespec ts[2] = {{.tv_sec = time(NULL) - 2 * 86400}, {.tv_sec = time(NULL) - 2 * 86400}};
+    assert_int_equal(utimensat(AT_FDCWD, old, ts, 0), 0);
+    assert_int_equal(utimensat(AT_FDCWD, other, ts, 0), 0);
+    st_path_cache *c = st_path_cache_new(cache, SETTLE_MS);
+    st_path_cache_trim(c, 30 * 86400);
+    st_path_cache_free(c);
+    struct stat st;
+    assert_int_not_equal(lstat(old, &st), 0);
+    assert_int_equal(lstat(young, &st), 0);
+    assert_int_equal(lstat(other, &st), 0);
+    assert_int_equal(count_entries(cache), 1);
+    assert_int_equal(add_fresh(cache, t1, NC_CA_NAR, NULL).hits, 1);
+    free(old);
+    free(young);
+    free(other);
+    free(t1);
+    free(cache);
+}
+
 /* A directory of n small files, named f0..f(n-1). */
 static char *make_files(int n, const char *tag)
 {
@@ -913,7 +945,7 @@ int main(void)
         cmocka_unit_test(filtered_not_cached),     cmocka_unit_test(missing_path),
         cmocka_unit_test(trim_old_entries),        cmocka_unit_test(many_entries_one_file),
         cmocka_unit_test(torn_final_record),       cmocka_unit_test(concurrent_appends),
-        cmocka_unit_test(compaction_keeps_live),
+        cmocka_unit_test(compaction_keeps_live),   cmocka_unit_test(stale_compaction_temps),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     scratch_remove(tmp_root);
