@@ -65,7 +65,7 @@
  *
  * Big collections are marked by two threads (see "parallel marking"; the
  * evaluator itself stays single-threaded). STRAYLIGHT_GC_THREADS=1 keeps
- * marking on the evaluator's thread; under stress every fourth collection
+ * marking on the evaluator's thread; under stress every third collection
  * is marked in parallel, so that the small heaps of the tests take that
  * path too. */
 #include <pthread.h>
@@ -685,8 +685,6 @@ EV_MARK_INLINE void mark_children_t(ev_markstack *m, ev_gch *o, bool par)
 
 /* the single-threaded instances, for the roots, cards and small collections */
 static inline bool ms_mark(ev_markstack *m, ev_gch *o) { return ms_mark_t(m, o, false); }
-static inline void ms_push(ev_markstack *m, ev_gch *o) { ms_push_t(m, o, false); }
-static inline void mark_value(ev_markstack *m, ev_value *v) { mark_value_t(m, v, false); }
 static void mark_children(ev_markstack *m, ev_gch *o) { mark_children_t(m, o, false); }
 
 /* A root's object: marked, and recorded (once) for scanning below and at
@@ -766,54 +764,55 @@ static bool is_marked(const ev_markstack *m, const ev_gch *o)
 }
 
 /* The values of an array in the card at a */
-static void mark_values_in(ev_markstack *m, ev_value *v, size_t n, size_t stride, uintptr_t a)
+EV_MARK_INLINE void mark_values_in_t(ev_markstack *m, ev_value *v, size_t n, size_t stride, uintptr_t a, bool par)
 {
     uintptr_t base = (uintptr_t)v, end = a + ((size_t)1 << EV_CARD_SHIFT);
     size_t i = a > base ? (a - base) / stride : 0;
     for (; i < n && base + i * stride < end; i++)
-        mark_value(m, (ev_value *)(base + i * stride));
+        mark_value_t(m, (ev_value *)(base + i * stride), par);
 }
 
 /* An old object in a written card: an array's values in that card only
  * (the barrier records each slot written), a small object whole. True when
  * only part of it was scanned. */
-static bool mark_card_part(ev_markstack *m, ev_gch *o, uintptr_t a)
+EV_MARK_INLINE bool mark_card_part_t(ev_markstack *m, ev_gch *o, uintptr_t a, bool par)
 {
     switch (o->kind) {
     case EV_OBJ_ATTRS: {
         ev_attrs *x = (ev_attrs *)o;
         if (x->h.flags & EV_ATTRS_LAYER) {
-            mark_children(m, o);    /* small, and its base may have been replaced */
+            mark_children_t(m, o, par);    /* small, and its base may have been replaced */
             return false;
         }
-        mark_values_in(m, &x->a[0].value, x->h.n, sizeof(ev_attr), a);
+        mark_values_in_t(m, &x->a[0].value, x->h.n, sizeof(ev_attr), a, par);
         return true;
     }
     case EV_OBJ_LIST:
-        mark_values_in(m, ((ev_list *)o)->v, o->n, sizeof(ev_value), a);
+        mark_values_in_t(m, ((ev_list *)o)->v, o->n, sizeof(ev_value), a, par);
         return true;
     case EV_OBJ_ENV: {
         ev_env *e = (ev_env *)o;
         if ((uintptr_t)o >= a && e->up)
-            ms_push(m, &e->up->h);
-        mark_values_in(m, e->v, o->n, sizeof(ev_value), a);
+            ms_push_t(m, &e->up->h, par);
+        mark_values_in_t(m, e->v, o->n, sizeof(ev_value), a, par);
         return true;
     }
     default:
-        mark_children(m, o);
+        mark_children_t(m, o, par);
         return false;
     }
 }
 
-/* The old objects in cards written since the last collection are scanned
- * again (a young one is traced if it is reachable). */
-static void scan_cards(ev_state *S, ev_markstack *m)
+/* The marked objects in the written cards c0 to c1 (whole chunks: an object
+ * is never split between two calls) are scanned again: the old ones must
+ * be, a young one marked already is traced anyway, so scanning it early
+ * changes nothing. In parallel the other thread may be setting bits in the
+ * same words, hence the atomic reads. */
+EV_MARK_INLINE void scan_card_range_t(ev_state *S, ev_markstack *m, size_t c0, size_t c1, bool par)
 {
-    ev_pool *P = S->pools;
-    size_t ncards = P->carved >> EV_CARD_SHIFT;
     const uint64_t *w = (const uint64_t *)S->gc_cards;
     ev_gch *last = NULL;
-    for (size_t wi = 0; wi < ncards / 8; wi++) {
+    for (size_t wi = c0 / 8; wi < c1 / 8; wi++) {
         if (!w[wi])
             continue;
         for (size_t c = wi * 8; c < wi * 8 + 8; c++) {
@@ -832,8 +831,11 @@ static void scan_cards(ev_state *S, ev_markstack *m)
                 i1 = ch->nslots - 1;
             for (uint32_t i = i0; i <= i1 && i < ch->nslots; i++) {
                 ev_gch *o = (ev_gch *)((char *)ch + ch->first + (size_t)i * ch->size);
-                if (o != last && slot_marked(ch, i)) {
-                    if (!mark_card_part(m, o, a))
+                size_t g = slot_grain(ch, i);
+                uint64_t bw = par ? atomic_load_explicit((_Atomic uint64_t *)&ch->bits[g / 64], memory_order_relaxed)
+                                  : ch->bits[g / 64];
+                if (o != last && ((bw >> (g % 64)) & 1)) {
+                    if (!mark_card_part_t(m, o, a, par))
                         last = o;
                 }
             }
@@ -841,18 +843,40 @@ static void scan_cards(ev_state *S, ev_markstack *m)
     }
 }
 
+/* The old objects in cards written since the last collection are scanned
+ * again (a young one is traced if it is reachable). */
+static void scan_cards(ev_state *S, ev_markstack *m)
+{
+    scan_card_range_t(S, m, 0, S->pools->carved >> EV_CARD_SHIFT, false);
+}
+
+static size_t cards_written(ev_state *S)
+{
+    size_t nd = 0, nc = S->pools->carved >> EV_CARD_SHIFT;
+    for (size_t c = 0; c < nc; c++)
+        nd += S->gc_cards[c] != 0;
+    return nd;
+}
+
 /* ---- parallel marking ---------------------------------------------------
  *
  * A collection that has much to mark (EV_PAR_FROM) is drained by two
- * threads: the evaluator's, which first marks the roots, the remembered
- * objects and the written cards alone as before, and a helper started at
- * the first such collection and parked on a condition variable between
- * collections. Each has its own mark stack and prefetch queue; a thread
- * that runs dry says so (hungry), and the other, when it has work to
- * spare, moves half its stack to a shared pool. Marking ends when both are
+ * threads: the evaluator's, which first marks the roots and the remembered
+ * objects alone as before, and a helper started at the first such
+ * collection and parked on a condition variable between collections. A
+ * minor collection's written cards are then scanned by both, a few chunks
+ * at a time, and neither drains before both are done with the cards (a
+ * young object marked by one thread could otherwise be scanned whole by
+ * it while the other scans it in a card). Each has its own mark stack and
+ * prefetch queue; a thread that runs dry says so (hungry), and the other,
+ * when it has work to spare, moves half its stack to a shared pool. The
+ * objects are the same as one thread marks, in another order (the census
+ * of STRAYLIGHT_GC_STATS is identical). Marking ends when both are
  * idle with the pool empty, and the evaluator's thread waits for the
  * helper to be parked again before it sweeps: the mutex orders the
  * helper's mark bits and slot writes before the sweep's reads. */
+
+static double now_ms(void);
 
 struct ev_marksync {
     pthread_mutex_t mu;
@@ -867,6 +891,11 @@ struct ev_marksync {
     ev_gch **pool;          /* work handed over, each object already marked */
     size_t npool, cappool;
     ev_markstack hm;        /* the helper's (its stack kept between collections) */
+    ev_state *S;
+    bool cards;             /* this collection's cards are to be scanned */
+    bool cards_closed;      /* the evaluator's thread is done with them: the helper stays out */
+    unsigned cards_active;  /* threads scanning cards */
+    atomic_size_t card_next;    /* the next block of chunks whose cards are to be scanned */
     /* for STRAYLIGHT_GC_STATS */
     double cpu_ms;          /* the helper's CPU time in the last collection */
     size_t nshares, nwaits;
@@ -980,6 +1009,31 @@ EV_MARK_INLINE void drain_t(ev_markstack *m, bool par)
 static void drain(ev_markstack *m) { drain_t(m, false); }
 static void drain_par(ev_markstack *m) { drain_t(m, true); }
 
+/* chunks whose cards a thread takes at a time */
+#define EV_CARD_BLOCK 4
+
+/* Scans blocks of cards until none is left, then waits for the other
+ * thread to be done with its own. */
+static void scan_cards_par(ev_markstack *m)
+{
+    ev_marksync *s = m->sync;
+    size_t ncards = s->S->pools->carved >> EV_CARD_SHIFT;
+    size_t blk = (EV_CHUNK_BYTES >> EV_CARD_SHIFT) * EV_CARD_BLOCK;
+    for (;;) {
+        size_t c0 = atomic_fetch_add_explicit(&s->card_next, 1, memory_order_relaxed) * blk;
+        if (c0 >= ncards)
+            break;
+        scan_card_range_t(s->S, m, c0, c0 + blk < ncards ? c0 + blk : ncards, true);
+    }
+    pthread_mutex_lock(&s->mu);
+    s->cards_closed = true;
+    if (--s->cards_active == 0)
+        pthread_cond_broadcast(&s->cv);
+    while (s->cards_active)
+        pthread_cond_wait(&s->cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+}
+
 static void *mark_helper(void *arg)
 {
     ev_marksync *s = arg;
@@ -991,8 +1045,13 @@ static void *mark_helper(void *arg)
         if (s->quit)
             break;
         seen = s->epoch;
+        bool cards = s->cards && !s->cards_closed;
+        if (cards)
+            s->cards_active++;
         pthread_mutex_unlock(&s->mu);
         double t0 = cpu_ms();
+        if (cards)
+            scan_cards_par(&s->hm);
         drain_par(&s->hm);
         s->cpu_ms = cpu_ms() - t0;
         pthread_mutex_lock(&s->mu);
@@ -1051,9 +1110,14 @@ static void mark_sync_free(ev_pool *P)
 
 /* Drains m (the roots' work) with the helper; returns when every object
  * reachable is marked and the helper is parked again. */
-static void mark_parallel(ev_state *S, ev_marksync *s, ev_markstack *m)
+static void mark_parallel(ev_state *S, ev_marksync *s, ev_markstack *m, bool cards)
 {
     pthread_mutex_lock(&s->mu);
+    s->S = S;
+    s->cards = cards;
+    s->cards_closed = false;
+    s->cards_active = 1;
+    atomic_store_explicit(&s->card_next, 0, memory_order_relaxed);
     s->hm.lo = m->lo;
     s->hm.span = m->span;
     s->hm.large = m->large;
@@ -1072,6 +1136,13 @@ static void mark_parallel(ev_state *S, ev_marksync *s, ev_markstack *m)
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     double t0 = S->gc_stats ? cpu_ms() : 0;
+    if (cards) {
+        double tc = S->gc_stats ? now_ms() : 0;
+        scan_cards_par(m);
+        if (S->gc_stats)
+            fprintf(stderr, "  minor: %zu of %zu cards written, scanned by two threads in %.1f ms\n", cards_written(S),
+                    S->pools->carved >> EV_CARD_SHIFT, now_ms() - tc);
+    }
     if (m->n >= 2)
         ms_share(m);
     drain_par(m);
@@ -1089,24 +1160,26 @@ static void mark_parallel(ev_state *S, ev_marksync *s, ev_markstack *m)
 }
 
 /* Whether this collection is marked by two threads. Under stress every
- * fourth is, so that the tests' small heaps take that path too. */
+ * third is (full ones among them: every eighth collection is full), so
+ * that the tests' small heaps take that path too. */
 static ev_marksync *want_parallel(ev_state *S)
 {
     ev_pool *P = S->pools;
     if (P->single)
         return NULL;
-    if (S->gc_stress ? S->gc_count % 4 != 3 : S->heap_bytes < EV_PAR_FROM)
+    if (S->gc_stress ? S->gc_count % 3 != 2 : S->heap_bytes < EV_PAR_FROM)
         return NULL;
     return mark_sync(P);
 }
 
-static double now_ms(void);
 static void mark(ev_state *S, bool full)
 {
     ev_pool *P = S->pools;
     ev_markstack m = {.lo = (uintptr_t)P->region, .span = P->carved, .large = P->large,
                       .large_bits = P->large_bits, .nlarge = P->nlarge};
     size_t nprev = 0;
+    /* in parallel the cards are scanned by both threads, after the roots */
+    ev_marksync *sync = want_parallel(S);
     if (full) {
         P->nrooted = 0;
     } else {
@@ -1118,13 +1191,11 @@ static void mark(ev_state *S, bool full)
             if (is_marked(&m, P->rooted[i]))
                 mark_children(&m, P->rooted[i]);
         double tc = S->gc_stats ? now_ms() : 0;
-        scan_cards(S, &m);
-        if (S->gc_stats) {
-            size_t nd = 0, nc = P->carved >> EV_CARD_SHIFT;
-            for (size_t c = 0; c < nc; c++)
-                nd += S->gc_cards[c] != 0;
-            fprintf(stderr, "  minor: %zu objects the roots referred to before, %zu of %zu cards written, %.1f ms\n", nprev,
-                    nd, nc, now_ms() - tc);
+        if (!sync) {
+            scan_cards(S, &m);
+            if (S->gc_stats)
+                fprintf(stderr, "  minor: %zu objects the roots referred to before, %zu of %zu cards written, %.1f ms\n",
+                        nprev, cards_written(S), P->carved >> EV_CARD_SHIFT, now_ms() - tc);
         }
         /* large objects are few: every old one is scanned again rather
          * than their writes recorded */
@@ -1144,9 +1215,8 @@ static void mark(ev_state *S, bool full)
     }
     memmove(P->rooted, P->rooted + from, (P->nrooted - from) * sizeof *P->rooted);
     P->nrooted -= from;
-    ev_marksync *sync = want_parallel(S);
     if (sync)
-        mark_parallel(S, sync, &m);
+        mark_parallel(S, sync, &m, !full);
     else
         drain(&m);
     free(m.v);
