@@ -1112,6 +1112,8 @@ static void mark_sync_free(ev_pool *P)
  * reachable is marked and the helper is parked again. */
 static void mark_parallel(ev_state *S, ev_marksync *s, ev_markstack *m, bool cards)
 {
+    /* from before the helper is woken: it may run on this core meanwhile */
+    double tc = S->gc_stats ? now_ms() : 0;
     pthread_mutex_lock(&s->mu);
     s->S = S;
     s->cards = cards;
@@ -1137,7 +1139,6 @@ static void mark_parallel(ev_state *S, ev_marksync *s, ev_markstack *m, bool car
     pthread_mutex_unlock(&s->mu);
     double t0 = S->gc_stats ? cpu_ms() : 0;
     if (cards) {
-        double tc = S->gc_stats ? now_ms() : 0;
         scan_cards_par(m);
         if (S->gc_stats)
             fprintf(stderr, "  minor: %zu of %zu cards written, scanned by two threads in %.1f ms\n", cards_written(S),
