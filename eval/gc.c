@@ -61,7 +61,13 @@
  * STRAYLIGHT_GC_STRESS=2 does so at random safe points only, so a store
  * into an old object can come without a collection in between (with
  * every safe point collecting, a thunk being forced is always one the
- * roots referred to, and a missing barrier on its update would not show). */
+ * roots referred to, and a missing barrier on its update would not show).
+ *
+ * Big collections are marked by two threads (see "parallel marking"; the
+ * evaluator itself stays single-threaded). STRAYLIGHT_GC_THREADS=1 keeps
+ * marking on the evaluator's thread; under stress every third collection
+ * is marked in parallel, so that the small heaps of the tests take that
+ * path too. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -159,6 +165,8 @@ struct ev_pool {
     bool next_full;
     uint64_t nminor, nfull;
     uint64_t nsafepoints;   /* under STRAYLIGHT_GC_STRESS=2 */
+    struct ev_marksync *sync;   /* the marking helper, once started */
+    bool single;            /* no helper: STRAYLIGHT_GC_THREADS=1, or none could be started */
 };
 
 static inline size_t slot_grain(const ev_chunk *ch, uint32_t i)
@@ -338,6 +346,8 @@ void ev_gc_init(ev_state *S)
     S->gc_lo = (uintptr_t)P->region;
     S->gc_span = want;
     P->next_full = true;
+    const char *th = getenv("STRAYLIGHT_GC_THREADS");
+    P->single = th && strcmp(th, "1") == 0;
     S->pools = P;
     S->large = NULL;
     S->heap_bytes = 0;
@@ -357,11 +367,13 @@ static void large_free(ev_large *l)
     munmap(l, large_len(l->size));
 }
 
+static void mark_sync_free(ev_pool *P);
 void ev_gc_free_all(ev_state *S)
 {
     ev_pool *P = S->pools;
     if (!P)
         return;
+    mark_sync_free(P);
     if (S->gc_stats)
         fprintf(stderr, "gc: %llu collections (%llu full), heap %zu KiB at the end\n",
                 (unsigned long long)S->gc_count, (unsigned long long)P->nfull, S->heap_bytes >> 10);
@@ -584,6 +596,19 @@ size_t ev_heap_bytes(ev_state *S) { return S->heap_bytes; }
 
 /* ---- marking ----------------------------------------------------------- */
 
+/* Big heaps are marked by two threads: the evaluator's and a helper kept
+ * per state (see "parallel marking" below). An object is scanned by the
+ * thread whose atomic test-and-set of its mark bit found it clear, and
+ * only that thread writes its slots (the short-circuit of a forced thunk),
+ * so no slot is written by two threads or read by one while the other
+ * writes it: a forced thunk read through another object's slot is not
+ * written by its own scan, its value being a value in weak head normal
+ * form, never a thunk. The marking functions are instantiated twice: with
+ * par false (small collections, the roots and cards) they use plain loads
+ * and stores, a locked instruction per marked object being a cost a
+ * single thread need not pay. */
+typedef struct ev_marksync ev_marksync;
+
 typedef struct ev_markstack {
     ev_gch **v;
     size_t n, cap;
@@ -592,7 +617,11 @@ typedef struct ev_markstack {
     ev_large *const *large;
     uint64_t *large_bits;
     size_t nlarge;
+    ev_marksync *sync;      /* shared with the other thread while marking in parallel */
+    size_t scanned;         /* objects scanned (in parallel: for the statistics) */
 } ev_markstack;
+
+#define EV_MARK_INLINE static inline __attribute__((always_inline))
 
 static void ms_grow(ev_markstack *m)
 {
@@ -600,8 +629,10 @@ static void ms_grow(ev_markstack *m)
     m->v = ut_xrealloc(m->v, m->cap * sizeof *m->v);
 }
 
-/* Sets o's mark bit; true if it was clear (o is to be scanned). */
-static inline bool ms_mark(ev_markstack *m, ev_gch *o)
+/* Sets o's mark bit; true if it was clear (o is to be scanned). Relaxed
+ * is enough in parallel: the bit publishes nothing, it only elects the
+ * thread that scans o (the heap was written before marking began). */
+EV_MARK_INLINE bool ms_mark_t(ev_markstack *m, ev_gch *o, bool par)
 {
     uintptr_t off = (uintptr_t)o - m->lo;
     uint64_t *word, bit;
@@ -618,15 +649,22 @@ static inline bool ms_mark(ev_markstack *m, ev_gch *o)
         word = &m->large_bits[i / 64];
         bit = (uint64_t)1 << (i % 64);
     }
+    if (par) {
+        /* most edges lead to marked objects: a plain read settles those */
+        _Atomic uint64_t *aw = (_Atomic uint64_t *)word;
+        if (atomic_load_explicit(aw, memory_order_relaxed) & bit)
+            return false;
+        return !(atomic_fetch_or_explicit(aw, bit, memory_order_relaxed) & bit);
+    }
     if (*word & bit)
         return false;
     *word |= bit;
     return true;
 }
 
-static inline void ms_push(ev_markstack *m, ev_gch *o)
+EV_MARK_INLINE void ms_push_t(ev_markstack *m, ev_gch *o, bool par)
 {
-    if (!ms_mark(m, o))
+    if (!ms_mark_t(m, o, par))
         return;
     __builtin_prefetch(o);
     if (m->n == m->cap)
@@ -639,7 +677,7 @@ static inline void ms_push(ev_markstack *m, ev_gch *o)
     ((1u << EV_APPI) | (1u << EV_LREF) | (1u << EV_STRING) | (1u << EV_ATTRS) | (1u << EV_LIST) | (1u << EV_LAMBDA) | \
      (1u << EV_PRIMOP_APP) | (1u << EV_ENV) | (1u << EV_BOXV))
 
-static inline __attribute__((always_inline)) void mark_value(ev_markstack *m, ev_value *v)
+EV_MARK_INLINE void mark_value_t(ev_markstack *m, ev_value *v, bool par)
 {
     for (;;) {
         unsigned t = v->type;
@@ -649,23 +687,23 @@ static inline __attribute__((always_inline)) void mark_value(ev_markstack *m, ev
                 *v = th->u.v;     /* short-circuit the indirection */
                 continue;
             }
-            ms_push(m, &th->h);
+            ms_push_t(m, &th->h, par);
         } else if (t == EV_PATH) {
-            ms_mark(m, v->u.obj);   /* a path has no context: nothing inside to mark */
+            ms_mark_t(m, v->u.obj, par);   /* a path has no context: nothing inside to mark */
         } else if (t < 32 && ((EV_MARK_TYPES >> t) & 1)) {
-            ms_push(m, v->u.obj);
+            ms_push_t(m, v->u.obj, par);
         }
         return;
     }
 }
 
-static void mark_children(ev_markstack *m, ev_gch *o)
+EV_MARK_INLINE void mark_children_t(ev_markstack *m, ev_gch *o, bool par)
 {
     switch (o->kind) {
     case EV_OBJ_STRING: {
         ev_string *s = (ev_string *)o;
         if (s->ctx)
-            ms_mark(m, &s->ctx->h);     /* contexts hold only C strings */
+            ms_mark_t(m, &s->ctx->h, par);     /* contexts hold only C strings */
         break;
     }
     case EV_OBJ_ATTRS: {
@@ -676,9 +714,9 @@ static void mark_children(ev_markstack *m, ev_gch *o)
             if (a->a[i].value.type == EV_THUNK)
                 __builtin_prefetch(a->a[i].value.u.obj);
         if (a->h.flags & EV_ATTRS_LAYER)
-            ms_push(m, &a->base->h);
+            ms_push_t(m, &a->base->h, par);
         for (uint32_t i = 0; i < a->h.n; i++)
-            mark_value(m, &a->a[i].value);
+            mark_value_t(m, &a->a[i].value, par);
         break;
     }
     case EV_OBJ_LIST: {
@@ -690,7 +728,7 @@ static void mark_children(ev_markstack *m, ev_gch *o)
                 continue;   /* null, bool, int, float: nothing to mark */
             if (v->type == EV_APPI && v->u.obj == last)
                 continue;   /* genList: every element shares one function */
-            mark_value(m, v);
+            mark_value_t(m, v, par);
             if (v->type == EV_APPI)
                 last = v->u.obj;
         }
@@ -698,12 +736,12 @@ static void mark_children(ev_markstack *m, ev_gch *o)
     }
     case EV_OBJ_LAMBDA:
         if (((ev_lambda *)o)->env)
-            ms_push(m, &((ev_lambda *)o)->env->h);
+            ms_push_t(m, &((ev_lambda *)o)->env->h, par);
         break;
     case EV_OBJ_PAPP: {
         ev_papp *p = (ev_papp *)o;
         for (uint32_t i = 0; i < p->h.n; i++)
-            mark_value(m, &p->args[i]);
+            mark_value_t(m, &p->args[i], par);
         break;
     }
     case EV_OBJ_THUNK: {
@@ -711,17 +749,17 @@ static void mark_children(ev_markstack *m, ev_gch *o)
         switch (EV_TH_STATE(t)) {
         case EV_TH_CODE:
             if (t->u.c.env)
-                ms_push(m, &t->u.c.env->h);
+                ms_push_t(m, &t->u.c.env->h, par);
             break;
         case EV_TH_APP:
-            ms_push(m, t->u.app.fn);
-            mark_value(m, &t->u.app.arg);
+            ms_push_t(m, t->u.app.fn, par);
+            mark_value_t(m, &t->u.app.arg, par);
             break;
         case EV_TH_DONE:
-            mark_value(m, &t->u.v);
+            mark_value_t(m, &t->u.v, par);
             break;
         case EV_TH_FAILED:
-            ms_push(m, t->u.f.err);
+            ms_push_t(m, t->u.f.err, par);
             break;
         }
         break;
@@ -732,22 +770,26 @@ static void mark_children(ev_markstack *m, ev_gch *o)
             if (e->v[i].type == EV_THUNK)
                 __builtin_prefetch(e->v[i].u.obj);
         if (e->up)
-            ms_push(m, &e->up->h);
+            ms_push_t(m, &e->up->h, par);
         for (uint32_t i = 0; i < e->h.n; i++)
-            mark_value(m, &e->v[i]);
+            mark_value_t(m, &e->v[i], par);
         break;
     }
     case EV_OBJ_BOX: {
         ev_box *b = (ev_box *)o;
         if (!(b->h.flags & EV_BOX_RAW))
             for (uint32_t i = 0; i < b->h.n; i++)
-                mark_value(m, &b->v[i]);
+                mark_value_t(m, &b->v[i], par);
         break;
     }
     default:
         break;
     }
 }
+
+/* the single-threaded instances, for the roots, cards and small collections */
+static inline bool ms_mark(ev_markstack *m, ev_gch *o) { return ms_mark_t(m, o, false); }
+static void mark_children(ev_markstack *m, ev_gch *o) { mark_children_t(m, o, false); }
 
 /* A root's object: marked, and recorded (once) for scanning below and at
  * the next minor collection. h.mark flags the recorded ones meanwhile. */
@@ -826,54 +868,55 @@ static bool is_marked(const ev_markstack *m, const ev_gch *o)
 }
 
 /* The values of an array in the card at a */
-static void mark_values_in(ev_markstack *m, ev_value *v, size_t n, size_t stride, uintptr_t a)
+EV_MARK_INLINE void mark_values_in_t(ev_markstack *m, ev_value *v, size_t n, size_t stride, uintptr_t a, bool par)
 {
     uintptr_t base = (uintptr_t)v, end = a + ((size_t)1 << EV_CARD_SHIFT);
     size_t i = a > base ? (a - base) / stride : 0;
     for (; i < n && base + i * stride < end; i++)
-        mark_value(m, (ev_value *)(base + i * stride));
+        mark_value_t(m, (ev_value *)(base + i * stride), par);
 }
 
 /* An old object in a written card: an array's values in that card only
  * (the barrier records each slot written), a small object whole. True when
  * only part of it was scanned. */
-static bool mark_card_part(ev_markstack *m, ev_gch *o, uintptr_t a)
+EV_MARK_INLINE bool mark_card_part_t(ev_markstack *m, ev_gch *o, uintptr_t a, bool par)
 {
     switch (o->kind) {
     case EV_OBJ_ATTRS: {
         ev_attrs *x = (ev_attrs *)o;
         if (x->h.flags & EV_ATTRS_LAYER) {
-            mark_children(m, o);    /* small, and its base may have been replaced */
+            mark_children_t(m, o, par);    /* small, and its base may have been replaced */
             return false;
         }
-        mark_values_in(m, &x->a[0].value, x->h.n, sizeof(ev_attr), a);
+        mark_values_in_t(m, &x->a[0].value, x->h.n, sizeof(ev_attr), a, par);
         return true;
     }
     case EV_OBJ_LIST:
-        mark_values_in(m, ((ev_list *)o)->v, o->n, sizeof(ev_value), a);
+        mark_values_in_t(m, ((ev_list *)o)->v, o->n, sizeof(ev_value), a, par);
         return true;
     case EV_OBJ_ENV: {
         ev_env *e = (ev_env *)o;
         if ((uintptr_t)o >= a && e->up)
-            ms_push(m, &e->up->h);
-        mark_values_in(m, e->v, o->n, sizeof(ev_value), a);
+            ms_push_t(m, &e->up->h, par);
+        mark_values_in_t(m, e->v, o->n, sizeof(ev_value), a, par);
         return true;
     }
     default:
-        mark_children(m, o);
+        mark_children_t(m, o, par);
         return false;
     }
 }
 
-/* The old objects in cards written since the last collection are scanned
- * again (a young one is traced if it is reachable). */
-static void scan_cards(ev_state *S, ev_markstack *m)
+/* The marked objects in the written cards c0 to c1 (whole chunks: an object
+ * is never split between two calls) are scanned again: the old ones must
+ * be, a young one marked already is traced anyway, so scanning it early
+ * changes nothing. In parallel the other thread may be setting bits in the
+ * same words, hence the atomic reads. */
+EV_MARK_INLINE void scan_card_range_t(ev_state *S, ev_markstack *m, size_t c0, size_t c1, bool par)
 {
-    ev_pool *P = S->pools;
-    size_t ncards = P->carved >> EV_CARD_SHIFT;
     const uint64_t *w = (const uint64_t *)S->gc_cards;
     ev_gch *last = NULL;
-    for (size_t wi = 0; wi < ncards / 8; wi++) {
+    for (size_t wi = c0 / 8; wi < c1 / 8; wi++) {
         if (!w[wi])
             continue;
         for (size_t c = wi * 8; c < wi * 8 + 8; c++) {
@@ -892,8 +935,11 @@ static void scan_cards(ev_state *S, ev_markstack *m)
                 i1 = ch->nslots - 1;
             for (uint32_t i = i0; i <= i1 && i < ch->nslots; i++) {
                 ev_gch *o = (ev_gch *)((char *)ch + ch->first + (size_t)i * ch->size);
-                if (o != last && slot_marked(ch, i)) {
-                    if (!mark_card_part(m, o, a))
+                size_t g = slot_grain(ch, i);
+                uint64_t bw = par ? atomic_load_explicit((_Atomic uint64_t *)&ch->bits[g / 64], memory_order_relaxed)
+                                  : ch->bits[g / 64];
+                if (o != last && ((bw >> (g % 64)) & 1)) {
+                    if (!mark_card_part_t(m, o, a, par))
                         last = o;
                 }
             }
@@ -901,11 +947,142 @@ static void scan_cards(ev_state *S, ev_markstack *m)
     }
 }
 
+/* The old objects in cards written since the last collection are scanned
+ * again (a young one is traced if it is reachable). */
+static void scan_cards(ev_state *S, ev_markstack *m)
+{
+    scan_card_range_t(S, m, 0, S->pools->carved >> EV_CARD_SHIFT, false);
+}
+
+static size_t cards_written(ev_state *S)
+{
+    size_t nd = 0, nc = S->pools->carved >> EV_CARD_SHIFT;
+    for (size_t c = 0; c < nc; c++)
+        nd += S->gc_cards[c] != 0;
+    return nd;
+}
+
+/* ---- parallel marking ---------------------------------------------------
+ *
+ * A collection that has much to mark (EV_PAR_FROM) is drained by two
+ * threads: the evaluator's, which first marks the roots and the remembered
+ * objects alone as before, and a helper started at the first such
+ * collection and parked on a condition variable between collections. A
+ * minor collection's written cards are then scanned by both, a few chunks
+ * at a time, and neither drains before both are done with the cards (a
+ * young object marked by one thread could otherwise be scanned whole by
+ * it while the other scans it in a card). Each has its own mark stack and
+ * prefetch queue; a thread that runs dry says so (hungry), and the other,
+ * when it has work to spare, moves half its stack to a shared pool. The
+ * objects are the same as one thread marks, in another order (the census
+ * of STRAYLIGHT_GC_STATS is identical). Marking ends when both are
+ * idle with the pool empty, and the evaluator's thread waits for the
+ * helper to be parked again before it sweeps: the mutex orders the
+ * helper's mark bits and slot writes before the sweep's reads. */
+
+static double now_ms(void);
+
+struct ev_marksync {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;      /* every change below is broadcast: there are two threads */
+    pthread_t th;
+    bool started, quit;
+    uint64_t epoch;         /* parallel collections begun */
+    uint64_t parked;        /* the last one the helper has finished */
+    unsigned nidle;         /* threads waiting for work */
+    bool finished;          /* this collection's marking is complete */
+    atomic_bool hungry;     /* a thread waits for work */
+    ev_gch **pool;          /* work handed over, each object already marked */
+    size_t npool, cappool;
+    ev_markstack hm;        /* the helper's (its stack kept between collections) */
+    ev_state *S;
+    bool cards;             /* this collection's cards are to be scanned */
+    bool cards_closed;      /* the evaluator's thread is done with them: the helper stays out */
+    unsigned cards_active;  /* threads scanning cards */
+    atomic_size_t card_next;    /* the next block of chunks whose cards are to be scanned */
+    /* for STRAYLIGHT_GC_STATS */
+    double cpu_ms;          /* the helper's CPU time in the last collection */
+    size_t nshares, nwaits;
+};
+
+/* this thread's CPU time */
+static double cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+#define EV_PAR_THREADS 2
+/* Below this many bytes allocated at a collection, waking the helper is
+ * not worth it (the nixpkgs walk's collections at 10 to 17 MiB mark in
+ * 1.5 to 3 ms) */
+#define EV_PAR_FROM ((size_t)20 << 20)
+/* a stack shorter than this keeps its work: a tiny share would cost the
+ * other thread a wake-up per few objects */
+#define EV_SHARE_MIN 32
+
+/* Moves the bottom half of m's stack (the oldest entries, those nearest
+ * the roots, likely the largest unexplored subgraphs) to the pool if the
+ * other thread still wants it. */
+static void ms_share(ev_markstack *m)
+{
+    ev_marksync *s = m->sync;
+    pthread_mutex_lock(&s->mu);
+    if (s->npool == 0 && !s->finished) {
+        size_t k = m->n / 2;
+        if (k > s->cappool) {
+            s->cappool = k * 2;
+            s->pool = ut_xrealloc(s->pool, s->cappool * sizeof *s->pool);
+        }
+        memcpy(s->pool, m->v, k * sizeof *m->v);
+        memmove(m->v, m->v + k, (m->n - k) * sizeof *m->v);
+        m->n -= k;
+        s->npool = k;
+        s->nshares++;
+        atomic_store_explicit(&s->hungry, false, memory_order_relaxed);
+        pthread_cond_broadcast(&s->cv);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* m's thread has run out of work: takes the pool's, or waits for some.
+ * False when marking is complete. */
+static bool ms_wait_work(ev_markstack *m)
+{
+    ev_marksync *s = m->sync;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        if (s->npool) {
+            while (m->cap < s->npool)
+                ms_grow(m);
+            memcpy(m->v, s->pool, s->npool * sizeof *m->v);
+            m->n = s->npool;
+            s->npool = 0;
+            pthread_mutex_unlock(&s->mu);
+            return true;
+        }
+        if (s->finished)
+            break;
+        if (++s->nidle == EV_PAR_THREADS) {
+            s->finished = true;
+            pthread_cond_broadcast(&s->cv);
+            break;
+        }
+        atomic_store_explicit(&s->hungry, true, memory_order_relaxed);
+        s->nwaits++;
+        pthread_cond_wait(&s->cv, &s->mu);
+        s->nidle--;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return false;
+}
+
 /* Marking is bound by cache misses: objects popped from the stack wait in
  * a short queue, prefetched, before they are scanned, so that several
  * misses are in flight at once. */
 #define EV_MARK_QUEUE 16
-static void drain(ev_markstack *m)
+EV_MARK_INLINE void drain_t(ev_markstack *m, bool par)
 {
     ev_gch *q[EV_MARK_QUEUE];
     unsigned head = 0, len = 0;
@@ -916,22 +1093,198 @@ static void drain(ev_markstack *m)
             __builtin_prefetch((char *)o + 64);
             q[(head + len++) % EV_MARK_QUEUE] = o;
         }
-        if (!len)
+        if (!len) {
+            if (par && ms_wait_work(m))
+                continue;
             return;
+        }
         ev_gch *o = q[head];
         head = (head + 1) % EV_MARK_QUEUE;
         len--;
-        mark_children(m, o);
+        mark_children_t(m, o, par);
+        if (par) {
+            m->scanned++;
+            if (m->n >= EV_SHARE_MIN && atomic_load_explicit(&m->sync->hungry, memory_order_relaxed))
+                ms_share(m);
+        }
     }
 }
 
-static double now_ms(void);
+static void drain(ev_markstack *m) { drain_t(m, false); }
+static void drain_par(ev_markstack *m) { drain_t(m, true); }
+
+/* chunks whose cards a thread takes at a time */
+#define EV_CARD_BLOCK 4
+
+/* Scans blocks of cards until none is left, then waits for the other
+ * thread to be done with its own. */
+static void scan_cards_par(ev_markstack *m)
+{
+    ev_marksync *s = m->sync;
+    size_t ncards = s->S->pools->carved >> EV_CARD_SHIFT;
+    size_t blk = (EV_CHUNK_BYTES >> EV_CARD_SHIFT) * EV_CARD_BLOCK;
+    for (;;) {
+        size_t c0 = atomic_fetch_add_explicit(&s->card_next, 1, memory_order_relaxed) * blk;
+        if (c0 >= ncards)
+            break;
+        scan_card_range_t(s->S, m, c0, c0 + blk < ncards ? c0 + blk : ncards, true);
+    }
+    pthread_mutex_lock(&s->mu);
+    s->cards_closed = true;
+    if (--s->cards_active == 0)
+        pthread_cond_broadcast(&s->cv);
+    while (s->cards_active)
+        pthread_cond_wait(&s->cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void *mark_helper(void *arg)
+{
+    ev_marksync *s = arg;
+    uint64_t seen = 0;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->quit && s->epoch == seen)
+            pthread_cond_wait(&s->cv, &s->mu);
+        if (s->quit)
+            break;
+        seen = s->epoch;
+        bool cards = s->cards && !s->cards_closed;
+        if (cards)
+            s->cards_active++;
+        pthread_mutex_unlock(&s->mu);
+        double t0 = cpu_ms();
+        if (cards)
+            scan_cards_par(&s->hm);
+        drain_par(&s->hm);
+        s->cpu_ms = cpu_ms() - t0;
+        pthread_mutex_lock(&s->mu);
+        s->parked = seen;
+        pthread_cond_broadcast(&s->cv);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* The helper, started the first time; NULL if parallel marking is off
+ * (STRAYLIGHT_GC_THREADS=1) or no thread could be made. */
+static ev_marksync *mark_sync(ev_pool *P)
+{
+    if (P->sync || P->single)
+        return P->sync;
+    ev_marksync *s = ut_xcalloc(1, sizeof *s);
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    atomic_init(&s->hungry, false);
+    s->hm.sync = s;
+    /* signals are for the evaluator's thread to take */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    s->started = pthread_create(&s->th, NULL, mark_helper, s) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!s->started) {
+        pthread_cond_destroy(&s->cv);
+        pthread_mutex_destroy(&s->mu);
+        free(s);
+        P->single = true;
+        return NULL;
+    }
+    P->sync = s;
+    return s;
+}
+
+static void mark_sync_free(ev_pool *P)
+{
+    ev_marksync *s = P->sync;
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->quit = true;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->th, NULL);
+    pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->mu);
+    free(s->pool);
+    free(s->hm.v);
+    free(s);
+    P->sync = NULL;
+}
+
+/* Drains m (the roots' work) with the helper; returns when every object
+ * reachable is marked and the helper is parked again. */
+static void mark_parallel(ev_state *S, ev_marksync *s, ev_markstack *m, bool cards)
+{
+    /* from before the helper is woken: it may run on this core meanwhile */
+    double tc = S->gc_stats ? now_ms() : 0;
+    pthread_mutex_lock(&s->mu);
+    s->S = S;
+    s->cards = cards;
+    s->cards_closed = false;
+    s->cards_active = 1;
+    atomic_store_explicit(&s->card_next, 0, memory_order_relaxed);
+    s->hm.lo = m->lo;
+    s->hm.span = m->span;
+    s->hm.large = m->large;
+    s->hm.large_bits = m->large_bits;
+    s->hm.nlarge = m->nlarge;
+    s->hm.n = 0;
+    s->hm.scanned = 0;
+    s->nshares = s->nwaits = 0;
+    s->nidle = 0;
+    s->finished = false;
+    s->npool = 0;
+    atomic_store_explicit(&s->hungry, false, memory_order_relaxed);
+    m->sync = s;
+    m->scanned = 0;
+    s->epoch++;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    double t0 = S->gc_stats ? cpu_ms() : 0;
+    if (cards) {
+        scan_cards_par(m);
+        if (S->gc_stats)
+            fprintf(stderr, "  minor: %zu of %zu cards written, scanned by two threads in %.1f ms\n", cards_written(S),
+                    S->pools->carved >> EV_CARD_SHIFT, now_ms() - tc);
+    }
+    if (m->n >= 2)
+        ms_share(m);
+    drain_par(m);
+    double mine = S->gc_stats ? cpu_ms() - t0 : 0;
+    pthread_mutex_lock(&s->mu);
+    while (s->parked != s->epoch)
+        pthread_cond_wait(&s->cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+    m->sync = NULL;
+    if (S->gc_stats)
+        fprintf(stderr,
+                "  parallel: %zu objects scanned, %zu by the helper; CPU %.1f ms here, %.1f in the helper; "
+                "%zu hand-overs, %zu waits\n",
+                m->scanned + s->hm.scanned, s->hm.scanned, mine, s->cpu_ms, s->nshares, s->nwaits);
+}
+
+/* Whether this collection is marked by two threads. Under stress every
+ * third is (full ones among them: every eighth collection is full), so
+ * that the tests' small heaps take that path too. */
+static ev_marksync *want_parallel(ev_state *S)
+{
+    ev_pool *P = S->pools;
+    if (P->single)
+        return NULL;
+    if (S->gc_stress ? S->gc_count % 3 != 2 : S->heap_bytes < EV_PAR_FROM)
+        return NULL;
+    return mark_sync(P);
+}
+
 static void mark(ev_state *S, bool full)
 {
     ev_pool *P = S->pools;
     ev_markstack m = {.lo = (uintptr_t)P->region, .span = P->carved, .large = P->large,
                       .large_bits = P->large_bits, .nlarge = P->nlarge};
     size_t nprev = 0;
+    /* in parallel the cards are scanned by both threads, after the roots */
+    ev_marksync *sync = want_parallel(S);
     if (full) {
         P->nrooted = 0;
     } else {
@@ -943,13 +1296,11 @@ static void mark(ev_state *S, bool full)
             if (is_marked(&m, P->rooted[i]))
                 mark_children(&m, P->rooted[i]);
         double tc = S->gc_stats ? now_ms() : 0;
-        scan_cards(S, &m);
-        if (S->gc_stats) {
-            size_t nd = 0, nc = P->carved >> EV_CARD_SHIFT;
-            for (size_t c = 0; c < nc; c++)
-                nd += S->gc_cards[c] != 0;
-            fprintf(stderr, "  minor: %zu objects the roots referred to before, %zu of %zu cards written, %.1f ms\n", nprev,
-                    nd, nc, now_ms() - tc);
+        if (!sync) {
+            scan_cards(S, &m);
+            if (S->gc_stats)
+                fprintf(stderr, "  minor: %zu objects the roots referred to before, %zu of %zu cards written, %.1f ms\n",
+                        nprev, cards_written(S), P->carved >> EV_CARD_SHIFT, now_ms() - tc);
         }
         /* large objects are few: every old one is scanned again rather
          * than their writes recorded */
@@ -969,7 +1320,10 @@ static void mark(ev_state *S, bool full)
     }
     memmove(P->rooted, P->rooted + from, (P->nrooted - from) * sizeof *P->rooted);
     P->nrooted -= from;
-    drain(&m);
+    if (sync)
+        mark_parallel(S, sync, &m, !full);
+    else
+        drain(&m);
     free(m.v);
 }
 
@@ -1036,6 +1390,12 @@ static void verify_object(const ev_markstack *m, const ev_gch *o, bool full)
             verify_value(m, o, &t->u.app.arg, full);
             break;
         case EV_TH_DONE:
+            /* parallel marking relies on it (see "marking") */
+            if (t->u.v.type == EV_THUNK) {
+                fprintf(stderr, "straylight: gc verification failed: a forced thunk (at %p) holds a thunk\n",
+                        (const void *)t);
+                abort();
+            }
             verify_value(m, o, &t->u.v, full);
             break;
         case EV_TH_FAILED:
@@ -1202,7 +1562,7 @@ static void census(ev_state *S)
 static double now_ms(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
