@@ -126,25 +126,12 @@ typedef struct ev_large {
     /* the object follows */
 } ev_large;
 
-/* The thread that faults in the heap ahead of the allocator (see
- * populate_ahead) */
-typedef struct ev_populator {
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    char *region;
-    size_t want;            /* populate up to this offset (under mu) */
-    atomic_size_t done;     /* populated up to here */
-    bool stop, running;
-} ev_populator;
-
 struct ev_pool {
     ev_class cls[EV_NALL];
     ev_bump medium_bump[EV_NMEDIUM];    /* the small classes' are S->bump, inline */
     char *region;           /* reserved address range, aligned to EV_HUGE_BYTES */
     size_t reserved, carved;
     size_t committed;       /* made accessible, in EV_HUGE_BYTES steps */
-    ev_populator pop;
     char *mapping;          /* what to unmap */
     size_t mapping_len;
     ev_chunk *unused;       /* chunks a collection found empty, for any class */
@@ -230,85 +217,6 @@ static size_t next_threshold(size_t live)
 _Static_assert(EV_HUGE_BYTES % EV_CHUNK_BYTES == 0 && EV_POPULATE_AFTER % EV_HUGE_BYTES == 0,
                "chunks tile a huge page, and huge pages the heap past EV_POPULATE_AFTER");
 
-/* A fresh huge page is zeroed by the kernel when first touched, and the
- * allocator would wait for it: a big heap carves one every few
- * milliseconds, and in a virtual machine whose host backs guest memory
- * lazily that costs the walk a tenth of its time. Past EV_POPULATE_AFTER a
- * second thread faults in the heap EV_POPULATE_AHEAD beyond the allocator,
- * on a core the single-threaded evaluator leaves idle. Populating is only
- * ever a hint: whichever thread touches a page first backs it. */
-#define EV_POPULATE_AHEAD ((size_t)4 << 20)
-
-static void *populator_main(void *arg)
-{
-    ev_populator *p = arg;
-    pthread_mutex_lock(&p->mu);
-    for (;;) {
-        while (!p->stop && atomic_load_explicit(&p->done, memory_order_relaxed) >= p->want)
-            pthread_cond_wait(&p->cv, &p->mu);
-        if (p->stop)
-            break;
-        size_t from = atomic_load_explicit(&p->done, memory_order_relaxed);
-        size_t to = from + EV_HUGE_BYTES <= p->want ? from + EV_HUGE_BYTES : p->want;
-        pthread_mutex_unlock(&p->mu);
-        ut_populate(p->region + from, to - from);
-        atomic_store_explicit(&p->done, to, memory_order_release);
-        pthread_mutex_lock(&p->mu);
-    }
-    pthread_mutex_unlock(&p->mu);
-    return NULL;
-}
-
-/* Asks the populator for the heap up to offset `to` (committed already);
- * false when there is no populator (it could not start). */
-static bool populate_ahead(ev_pool *P, size_t to)
-{
-    ev_populator *p = &P->pop;
-    if (!p->running) {
-        if (p->stop)
-            return false;   /* could not start: the allocator populates */
-        p->region = P->region;
-        atomic_init(&p->done, EV_POPULATE_AFTER);
-        p->want = EV_POPULATE_AFTER;
-        pthread_mutex_init(&p->mu, NULL);
-        pthread_cond_init(&p->cv, NULL);
-        sigset_t all, old;
-        sigfillset(&all);
-        pthread_sigmask(SIG_SETMASK, &all, &old);   /* signals stay with the evaluator */
-        int rc = pthread_create(&p->thread, NULL, populator_main, p);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        if (rc != 0) {
-            pthread_mutex_destroy(&p->mu);
-            pthread_cond_destroy(&p->cv);
-            p->stop = true;
-            return false;
-        }
-        p->running = true;
-    }
-    pthread_mutex_lock(&p->mu);
-    if (to > p->want) {
-        p->want = to;
-        pthread_cond_signal(&p->cv);
-    }
-    pthread_mutex_unlock(&p->mu);
-    return true;
-}
-
-static void populator_stop(ev_pool *P)
-{
-    ev_populator *p = &P->pop;
-    if (!p->running)
-        return;
-    pthread_mutex_lock(&p->mu);
-    p->stop = true;
-    pthread_cond_signal(&p->cv);
-    pthread_mutex_unlock(&p->mu);
-    pthread_join(p->thread, NULL);
-    pthread_mutex_destroy(&p->mu);
-    pthread_cond_destroy(&p->cv);
-    p->running = false;
-}
-
 /* The address range is reserved once (not committed): chunks are carved
  * from it as the heap grows. Half the address-space limit at most, so a
  * ulimit -v leaves room for everything else. */
@@ -377,7 +285,6 @@ void ev_gc_free_all(ev_state *S)
     if (S->gc_stats)
         fprintf(stderr, "gc: %llu collections (%llu full), heap %zu KiB at the end\n",
                 (unsigned long long)S->gc_count, (unsigned long long)P->nfull, S->heap_bytes >> 10);
-    populator_stop(P);
     munmap(P->mapping, P->mapping_len);
     munmap(S->gc_cards, P->cards_len);
     S->gc_cards = NULL;
@@ -409,29 +316,18 @@ static ev_chunk *chunk_get(ev_pool *P)
     if (P->reserved - P->carved < EV_CHUNK_BYTES)
         ut_die("out of memory: the evaluator heap is full (%zu MiB)", P->reserved >> 20);
     char *c = P->region + P->carved;
-    bool big = P->carved >= EV_POPULATE_AFTER;
-    /* whole huge pages at once, so each can be backed by one; a big heap
-     * commits ahead of the populator */
-    size_t need = P->carved + EV_CHUNK_BYTES + (big ? EV_POPULATE_AHEAD : 0);
-    while (need > P->committed && P->committed < P->reserved) {
+    if (P->carved + EV_CHUNK_BYTES > P->committed) {
+        /* a whole huge page at once, so it can be backed by one */
         size_t n = P->reserved - P->committed < EV_HUGE_BYTES ? P->reserved - P->committed : EV_HUGE_BYTES;
-        if (mprotect(P->region + P->committed, n, PROT_READ | PROT_WRITE) != 0) {
-            if (P->carved + EV_CHUNK_BYTES <= P->committed)
-                break;      /* only the room ahead is refused */
+        if (mprotect(P->region + P->committed, n, PROT_READ | PROT_WRITE) != 0)
             ut_die("out of memory: cannot commit evaluator heap memory");
-        }
         P->committed += n;
     }
-    if (big) {
-        /* a big heap fills its chunks: populated whole, by the populator
-         * when it is ahead, else here with one call */
-        bool ahead = populate_ahead(P, P->committed) &&
-                     atomic_load_explicit(&P->pop.done, memory_order_acquire) >= P->carved + EV_CHUNK_BYTES;
-        if (!ahead)
-            ut_populate(c, EV_CHUNK_BYTES);
+    ((ev_chunk *)c)->fresh = 0;
+    if (P->carved >= EV_POPULATE_AFTER) {
+        /* a big heap fills its chunks: one call for the whole chunk */
+        ut_populate(c, EV_CHUNK_BYTES);
         ((ev_chunk *)c)->fresh = (uint32_t)EV_CHUNK_BYTES;
-    } else {
-        ((ev_chunk *)c)->fresh = 0;
     }
     P->carved += EV_CHUNK_BYTES;
     ((ev_chunk *)c)->released = 0;
