@@ -26,6 +26,7 @@
  * The sources must live as long as the state (error messages quote them):
  * the thread's arena is given to the state's code arena when the thread
  * has been joined, in ev_preparse_end. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -44,6 +45,12 @@
 #define PP_MAX_FILES 65536
 #define PP_MAX_LOG (16u << 20)
 #define PP_MAX_SOURCE (256u << 20)
+/* Logs are kept for the entries used lately: a log not used for
+ * PP_KEEP_DAYS goes, and of more than PP_MAX_LOGS the least lately used
+ * go, when a new log is made. A log in use has its time renewed at most
+ * once a day. Temporary files a killed process left go after a day. */
+#define PP_KEEP_DAYS 30
+#define PP_MAX_LOGS 256
 /* Trees parsed but not yet asked for are memory: the thread stays at most
  * this many files ahead of the furthest file the evaluator has asked for. */
 #define PP_AHEAD 64
@@ -244,6 +251,67 @@ static void record(ev_preparse *pp, const char *path, const char *host)
         ut_buf_printf(&pp->rec, "h %s\t%s\n", path, host);
 }
 
+typedef struct pp_logent {
+    char *name;
+    time_t used;
+} pp_logent;
+
+static int logent_newer_first(const void *a, const void *b)
+{
+    const pp_logent *x = a, *y = b;
+    return x->used > y->used ? -1 : x->used < y->used;
+}
+
+static void prune_logs(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    time_t now = time(NULL);
+    pp_logent *v = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        bool is_log = l == 20 && strcmp(de->d_name + 16, ".log") == 0;
+        bool is_tmp = strstr(de->d_name, ".log.tmp-") != NULL;
+        struct stat st;
+        if ((!is_log && !is_tmp) || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISREG(st.st_mode))
+            continue;
+        if (is_tmp ? now - st.st_mtime >= 86400 : now - st.st_mtime >= (time_t)PP_KEEP_DAYS * 86400) {
+            (void)unlinkat(dirfd(d), de->d_name, 0);
+            continue;
+        }
+        if (is_tmp)
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            v = ut_xrealloc(v, cap * sizeof *v);
+        }
+        v[n].name = ut_xstrdup(de->d_name);
+        v[n].used = st.st_mtime;
+        n++;
+    }
+    if (n > PP_MAX_LOGS) {
+        qsort(v, n, sizeof *v, logent_newer_first);
+        for (size_t i = PP_MAX_LOGS; i < n; i++)
+            (void)unlinkat(dirfd(d), v[i].name, 0);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(v[i].name);
+    free(v);
+    closedir(d);
+}
+
+/* A log used as it is: its time says it was used lately */
+static void log_renew(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && time(NULL) - st.st_mtime >= 86400)
+        (void)utimensat(AT_FDCWD, path, NULL, 0);
+}
+
 /* Written whole to a temporary file renamed over the log, so that a reader
  * sees the old log or the new one. Not synced: a log lost or torn in a
  * crash predicts nothing, which costs nothing but the time saved. */
@@ -258,12 +326,16 @@ static void log_write(ev_preparse *pp)
     ut_buf_append(&b, pp->rec.data ? pp->rec.data : "", pp->rec.len);
     ut_buf_printf(&b, "end %zu %016llx\n", pp->nrec, (unsigned long long)fnv64(b.data, b.len));
     if (b.len > PP_MAX_LOG || (b.len == pp->old_log.len && memcmp(b.data, pp->old_log.data, b.len) == 0)) {
+        if (b.len <= PP_MAX_LOG)
+            log_renew(pp->log_path);
         ut_buf_free(&b);
         return;
     }
     char *dir = ut_xstrdup(pp->log_path);
     *strrchr(dir, '/') = 0;
     ut_err e = UT_ERR_INIT;
+    if (pp->old_log.len == 0)
+        prune_logs(dir);    /* a log more */
     if (ut_mkdirs(dir, 0755, &e)) {
         ut_buf tmp = UT_BUF_INIT;
         ut_buf_printf(&tmp, "%s.tmp-%ld", pp->log_path, (long)getpid());

@@ -226,5 +226,34 @@ if ls "$logdir"/*.log > /dev/null 2>&1; then
   fail=1
 fi
 
+# retention: making a new log removes logs unused for 30 days, old
+# temporary files, and beyond 256 logs the least lately used; a log used
+# unchanged has its time renewed once a day
+rm -f "$logdir"/*
+for i in $(seq 1 300); do
+  f=$(printf '%s/%016x.log' "$logdir" "$i")
+  echo x > "$f"
+  touch -d "@$(( $(date +%s) - 86400 - i * 60 ))" "$f"      # 1 is the latest used
+done
+printf 'x\n' > "$logdir/00000000000000aa.log"; touch -d '40 days ago' "$logdir/00000000000000aa.log"
+printf 'x\n' > "$logdir/0000000000000001.log.tmp-99"; touch -d '2 days ago' "$logdir/0000000000000001.log.tmp-99"
+printf 'x\n' > "$logdir/0000000000000002.log.tmp-98"
+printf 'x\n' > "$logdir/README"
+"$bin" eval --strict "$t/main.nix" > /dev/null 2>&1
+n=$(ls "$logdir" | grep -c '^[0-9a-f]\{16\}\.log$')
+if [ "$n" != 257 ] || [ -e "$logdir/00000000000000aa.log" ] || [ -e "$logdir/0000000000000001.log.tmp-99" ] ||
+   [ ! -e "$logdir/0000000000000002.log.tmp-98" ] || [ ! -e "$logdir/README" ] ||
+   [ ! -e "$(printf '%s/%016x.log' "$logdir" 1)" ] || [ -e "$(printf '%s/%016x.log' "$logdir" 300)" ]; then
+  echo "FAIL retention: $n logs; $(ls "$logdir" | grep -v '^0000000000000[0-9a-f]*\.log$' | tr '\n' ' ')"
+  fail=1
+fi
+main_log=$(ls -t "$logdir"/*.log | head -1)
+touch -d '3 days ago' "$main_log"
+"$bin" eval --strict "$t/main.nix" > /dev/null 2>&1
+if [ -n "$(find "$main_log" -mtime +1)" ]; then
+  echo "FAIL retention: a log used unchanged keeps its old time"
+  fail=1
+fi
+
 [ $fail = 0 ] && echo "all preparse cases passed"
 exit $fail
