@@ -346,6 +346,7 @@ struct ev_state {
     /* files */
     ut_hmap *import_cache;      /* path -> ev_box* (1 value), rooted */
     ut_arena *code_arena;       /* parsed sources and compiled code */
+    struct ev_preparse *preparse; /* files parsed ahead (preparse.c) */
     ut_hmap *intern;            /* context strings */
 
     ev_copy_path_fn copy_path;
@@ -490,6 +491,18 @@ bool ev_spec_eval(const ev_code *c, ev_env *env, uint32_t filled, ev_value *out)
  * body is worth trying, and the attempt. */
 bool ev_spec_applicable(const ev_value *fn);
 bool ev_spec_apply(const ev_value *fn, const ev_value *arg, ev_value *out);
+
+/* preparse.c: files read and parsed ahead on a second thread. For the
+ * file path (read at host, whose status is st, or NULL when unknown): the
+ * tree parsed ahead, with S's symbols, in *tree_arena (the caller frees
+ * it), or NULL when the caller is to parse the file itself. The first call
+ * for a state names its entry file. Records the file for the next run. */
+struct stat;
+ps_expr *ev_preparse_take(ev_state *S, const char *path, const char *host, const struct stat *st,
+                          ut_arena **tree_arena);
+/* Stops and joins the thread, gives the sources it read to the code
+ * arena, writes the import log; from ev_state_free. */
+void ev_preparse_end(ev_state *S);
 
 /* state.c */
 ev_value ev_import_path(ev_state *S, const char *path, ps_pos pos);

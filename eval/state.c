@@ -312,6 +312,7 @@ void ev_state_free(ev_state *S)
 {
     if (!S)
         return;
+    ev_preparse_end(S);
     ev_gc_free_all(S);
     munmap(S->stack, S->stack_bytes);
     munmap(S->frames, S->maxframes * sizeof(ev_vframe));
@@ -670,6 +671,28 @@ const char *ev_host_path(ev_state *S, const char *path)
 
 /* ---- parsing and import ------------------------------------------------ */
 
+/* Compiles the tree e (NULL: the parse failed, err says why) and frees its
+ * arena; a failure leaves by longjmp with the message. */
+static ev_code *compile_tree(ev_state *S, ps_expr *e, ut_arena *tree, const ev_attrs *scope, ut_err *err)
+{
+    ev_code *c = e ? ev_compile(S, S->code_arena, e, scope, err) : NULL;
+    ut_arena_free(tree);
+    if (!c) {
+        /* parse errors arrive formatted ("error: ...\n at ..."): keep them whole */
+        const char *m = err->msg ? err->msg : "error: parse failed";
+        if (strncmp(m, "error: ", 7) == 0)
+            m += 7;
+        char *msg = ut_xstrdup(m);
+        size_t ml = strlen(msg);
+        while (ml && msg[ml - 1] == '\n')
+            msg[--ml] = 0;
+        ut_err_clear(err);
+        extern UT_NORETURN void ev_error_preformatted(ev_state * S, char *msg);
+        ev_error_preformatted(S, msg);
+    }
+    return c;
+}
+
 /* text: in the code arena for S's lifetime (error messages quote it),
  * with two NULs after it, so that the lexer scans it where it is */
 static ev_code *parse_compile_kept(ev_state *S, char *text, size_t len, ps_origin origin, const char *path,
@@ -693,22 +716,7 @@ static ev_code *parse_compile_kept(ev_state *S, char *text, size_t len, ps_origi
      * own, freed once the code (which copies what it keeps) is built. */
     ut_arena *tree = ut_arena_new();
     ps_expr *e = ps_parse(S->syms, src, tree, &po, &err);
-    ev_code *c = e ? ev_compile(S, S->code_arena, e, scope, &err) : NULL;
-    ut_arena_free(tree);
-    if (!c) {
-        /* parse errors arrive formatted ("error: ...\n at ..."): keep them whole */
-        const char *m = err.msg ? err.msg : "error: parse failed";
-        if (strncmp(m, "error: ", 7) == 0)
-            m += 7;
-        char *msg = ut_xstrdup(m);
-        size_t ml = strlen(msg);
-        while (ml && msg[ml - 1] == '\n')
-            msg[--ml] = 0;
-        ut_err_clear(&err);
-        extern UT_NORETURN void ev_error_preformatted(ev_state * S, char *msg);
-        ev_error_preformatted(S, msg);
-    }
-    return c;
+    return compile_tree(S, e, tree, scope, &err);
 }
 
 ev_code *ev_parse_compile(ev_state *S, const char *text, size_t len, ps_origin origin,
@@ -784,6 +792,17 @@ ev_code *ev_load_file(ev_state *S, const char *path, const ev_attrs *scope, ps_p
         p = q;
         host = ev_host_path(S, p);
         have_st = false;
+    }
+    if (!scope) {
+        /* scopedImport's files resolve names against their scope: never
+         * parsed ahead */
+        ut_arena *tree;
+        ps_expr *e = ev_preparse_take(S, p, host, have_st ? &st : NULL, &tree);
+        if (e) {
+            free(p);
+            ut_err err = UT_ERR_INIT;
+            return compile_tree(S, e, tree, NULL, &err);
+        }
     }
     int fd = open(host, O_RDONLY | O_CLOEXEC);
     if (fd >= 0 && !have_st)

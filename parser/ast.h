@@ -33,6 +33,25 @@ const char *ps_sym_str(const ps_symtab *t, ps_sym s);   /* NUL-terminated */
 size_t ps_sym_len(const ps_symtab *t, ps_sym s);
 size_t ps_symtab_count(const ps_symtab *t);
 
+/* Parsing with one table and using the tree with another (a file parsed
+ * on another thread, with a table of its own): a journal records every
+ * symbol the table hands out between begin and end, once each, in the
+ * order first asked for. Mapping it into another table interns the names
+ * there in that order, which is the order parsing there would have added
+ * them in: the ids come out the same as if the file had been parsed with
+ * that table. */
+typedef struct ps_symref {
+    const char *s;      /* the journal's table's string: valid while that table is */
+    uint32_t len, hash;
+    ps_sym id;          /* in the journal's table */
+} ps_symref;
+void ps_symtab_journal_begin(ps_symtab *t);
+/* The journal since begin, malloc'd (the caller frees it); *n entries. */
+ps_symref *ps_symtab_journal_end(ps_symtab *t, size_t *n);
+/* map[j[i].id] = the symbol of the same name in to (interned there in
+ * journal order); map[PS_NOSYM] = PS_NOSYM. map has room for every id. */
+void ps_symtab_map_journal(ps_symtab *to, const ps_symref *j, size_t n, ps_sym *map);
+
 /* ---- sources and positions --------------------------------------------- */
 
 typedef enum ps_origin {

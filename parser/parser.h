@@ -46,6 +46,10 @@ ps_source *ps_source_new(ut_arena *arena, ps_origin origin, const char *path,
 ps_expr *ps_parse(ps_symtab *syms, const ps_source *src, ut_arena *arena,
                   const ps_options *opts, ut_err *err);
 
+/* Replaces every symbol of the tree e by map[symbol] (see
+ * ps_symtab_map_journal): a tree parsed with one table, for another. */
+void ps_remap_syms(ps_expr *e, const ps_sym *map);
+
 /* Prints the tree as `nix-instantiate --parse` does. */
 void ps_print(ut_buf *out, const ps_symtab *syms, const ps_expr *e);
 /* Variants for comparisons with older Nix printers. */

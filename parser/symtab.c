@@ -36,6 +36,14 @@ struct ps_symtab {
     /* the last other base environment's names interned (ps__symtab_base) */
     ps_sym *obase;
     size_t nobase;
+    /* while a journal is kept (ps_symtab_journal_begin): every symbol
+     * looked up or added, once, in the order first seen */
+    bool journal_on;
+    uint32_t jepoch;
+    uint32_t *jmark;        /* per symbol: the epoch it was last noted in */
+    size_t njmark;
+    ps_symref *journal;
+    size_t njournal, capjournal;
 };
 
 /* Every stored string is followed by PAD zero bytes (its NUL included), so
@@ -109,6 +117,8 @@ void ps_symtab_free(ps_symtab *t)
     free(t->scratch);
     free(t->base);
     free(t->obase);
+    free(t->jmark);
+    free(t->journal);
     free(t);
 }
 
@@ -170,9 +180,29 @@ static void grow_slots(ps_symtab *t)
     t->nslots = n;
 }
 
-ps_sym ps_intern(ps_symtab *t, const char *s, size_t len)
+static void journal_note(ps_symtab *t, uint32_t id)
 {
-    uint32_t h = hash_str(s, len);
+    if (id >= t->njmark) {
+        size_t n = t->njmark ? t->njmark : 1024;
+        while (n <= id)
+            n *= 2;
+        t->jmark = ut_xrealloc(t->jmark, n * sizeof *t->jmark);
+        memset(t->jmark + t->njmark, 0, (n - t->njmark) * sizeof *t->jmark);
+        t->njmark = n;
+    }
+    if (t->jmark[id] == t->jepoch)
+        return;
+    t->jmark[id] = t->jepoch;
+    if (t->njournal == t->capjournal) {
+        t->capjournal = t->capjournal ? t->capjournal * 2 : 256;
+        t->journal = ut_xrealloc(t->journal, t->capjournal * sizeof *t->journal);
+    }
+    const symrec *r = &t->recs[id];
+    t->journal[t->njournal++] = (ps_symref){r->s, r->len, r->hash, id};
+}
+
+static inline ps_sym intern_hashed(ps_symtab *t, const char *s, size_t len, uint32_t h)
+{
     size_t mask = t->nslots - 1;
     size_t j = h & mask;
     for (;;) {
@@ -180,8 +210,11 @@ ps_sym ps_intern(ps_symtab *t, const char *s, size_t len)
         if (!id)
             break;
         const symrec *r = &t->recs[id];
-        if (r->hash == h && r->len == len && eq_stored(r->s, s, len))
+        if (r->hash == h && r->len == len && eq_stored(r->s, s, len)) {
+            if (__builtin_expect(t->journal_on, 0))
+                journal_note(t, id);
             return id;
+        }
         j = (j + 1) & mask;
     }
     if (len > UINT32_MAX)
@@ -195,7 +228,14 @@ ps_sym ps_intern(ps_symtab *t, const char *s, size_t len)
     t->slots[j] = id;
     if (t->nrecs * 2 > t->nslots)
         grow_slots(t);
+    if (__builtin_expect(t->journal_on, 0))
+        journal_note(t, id);
     return id;
+}
+
+ps_sym ps_intern(ps_symtab *t, const char *s, size_t len)
+{
+    return intern_hashed(t, s, len, hash_str(s, len));
 }
 
 ps_sym ps_intern_cstr(ps_symtab *t, const char *s)
@@ -216,6 +256,35 @@ size_t ps_sym_len(const ps_symtab *t, ps_sym s)
 size_t ps_symtab_count(const ps_symtab *t)
 {
     return t->nrecs - 1;
+}
+
+void ps_symtab_journal_begin(ps_symtab *t)
+{
+    if (++t->jepoch == 0) {
+        /* the epochs wrapped: marks of old journals must not count */
+        if (t->jmark)
+            memset(t->jmark, 0, t->njmark * sizeof *t->jmark);
+        t->jepoch = 1;
+    }
+    t->njournal = 0;
+    t->journal_on = true;
+}
+
+ps_symref *ps_symtab_journal_end(ps_symtab *t, size_t *n)
+{
+    t->journal_on = false;
+    *n = t->njournal;
+    ps_symref *j = ut_xmalloc((t->njournal ? t->njournal : 1) * sizeof *j);
+    memcpy(j, t->journal, t->njournal * sizeof *j);
+    t->njournal = 0;
+    return j;
+}
+
+void ps_symtab_map_journal(ps_symtab *to, const ps_symref *j, size_t n, ps_sym *map)
+{
+    map[PS_NOSYM] = PS_NOSYM;
+    for (size_t i = 0; i < n; i++)
+        map[j[i].id] = intern_hashed(to, j[i].s, j[i].len, j[i].hash);
 }
 
 uint32_t *ps__symtab_scratch(ps_symtab *t, size_t *n)

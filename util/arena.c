@@ -82,6 +82,27 @@ void *ut_arena_alloc_slow(ut_arena *a, size_t n)
     return p;
 }
 
+void ut_arena_give(ut_arena *dst, ut_arena *src)
+{
+    if (!src)
+        return;
+    ut_chunk *first = src->head;
+    if (first) {
+        ut_chunk *last = first;
+        while (last->next)
+            last = last->next;
+        /* behind dst's current chunk, whose free space stays the window */
+        if (dst->head) {
+            last->next = dst->head->next;
+            dst->head->next = first;
+        } else {
+            dst->head = first;
+        }
+    }
+    dst->total += src->total;
+    free(src);
+}
+
 char *ut_arena_strndup(ut_arena *a, const char *s, size_t n)
 {
     char *p = ut_arena_alloc(a, n + 1);

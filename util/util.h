@@ -87,6 +87,10 @@ static inline void *ut_arena_alloc(ut_arena *a, size_t n)   /* 16-byte aligned, 
     memset(p, 0, n);
     return p;
 }
+/* Moves src's memory into dst (freed with dst, where it stays at the same
+ * addresses) and frees src: what was allocated in src now lives as long as
+ * dst. */
+void ut_arena_give(ut_arena *dst, ut_arena *src);
 char *ut_arena_strndup(ut_arena *a, const char *s, size_t n);
 char *ut_arena_strdup(ut_arena *a, const char *s);
 size_t ut_arena_used(const ut_arena *a);

@@ -70,6 +70,35 @@ static void test_arena_alignment(void **state)
     ut_arena_free(a);
 }
 
+/* memory given to another arena stays where it is, lives as long as that
+ * arena, and does not disturb its allocation (ASan checks the frees) */
+static void test_arena_give(void **state)
+{
+    (void)state;
+    ut_arena *dst = ut_arena_new(), *src = ut_arena_new(), *none = ut_arena_new();
+    char *d1 = ut_arena_strdup(dst, "first");
+    char *s1 = ut_arena_strdup(src, "given");
+    char *sbig = ut_arena_alloc(src, 100000);
+    memset(sbig, 'x', 100000);
+    for (int i = 0; i < 200; i++) ut_arena_alloc(src, 1000);   /* several chunks */
+    size_t total = ut_arena_used(dst) + ut_arena_used(src);
+    ut_arena_give(dst, src);
+    assert_int_equal(ut_arena_used(dst), total);
+    char *d2 = ut_arena_strdup(dst, "after");
+    assert_string_equal(d1, "first");
+    assert_string_equal(s1, "given");
+    assert_string_equal(d2, "after");
+    assert_int_equal(sbig[99999], 'x');
+    ut_arena_give(dst, none);   /* an empty arena */
+    ut_arena *empty = ut_arena_new(), *src2 = ut_arena_new();
+    char *s2 = ut_arena_strdup(src2, "into an empty one");
+    ut_arena_give(empty, src2);
+    assert_string_equal(ut_arena_strdup(empty, "more"), "more");
+    assert_string_equal(s2, "into an empty one");
+    ut_arena_free(empty);
+    ut_arena_free(dst);
+}
+
 static void test_atomic_write_and_errors(void **state)
 {
     (void)state;
@@ -189,6 +218,7 @@ int main(void)
         cmocka_unit_test(test_buf_grows_and_terminates),
         cmocka_unit_test(test_hmap_put_get_overwrite),
         cmocka_unit_test(test_arena_alignment),
+        cmocka_unit_test(test_arena_give),
         cmocka_unit_test(test_atomic_write_and_errors),
         cmocka_unit_test(test_read_sized),
         cmocka_unit_test(test_dir_list),
