@@ -876,8 +876,6 @@ static size_t cards_written(ev_state *S)
  * helper to be parked again before it sweeps: the mutex orders the
  * helper's mark bits and slot writes before the sweep's reads. */
 
-static double now_ms(void);
-
 struct ev_marksync {
     pthread_mutex_t mu;
     pthread_cond_t cv;      /* every change below is broadcast: there are two threads */
@@ -901,13 +899,16 @@ struct ev_marksync {
     size_t nshares, nwaits;
 };
 
-/* this thread's CPU time */
-static double cpu_ms(void)
+static double clock_ms(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
+
+/* this thread's CPU time; elapsed time */
+static double cpu_ms(void) { return clock_ms(CLOCK_THREAD_CPUTIME_ID); }
+static double now_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
 
 #define EV_PAR_THREADS 2
 /* Below this many bytes allocated at a collection, waking the helper is
@@ -1453,13 +1454,6 @@ static void census(ev_state *S)
             fprintf(stderr, "  kind %d: %zu objects, %zu KiB\n", k, census_n[k], census_b[k] >> 10);
     fprintf(stderr, "  large objects: %zu, %zu KiB; chunks: %zu carved, %zu unused\n", large_n, large_b >> 10,
             P->carved / EV_CHUNK_BYTES, P->nunused);
-}
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 /* Full when the old objects have doubled since the last full collection:

@@ -16,41 +16,7 @@
 #include <sys/stat.h>
 
 #include "diff_check.h"
-
-typedef struct files {
-    char **v;
-    size_t n, cap;
-} files;
-
-static void collect(files *fs, const char *dir)
-{
-    struct dirent **ents;
-    int n = scandir(dir, &ents, NULL, alphasort);
-    if (n < 0)
-        return;
-    for (int i = 0; i < n; i++) {
-        const char *name = ents[i]->d_name;
-        char *path = NULL;
-        if (name[0] != '.' && asprintf(&path, "%s/%s", dir, name) < 0)
-            abort();
-        struct stat st;
-        if (path && lstat(path, &st) == 0) {
-            if (S_ISDIR(st.st_mode)) {
-                collect(fs, path);
-            } else if (S_ISREG(st.st_mode) && strlen(name) > 4 && strcmp(name + strlen(name) - 4, ".nix") == 0) {
-                if (fs->n == fs->cap) {
-                    fs->cap = fs->cap ? fs->cap * 2 : 256;
-                    fs->v = ut_xrealloc(fs->v, fs->cap * sizeof *fs->v);
-                }
-                fs->v[fs->n++] = path;
-                path = NULL;
-            }
-        }
-        free(path);
-        free(ents[i]);
-    }
-    free(ents);
-}
+#include "nix_files.h"
 
 static const char *const letters[] = {
     "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m",
@@ -161,8 +127,6 @@ int main(int argc, char **argv)
     printf("%zu files: the fast parser took %zu (declined %zu); %zu disagreements or failures\n", nread, nfast,
            nread - nfast, nbad);
     ps_symtab_free(syms);
-    for (size_t i = 0; i < fs.n; i++)
-        free(fs.v[i]);
-    free(fs.v);
+    files_free(&fs);
     return nbad != 0;
 }

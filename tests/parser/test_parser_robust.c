@@ -15,6 +15,7 @@
 
 #include "parser/internal.h"
 #include "diff_check.h"
+#include "nix_files.h"
 
 static uint64_t rng = 0x9E3779B97F4A7C15ULL;
 
@@ -26,46 +27,9 @@ static uint64_t next_rand(void)
     return rng;
 }
 
-typedef struct files {
-    char **v;
-    size_t n, cap;
-} files;
-
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void collect(files *fs, const char *dir)
-{
-    struct dirent **ents;
-    int n = scandir(dir, &ents, NULL, alphasort);
-    if (n < 0)
-        return;
-    for (int i = 0; i < n; i++) {
-        const char *name = ents[i]->d_name;
-        if (name[0] == '.') {
-            free(ents[i]);
-            continue;
-        }
-        char *path;
-        if (asprintf(&path, "%s/%s", dir, name) < 0)
-            abort();
-        struct stat st;
-        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-            collect(fs, path);
-        else if (S_ISREG(st.st_mode) && strlen(name) > 4 && strcmp(name + strlen(name) - 4, ".nix") == 0) {
-            if (fs->n == fs->cap) {
-                fs->cap = fs->cap ? fs->cap * 2 : 256;
-                fs->v = ut_xrealloc(fs->v, fs->cap * sizeof *fs->v);
-            }
-            fs->v[fs->n++] = path;
-            path = NULL;
-        }
-        free(path);
-        free(ents[i]);
-    }
-    free(ents);
 }
 
 static size_t nparsed, nok, nfail, nwarn, nfastpath;
@@ -230,8 +194,6 @@ int main(int argc, char **argv)
     printf("the fast parser took %zu of the %zu inputs and agreed with bison on each; "
            "ps_parse agreed with bison on all\n", nfastpath, nparsed);
     ps_symtab_free(syms);
-    for (size_t i = 0; i < fs.n; i++)
-        free(fs.v[i]);
-    free(fs.v);
+    files_free(&fs);
     return bad;
 }
