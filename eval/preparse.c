@@ -52,8 +52,10 @@
 #define PP_KEEP_DAYS 30
 #define PP_MAX_LOGS 256
 /* Trees parsed but not yet asked for are memory: the thread stays at most
- * this many files ahead of the furthest file the evaluator has asked for. */
-#define PP_AHEAD 64
+ * this many files ahead of the furthest file the evaluator has asked for.
+ * 64 cost `instantiate -A hello` 3.3 MB more than none, 8 cost 1 MB, and
+ * the walk was as fast with either. */
+#define PP_AHEAD 8
 /* A file changed this recently may change again within the same tick of
  * the file system's clock, and so keep its status: the thread leaves it to
  * the evaluator (git's "racily clean" entries; store/pathcache.c) */
