@@ -19,7 +19,8 @@
 #   walk-tsv straylight's per-attribute walk with error isolation (no Nix
 #           equivalent: Nix 2.8 stops at the first uncatchable error)
 # Wall time, CPU time (user + system) and peak RSS from /usr/bin/time, each
-# the best of BENCH_RUNS runs (default 3).
+# the best of BENCH_RUNS runs (default 3), and the ratio of the median wall
+# times; the two programs' runs alternate.
 # usage: bench/instantiate.sh [STRAYLIGHT] [CORPUS_DIR] [NIX_INSTANTIATE]
 set -u
 # Without Nix's build-users group on the machine nix-instantiate warns on every
@@ -40,40 +41,65 @@ awk -F'\t' 'NR > 1 && $2 != "" && !seen[$2]++ { n = split($1, p, "."); s = "[";
   echo "]; in map (p: builtins.foldl' (v: n: v.\${n}) pkgs p) paths"; } > "$tmp/walk.nix"
 
 runs=${BENCH_RUNS:-3}
-measure() { # label outfile cmd...
-  local out=$2 i rc; shift 2
-  : > "$tmp/times"
+# The machine's speed drifts (other tenants, the host's memory): runs of
+# the two programs alternate, so that both see the same conditions, rather
+# than all of one program's runs and then all of the other's.
+run_once() { # timesfile outfile cmd...
+  local times=$1 out=$2 rc; shift 2
+  /usr/bin/time -o "$tmp/time" -f "%e %U %S %M" "$@" >"$out" 2>"$tmp/stderr"
+  rc=$?
+  [ $rc = 0 ] || { echo "FAILED ($rc): $*" >&2; head -5 "$tmp/stderr" >&2; }
+  cat "$tmp/time" >> "$times"
+}
+# best wall, best CPU (user + system), least peak RSS, median wall
+summary() {
+  local med
+  med=$(awk '{ print $1 }' "$1" | sort -n | awk '{ w[NR] = $1 } END { print w[int((NR + 1) / 2)] }')
+  awk -v med="$med" 'NR == 1 || $1 < e { e = $1 } NR == 1 || $2 + $3 < c { c = $2 + $3 } NR == 1 || $4 < m { m = $4 }
+       END { printf "%.2f %.2f %d %.2f\n", e, c, m, med }' "$1"
+}
+# pair NAME: alternates "${sl_cmd[@]}" and "${nix_cmd[@]}", outputs to
+# $tmp/sl.NAME and $tmp/nix.NAME; sets s and n to their summaries
+pair() {
+  local i
+  : > "$tmp/t.sl"; : > "$tmp/t.nix"
   for ((i = 0; i < runs; i++)); do
-    /usr/bin/time -o "$tmp/time" -f "%e %U %S %M" "$@" >"$out" 2>"$tmp/stderr"
-    rc=$?
-    [ $rc = 0 ] || { echo "FAILED ($rc): $*" >&2; head -5 "$tmp/stderr" >&2; }
-    cat "$tmp/time" >> "$tmp/times"
+    run_once "$tmp/t.sl" "$tmp/sl.$1" "${sl_cmd[@]}"
+    run_once "$tmp/t.nix" "$tmp/nix.$1" "${nix_cmd[@]}"
   done
-  awk 'NR == 1 || $1 < e { e = $1 } NR == 1 || $2 + $3 < c { c = $2 + $3 } NR == 1 || $4 < m { m = $4 }
-       END { printf "%.2f %.2f %d\n", e, c, m }' "$tmp/times"
+  s=$(summary "$tmp/t.sl"); n=$(summary "$tmp/t.nix")
 }
-row() { # name "straylight e c m" "nix e c m"
-  read -r se sc sm <<<"$2"; read -r ne nc nm <<<"$3"
-  printf "%-9s %7s %7s %7d   %7s %7s %7d   %6.2fx %6.2fx %6.2fx\n" "$1" "$se" "$sc" $((sm / 1024)) \
-    "$ne" "$nc" $((nm / 1024)) "$(echo "$ne / $se" | bc -l)" "$(echo "$nc / $sc" | bc -l)" "$(echo "$nm / $sm" | bc -l)"
+measure() { # outfile cmd...: straylight alone
+  local out=$1 i; shift
+  : > "$tmp/times"
+  for ((i = 0; i < runs; i++)); do run_once "$tmp/times" "$out" "$@"; done
+  summary "$tmp/times"
 }
-printf "%-9s %25s   %25s   %23s\n" "" "straylight" "nix-instantiate" "ratio (nix / straylight)"
-printf "%-9s %7s %7s %7s   %7s %7s %7s   %7s %7s %7s\n" bench wall cpu MB wall cpu MB wall cpu memory
+row() { # name "straylight e c m w" "nix e c m w"
+  read -r se sc sm sw <<<"$2"; read -r ne nc nm nw <<<"$3"
+  printf "%-9s %7s %7s %7d   %7s %7s %7d   %6.2fx %6.2fx %6.2fx   %6.2fx\n" "$1" "$se" "$sc" $((sm / 1024)) \
+    "$ne" "$nc" $((nm / 1024)) "$(echo "$ne / $se" | bc -l)" "$(echo "$nc / $sc" | bc -l)" "$(echo "$nm / $sm" | bc -l)" \
+    "$(echo "$nw / $sw" | bc -l)"
+}
+printf "%-9s %25s   %25s   %23s   %7s\n" "" "straylight" "nix-instantiate" "ratio (nix / straylight)" "median"
+printf "%-9s %7s %7s %7s   %7s %7s %7s   %7s %7s %7s   %7s\n" bench wall cpu MB wall cpu MB wall cpu memory wall
 
 # both with the sources already in their store (Nix's are, from earlier runs)
 "$sl" instantiate --store "local:$tmp/store" -A hello "$corpus/nixpkgs/nixpkgs.nix" >/dev/null 2>&1
 "$nix" -A hello "$corpus/nixpkgs/nixpkgs.nix" >/dev/null 2>&1
-s=$(measure hello "$tmp/sl.hello" "$sl" instantiate --store "local:$tmp/store" -A hello "$corpus/nixpkgs/nixpkgs.nix")
-n=$(measure hello "$tmp/nix.hello" "$nix" -A hello "$corpus/nixpkgs/nixpkgs.nix")
+sl_cmd=("$sl" instantiate --store "local:$tmp/store" -A hello "$corpus/nixpkgs/nixpkgs.nix")
+nix_cmd=("$nix" -A hello "$corpus/nixpkgs/nixpkgs.nix")
+pair hello
 cmp -s "$tmp/sl.hello" "$tmp/nix.hello" || echo "RESULT MISMATCH (hello): $(cat "$tmp/sl.hello") vs $(cat "$tmp/nix.hello")"
 row hello "$s" "$n"
 
-s=$(measure walk "$tmp/sl.walk" "$sl" instantiate --dry-run "$tmp/walk.nix")
-n=$(measure walk "$tmp/nix.walk" "$nix" --readonly-mode "$tmp/walk.nix")
+sl_cmd=("$sl" instantiate --dry-run "$tmp/walk.nix")
+nix_cmd=("$nix" --readonly-mode "$tmp/walk.nix")
+pair walk
 cmp -s "$tmp/sl.walk" "$tmp/nix.walk" || echo "RESULT MISMATCH (walk): the drvPath lists differ"
 row "walk" "$s" "$n"
 echo "walk: $(wc -l < "$tmp/paths") derivations"
 
-s=$(measure walk-tsv "$tmp/sl.tsv" "$sl" instantiate --dry-run --walk-tsv -E "import $core { system = \"x86_64-linux\"; }")
-read -r se sc sm <<<"$s"
+s=$(measure "$tmp/sl.tsv" "$sl" instantiate --dry-run --walk-tsv -E "import $core { system = \"x86_64-linux\"; }")
+read -r se sc sm _ <<<"$s"
 printf "%-9s %7s %7s %7d   (%d attributes, each isolated)\n" walk-tsv "$se" "$sc" $((sm / 1024)) $(($(wc -l < "$tmp/sl.tsv") - 1))
