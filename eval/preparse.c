@@ -314,9 +314,10 @@ static void log_renew(const char *path)
         (void)utimensat(AT_FDCWD, path, NULL, 0);
 }
 
-/* Written whole to a temporary file renamed over the log, so that a reader
- * sees the old log or the new one. Not synced: a log lost or torn in a
- * crash predicts nothing, which costs nothing but the time saved. */
+/* Written whole to a temporary file renamed over the log
+ * (ut_write_file_atomic), so that a reader sees the old log or the new one;
+ * only when it changed. A log that cannot be written predicts nothing,
+ * which costs nothing but the time saved. */
 static void log_write(ev_preparse *pp)
 {
     /* an entry that imports nothing gains nothing: no log for it, so that
@@ -338,24 +339,8 @@ static void log_write(ev_preparse *pp)
     ut_err e = UT_ERR_INIT;
     if (pp->old_log.len == 0)
         prune_logs(dir);    /* a log more */
-    if (ut_mkdirs(dir, 0755, &e)) {
-        ut_buf tmp = UT_BUF_INIT;
-        ut_buf_printf(&tmp, "%s.tmp-%ld", pp->log_path, (long)getpid());
-        int fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        bool ok = fd >= 0;
-        for (size_t done = 0; ok && done < b.len;) {
-            ssize_t n = write(fd, b.data + done, b.len - done);
-            if (n < 0 && errno == EINTR)
-                continue;
-            ok = n > 0;
-            done += ok ? (size_t)n : 0;
-        }
-        if (fd >= 0 && close(fd) != 0)
-            ok = false;
-        if (fd >= 0 && (!ok || rename(tmp.data, pp->log_path) != 0))
-            unlink(tmp.data);
-        ut_buf_free(&tmp);
-    }
+    if (ut_mkdirs(dir, 0755, &e))
+        (void)ut_write_file_atomic(pp->log_path, b.data, b.len, 0644, &e);
     ut_err_clear(&e);
     free(dir);
     ut_buf_free(&b);
