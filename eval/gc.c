@@ -153,6 +153,7 @@ struct ev_pool {
     uint64_t nminor, nfull;
     uint64_t nsafepoints;   /* under STRAYLIGHT_GC_STRESS=2 */
     struct ev_marksync *sync;   /* the marking helper, once started */
+    struct ev_prefault *pf;     /* the faulting-in helper, once started */
     bool single;            /* no helper: STRAYLIGHT_GC_THREADS=1, or none could be started */
 };
 
@@ -276,12 +277,14 @@ static void large_free(ev_large *l)
 }
 
 static void mark_sync_free(ev_pool *P);
+static void prefault_stop(ev_pool *P);
 void ev_gc_free_all(ev_state *S)
 {
     ev_pool *P = S->pools;
     if (!P)
         return;
     mark_sync_free(P);
+    prefault_stop(P);
     if (S->gc_stats)
         fprintf(stderr, "gc: %llu collections (%llu full), heap %zu KiB at the end\n",
                 (unsigned long long)S->gc_count, (unsigned long long)P->nfull, S->heap_bytes >> 10);
@@ -302,6 +305,138 @@ void ev_gc_free_all(ev_state *S)
 }
 
 
+/* ---- faulting in ahead ---------------------------------------------------
+ *
+ * Past EV_POPULATE_AFTER the heap is used whole, a huge page after another,
+ * and the kernel clears each huge page at its first touch: 2 MiB zeroed
+ * while the evaluator waits (4% of the nixpkgs walk's evaluator thread). A
+ * helper commits and touches the next EV_PREFAULT_AHEAD bytes beyond the
+ * carving, on the other core, so that the evaluator finds them present.
+ * It touches only memory no chunk has been carved from, so nothing it
+ * writes is read; the evaluator waits for it only if it reaches the huge
+ * page being touched. Touching is a write fault, which takes the kernel's
+ * lock of this mapping alone, not the address space's (a populating
+ * madvise, tried first, held that, and the evaluator's mmap and mprotect
+ * calls queued behind it). */
+#define EV_PREFAULT_AHEAD (2 * EV_HUGE_BYTES)
+
+typedef struct ev_prefault {
+    pthread_t th;
+    pthread_mutex_t mu;     /* guards what follows, and P->committed */
+    pthread_cond_t cv;
+    size_t touched;         /* from EV_POPULATE_AFTER up to here: present, or claimed by the evaluator */
+    size_t touching;        /* the helper is touching [touched, touching) */
+    size_t want;            /* the helper's goal */
+    bool quit;
+} ev_prefault;
+
+/* Makes [0, upto) of the region accessible; under pf->mu once the helper runs. */
+static void commit_upto(ev_pool *P, size_t upto)
+{
+    while (upto > P->committed) {
+        /* a whole huge page at once, so it can be backed by one */
+        size_t n = P->reserved - P->committed < EV_HUGE_BYTES ? P->reserved - P->committed : EV_HUGE_BYTES;
+        if (mprotect(P->region + P->committed, n, PROT_READ | PROT_WRITE) != 0)
+            ut_die("out of memory: cannot commit evaluator heap memory");
+        P->committed += n;
+    }
+}
+
+static void *prefault_helper(void *arg)
+{
+    ev_pool *P = arg;
+    ev_prefault *pf = P->pf;
+    pthread_mutex_lock(&pf->mu);
+    for (;;) {
+        while (!pf->quit && pf->touched >= pf->want)
+            pthread_cond_wait(&pf->cv, &pf->mu);
+        if (pf->quit)
+            break;
+        size_t at = pf->touched, end = at + EV_HUGE_BYTES;
+        if (end > P->reserved)
+            end = P->reserved;
+        if (end <= at) {
+            pf->want = at;
+            continue;
+        }
+        commit_upto(P, end);
+        pf->touching = end;
+        pthread_mutex_unlock(&pf->mu);
+        /* the first write gets a huge page if the kernel has one; the rest
+         * fault in small pages where it had none */
+        for (size_t o = at; o < end; o += 4096)
+            *(volatile char *)(P->region + o) = 0;
+        pthread_mutex_lock(&pf->mu);
+        pf->touched = end;
+        pthread_cond_broadcast(&pf->cv);
+    }
+    pthread_mutex_unlock(&pf->mu);
+    return NULL;
+}
+
+static void prefault_start(ev_pool *P)
+{
+    ev_prefault *pf = ut_xcalloc(1, sizeof *pf);
+    pthread_mutex_init(&pf->mu, NULL);
+    pthread_cond_init(&pf->cv, NULL);
+    pf->touched = pf->touching = pf->want = P->carved;
+    P->pf = pf;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    bool ok = pthread_create(&pf->th, NULL, prefault_helper, P) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!ok) {
+        pthread_cond_destroy(&pf->cv);
+        pthread_mutex_destroy(&pf->mu);
+        free(pf);
+        P->pf = NULL;
+        P->single = true;
+    }
+}
+
+static void prefault_stop(ev_pool *P)
+{
+    ev_prefault *pf = P->pf;
+    if (!pf)
+        return;
+    pthread_mutex_lock(&pf->mu);
+    pf->quit = true;
+    pthread_cond_broadcast(&pf->cv);
+    pthread_mutex_unlock(&pf->mu);
+    pthread_join(pf->th, NULL);
+    pthread_cond_destroy(&pf->cv);
+    pthread_mutex_destroy(&pf->mu);
+    free(pf);
+    P->pf = NULL;
+}
+
+/* Readies [c, c + EV_CHUNK_BYTES) with the helper running; true if the
+ * helper has faulted it in. */
+static bool prefault_take(ev_pool *P, size_t c)
+{
+    ev_prefault *pf = P->pf;
+    size_t end = c + EV_CHUNK_BYTES;
+    bool present;
+    pthread_mutex_lock(&pf->mu);
+    while (c < pf->touching && end > pf->touched)
+        pthread_cond_wait(&pf->cv, &pf->mu);
+    present = end <= pf->touched;
+    if (!present) {
+        /* the helper is behind: this huge page is the evaluator's */
+        size_t upto = (end + EV_HUGE_BYTES - 1) & ~(EV_HUGE_BYTES - 1);
+        commit_upto(P, upto);
+        pf->touched = pf->touching = upto;
+    }
+    size_t want = ((end + EV_HUGE_BYTES - 1) & ~(EV_HUGE_BYTES - 1)) + EV_PREFAULT_AHEAD;
+    if (want > pf->want) {
+        pf->want = want;
+        pthread_cond_broadcast(&pf->cv);
+    }
+    pthread_mutex_unlock(&pf->mu);
+    return present;
+}
+
 static ev_chunk *chunk_get(ev_pool *P)
 {
     if (P->unused) {
@@ -316,17 +451,18 @@ static ev_chunk *chunk_get(ev_pool *P)
     if (P->reserved - P->carved < EV_CHUNK_BYTES)
         ut_die("out of memory: the evaluator heap is full (%zu MiB)", P->reserved >> 20);
     char *c = P->region + P->carved;
-    if (P->carved + EV_CHUNK_BYTES > P->committed) {
-        /* a whole huge page at once, so it can be backed by one */
-        size_t n = P->reserved - P->committed < EV_HUGE_BYTES ? P->reserved - P->committed : EV_HUGE_BYTES;
-        if (mprotect(P->region + P->committed, n, PROT_READ | PROT_WRITE) != 0)
-            ut_die("out of memory: cannot commit evaluator heap memory");
-        P->committed += n;
-    }
+    bool present = false;
+    if (P->carved >= EV_POPULATE_AFTER && !P->pf && !P->single)
+        prefault_start(P);
+    if (P->pf)
+        present = prefault_take(P, P->carved);
+    else
+        commit_upto(P, P->carved + EV_CHUNK_BYTES);
     ((ev_chunk *)c)->fresh = 0;
     if (P->carved >= EV_POPULATE_AFTER) {
         /* a big heap fills its chunks: one call for the whole chunk */
-        ut_populate(c, EV_CHUNK_BYTES);
+        if (!present)
+            ut_populate(c, EV_CHUNK_BYTES);
         ((ev_chunk *)c)->fresh = (uint32_t)EV_CHUNK_BYTES;
     }
     P->carved += EV_CHUNK_BYTES;
