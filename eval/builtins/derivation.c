@@ -113,34 +113,46 @@ typedef struct drv_memo {
 static ut_hmap *memo_table;     /* key hash -> drv_memo, under drv_mu */
 
 /* The encoding is streamed into the hasher: small fields gather in a
- * buffer, long strings (scripts in the environment) go to the hasher as
- * they are, without a copy. */
+ * buffer on the stack (a heap buffer grown per derivation cost more than
+ * the hashing), long strings (scripts in the environment) go to the hasher
+ * as they are, without a copy. */
+#define KEY_BUF 8192
+#define KEY_LONG 1024
 typedef struct keyer {
-    ut_buf b;
     nc_hasher *h;
+    size_t len;
+    unsigned char b[KEY_BUF];
 } keyer;
 
 static void key_flush(keyer *k)
 {
-    if (k->b.len) {
-        nc_hasher_update(k->h, k->b.data, k->b.len);
-        ut_buf_clear(&k->b);
+    if (k->len) {
+        nc_hasher_update(k->h, k->b, k->len);
+        k->len = 0;
     }
 }
 
-static void key_num(keyer *k, uint64_t n) { ut_buf_append(&k->b, &n, sizeof n); }
+static void key_num(keyer *k, uint64_t n)
+{
+    if (k->len + sizeof n > KEY_BUF)
+        key_flush(k);
+    memcpy(k->b + k->len, &n, sizeof n);
+    k->len += sizeof n;
+}
 
 static void key_str(keyer *k, nc_str s)
 {
     key_num(k, s.len);
-    if (s.len >= 1024) {
+    if (s.len >= KEY_LONG) {
         key_flush(k);
         nc_hasher_update(k->h, s.s, s.len);
-    } else {
-        ut_buf_append(&k->b, s.s ? s.s : "", s.len);
-        if (k->b.len >= 16384)
-            key_flush(k);
+        return;
     }
+    if (k->len + s.len > KEY_BUF)
+        key_flush(k);
+    if (s.len)
+        memcpy(k->b + k->len, s.s, s.len);
+    k->len += s.len;
 }
 
 static void key_node(keyer *k, const nc_drv_input_node *node)
@@ -159,8 +171,9 @@ static void key_node(keyer *k, const nc_drv_input_node *node)
  * normalized (before its outputs are filled in) */
 static void drv_key(const nc_derivation *d, const char *store_dir, nc_hash *out)
 {
-    keyer k = {UT_BUF_INIT, nc_hasher_new(NC_HASH_SHA256)};
-    ut_buf_reserve(&k.b, 4096);
+    keyer k;
+    k.h = nc_hasher_new(NC_HASH_SHA256);
+    k.len = 0;
     key_str(&k, (nc_str){store_dir, strlen(store_dir)});
     key_str(&k, d->name);
     key_str(&k, d->platform);
@@ -193,7 +206,6 @@ static void drv_key(const nc_derivation *d, const char *store_dir, nc_hash *out)
     for (size_t i = 0; i < d->nsrcs; i++)
         key_str(&k, d->srcs[i]);
     key_flush(&k);
-    ut_buf_free(&k.b);
     nc_hasher_finish(k.h, out);
 }
 
