@@ -381,20 +381,13 @@ static bool parse_one(ev_preparse *pp, pp_file *f)
     struct stat st, st2;
     bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && st.st_size < PP_MAX_SOURCE &&
               identity(&st).mtime < settled && identity(&st).ctime < settled;
-    size_t len = ok ? (size_t)st.st_size : 0, got = 0;
+    size_t len = ok ? (size_t)st.st_size : 0;
     char *text = NULL;
     if (ok) {
         /* one byte more is asked for, to see a file that grew */
         text = ut_arena_alloc(pp->keep, len + 3);
-        while (got <= len) {
-            ssize_t n = read(fd, text + got, len + 1 - got);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                break;
-            got += (size_t)n;
-        }
-        ok = got == len && fstat(fd, &st2) == 0 && same_identity(identity(&st), identity(&st2));
+        long got = ut_read_upto(fd, text, len + 1, len);
+        ok = got == (long)len && fstat(fd, &st2) == 0 && same_identity(identity(&st), identity(&st2));
         text[len] = text[len + 1] = 0;
     }
     close(fd);

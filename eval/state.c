@@ -742,19 +742,12 @@ static char *read_source(ev_state *S, int fd, const struct stat *st, size_t *len
         /* one byte more is asked for, to see a file that grew; the arena's
          * memory is zeroed, so the two NULs are there */
         t = ut_arena_alloc(S->code_arena, expect + 3);
-        for (;;) {
-            ssize_t n = read(fd, t + got, expect + 1 - got);
-            if (n < 0) {
-                if (errno == EINTR)
-                    continue;
-                ut_err_set(err, "read failed: %s", strerror(errno));
-                return NULL;
-            }
-            got += (size_t)n;
-            /* a regular file's read comes short only at its end */
-            if (n == 0 || got >= expect)
-                break;
+        long n = ut_read_upto(fd, t, expect + 1, expect);
+        if (n < 0) {
+            ut_err_set(err, "read failed: %s", strerror(errno));
+            return NULL;
         }
+        got = (size_t)n;
         if (got <= expect) {
             *len = got;
             return t;

@@ -39,6 +39,22 @@ static bool read_fd(int fd, size_t expect, ut_buf *out, ut_err *e)
 
 bool ut_read_fd(int fd, ut_buf *out, ut_err *e) { return read_fd(fd, 0, out, e); }
 
+long ut_read_upto(int fd, void *buf, size_t cap, size_t enough)
+{
+    size_t got = 0;
+    while (got < cap) {
+        ssize_t n = read(fd, (char *)buf + got, cap - got);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        if (n == 0) break;
+        got += (size_t)n;
+        if (got >= enough) break;
+    }
+    return (long)got;
+}
+
 bool ut_read_fd_stat(int fd, const struct stat *st, ut_buf *out, ut_err *e)
 {
     size_t expect = st && S_ISREG(st->st_mode) && st->st_size > 0 && (uint64_t)st->st_size < SIZE_MAX / 2

@@ -119,6 +119,11 @@ bool ut_read_fd(int fd, ut_buf *out, ut_err *e);
  * read with one read when its size has not changed. */
 struct stat;
 bool ut_read_fd_stat(int fd, const struct stat *st, ut_buf *out, ut_err *e);
+/* Reads fd into buf[0, cap) until its end or until at least `enough`
+ * bytes are in, whichever is first (a regular file's read comes short
+ * only at its end: asked for one byte more than its size, a file that has
+ * not grown is read with one call). The count read, or -1 with errno. */
+long ut_read_upto(int fd, void *buf, size_t cap, size_t enough);
 
 /* The entries of the directory open at fd, without "." and "..", sorted
  * by name (strcmp); type is the d_type the file system reported (DT_UNKNOWN

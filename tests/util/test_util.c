@@ -147,6 +147,40 @@ static void read_with_stale_stat(const char *path, const char *now, const char *
     ut_buf_free(&b);
 }
 
+/* ut_read_upto with a file of 'text' and a buffer sized for 'expect'
+ * bytes and one more: what it reads of the file */
+static void read_upto_case(const char *path, const char *text, size_t expect)
+{
+    ut_err e = UT_ERR_INIT;
+    assert_true(ut_write_file_atomic(path, text, strlen(text), 0644, &e));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    char buf[64];
+    memset(buf, '#', sizeof buf);
+    long got = ut_read_upto(fd, buf, expect + 1, expect);
+    size_t want = strlen(text) < expect + 1 ? strlen(text) : expect + 1;
+    assert_int_equal(got, (long)want);
+    assert_memory_equal(buf, text, want);
+    assert_int_equal(buf[want], '#');   /* nothing past what was read */
+    close(fd);
+}
+
+static void test_read_upto(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/sl-util-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/f", dir);
+    read_upto_case(path, "exactly", 7);       /* the announced size */
+    read_upto_case(path, "grown by some", 7); /* one byte more shows it */
+    read_upto_case(path, "short", 7);         /* shrunk: its end */
+    read_upto_case(path, "", 3);
+    assert_int_equal(ut_read_upto(-1, path, 4, 4), -1);
+    unlink(path);
+    rmdir(dir);
+}
+
 static void test_read_sized(void **state)
 {
     (void)state;
@@ -221,6 +255,7 @@ int main(void)
         cmocka_unit_test(test_arena_give),
         cmocka_unit_test(test_atomic_write_and_errors),
         cmocka_unit_test(test_read_sized),
+        cmocka_unit_test(test_read_upto),
         cmocka_unit_test(test_dir_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
