@@ -305,6 +305,37 @@ void ev_gc_free_all(ev_state *S)
 }
 
 
+/* ---- the collector's helper threads -------------------------------------
+ * Each is started with its lock and condition, every signal blocked (they
+ * are for the evaluator's thread to take), and stopped by setting its quit
+ * flag under the lock, waking it and joining it. */
+static bool helper_start(pthread_t *th, pthread_mutex_t *mu, pthread_cond_t *cv, void *(*fn)(void *), void *arg)
+{
+    pthread_mutex_init(mu, NULL);
+    pthread_cond_init(cv, NULL);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    bool ok = pthread_create(th, NULL, fn, arg) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!ok) {
+        pthread_cond_destroy(cv);
+        pthread_mutex_destroy(mu);
+    }
+    return ok;
+}
+
+static void helper_stop(pthread_t th, pthread_mutex_t *mu, pthread_cond_t *cv, bool *quit)
+{
+    pthread_mutex_lock(mu);
+    *quit = true;
+    pthread_cond_broadcast(cv);
+    pthread_mutex_unlock(mu);
+    pthread_join(th, NULL);
+    pthread_cond_destroy(cv);
+    pthread_mutex_destroy(mu);
+}
+
 /* ---- faulting in ahead ---------------------------------------------------
  *
  * Past EV_POPULATE_AFTER the heap is used whole, a huge page after another,
@@ -377,18 +408,9 @@ static void *prefault_helper(void *arg)
 static void prefault_start(ev_pool *P)
 {
     ev_prefault *pf = ut_xcalloc(1, sizeof *pf);
-    pthread_mutex_init(&pf->mu, NULL);
-    pthread_cond_init(&pf->cv, NULL);
     pf->touched = pf->touching = pf->want = P->carved;
     P->pf = pf;
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    bool ok = pthread_create(&pf->th, NULL, prefault_helper, P) == 0;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (!ok) {
-        pthread_cond_destroy(&pf->cv);
-        pthread_mutex_destroy(&pf->mu);
+    if (!helper_start(&pf->th, &pf->mu, &pf->cv, prefault_helper, P)) {
         free(pf);
         P->pf = NULL;
         P->single = true;
@@ -400,13 +422,7 @@ static void prefault_stop(ev_pool *P)
     ev_prefault *pf = P->pf;
     if (!pf)
         return;
-    pthread_mutex_lock(&pf->mu);
-    pf->quit = true;
-    pthread_cond_broadcast(&pf->cv);
-    pthread_mutex_unlock(&pf->mu);
-    pthread_join(pf->th, NULL);
-    pthread_cond_destroy(&pf->cv);
-    pthread_mutex_destroy(&pf->mu);
+    helper_stop(pf->th, &pf->mu, &pf->cv, &pf->quit);
     free(pf);
     P->pf = NULL;
 }
@@ -1206,19 +1222,10 @@ static ev_marksync *mark_sync(ev_pool *P)
     if (P->sync || P->single)
         return P->sync;
     ev_marksync *s = ut_xcalloc(1, sizeof *s);
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->cv, NULL);
     atomic_init(&s->hungry, false);
     s->hm.sync = s;
-    /* signals are for the evaluator's thread to take */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    s->started = pthread_create(&s->th, NULL, mark_helper, s) == 0;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    s->started = helper_start(&s->th, &s->mu, &s->cv, mark_helper, s);
     if (!s->started) {
-        pthread_cond_destroy(&s->cv);
-        pthread_mutex_destroy(&s->mu);
         free(s);
         P->single = true;
         return NULL;
@@ -1232,13 +1239,7 @@ static void mark_sync_free(ev_pool *P)
     ev_marksync *s = P->sync;
     if (!s)
         return;
-    pthread_mutex_lock(&s->mu);
-    s->quit = true;
-    pthread_cond_broadcast(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-    pthread_join(s->th, NULL);
-    pthread_cond_destroy(&s->cv);
-    pthread_mutex_destroy(&s->mu);
+    helper_stop(s->th, &s->mu, &s->cv, &s->quit);
     free(s->pool);
     free(s->hm.v);
     free(s);
