@@ -99,13 +99,25 @@ static void test_arena_give(void **state)
     ut_arena_free(dst);
 }
 
+/* A fresh directory for a test (dir holds its name) and the path of name in it */
+typedef struct tmp_dir {
+    char dir[32];
+    char path[256];
+} tmp_dir;
+
+static void tmp_dir_make(tmp_dir *t, const char *name)
+{
+    strcpy(t->dir, "/tmp/sl-util-XXXXXX");
+    assert_non_null(mkdtemp(t->dir));
+    snprintf(t->path, sizeof t->path, "%s/%s", t->dir, name);
+}
+
 static void test_atomic_write_and_errors(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/sl-util-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char path[256];
-    snprintf(path, sizeof path, "%s/a/b/file", dir);
+    tmp_dir t;
+    tmp_dir_make(&t, "a/b/file");
+    const char *path = t.path, *dir = t.dir;
     ut_err e = UT_ERR_INIT;
     char sub[256];
     snprintf(sub, sizeof sub, "%s/a/b", dir);
@@ -168,26 +180,25 @@ static void read_upto_case(const char *path, const char *text, size_t expect)
 static void test_read_upto(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/sl-util-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char path[256];
-    snprintf(path, sizeof path, "%s/f", dir);
+    tmp_dir t;
+    tmp_dir_make(&t, "f");
+    const char *path = t.path;
     read_upto_case(path, "exactly", 7);       /* the announced size */
     read_upto_case(path, "grown by some", 7); /* one byte more shows it */
     read_upto_case(path, "short", 7);         /* shrunk: its end */
     read_upto_case(path, "", 3);
-    assert_int_equal(ut_read_upto(-1, path, 4, 4), -1);
+    char scratch[4];
+    assert_int_equal(ut_read_upto(-1, scratch, 4, 4), -1);
     unlink(path);
-    rmdir(dir);
+    rmdir(t.dir);
 }
 
 static void test_read_sized(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/sl-util-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char path[256];
-    snprintf(path, sizeof path, "%s/f", dir);
+    tmp_dir t;
+    tmp_dir_make(&t, "f");
+    const char *path = t.path;
     read_with_stale_stat(path, "same size", "same size");
     read_with_stale_stat(path, "grown since the status was taken", "short");
     read_with_stale_stat(path, "shrunk", "longer than it is now");
@@ -208,14 +219,15 @@ static void test_read_sized(void **state)
     assert_true(b.len > 0);
     ut_buf_free(&b);
     unlink(path);
-    rmdir(dir);
+    rmdir(t.dir);
 }
 
 static void test_dir_list(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/sl-util-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    tmp_dir t;
+    tmp_dir_make(&t, "");
+    const char *dir = t.dir;
     char p[256];
     ut_err e = UT_ERR_INIT;
     const char *names[] = {"b", "a", ".hidden", "c.d"};
