@@ -277,14 +277,14 @@ static void large_free(ev_large *l)
 }
 
 static void mark_sync_free(ev_pool *P);
-static void prefault_stop(ev_pool *P);
+static void prefault_stop(ev_pool *P, bool stats);
 void ev_gc_free_all(ev_state *S)
 {
     ev_pool *P = S->pools;
     if (!P)
         return;
     mark_sync_free(P);
-    prefault_stop(P);
+    prefault_stop(P, S->gc_stats);
     if (S->gc_stats)
         fprintf(stderr, "gc: %llu collections (%llu full), heap %zu KiB at the end\n",
                 (unsigned long long)S->gc_count, (unsigned long long)P->nfull, S->heap_bytes >> 10);
@@ -359,6 +359,9 @@ typedef struct ev_prefault {
     size_t touching;        /* the helper is touching [touched, touching) */
     size_t want;            /* the helper's goal */
     bool quit;
+    /* for STRAYLIGHT_GC_STATS: huge pages the helper faulted in, those the
+     * evaluator had to take itself, and its waits for the helper */
+    size_t nahead, nclaimed, nwaits;
 } ev_prefault;
 
 /* Makes [0, upto) of the region accessible; under pf->mu once the helper runs. */
@@ -399,6 +402,7 @@ static void *prefault_helper(void *arg)
             *(volatile char *)(P->region + o) = 0;
         pthread_mutex_lock(&pf->mu);
         pf->touched = end;
+        pf->nahead++;
         pthread_cond_broadcast(&pf->cv);
     }
     pthread_mutex_unlock(&pf->mu);
@@ -417,12 +421,15 @@ static void prefault_start(ev_pool *P)
     }
 }
 
-static void prefault_stop(ev_pool *P)
+static void prefault_stop(ev_pool *P, bool stats)
 {
     ev_prefault *pf = P->pf;
     if (!pf)
         return;
     helper_stop(pf->th, &pf->mu, &pf->cv, &pf->quit);
+    if (stats)
+        fprintf(stderr, "gc: huge pages faulted in ahead %zu, by the evaluator %zu; waits %zu\n", pf->nahead,
+                pf->nclaimed, pf->nwaits);
     free(pf);
     P->pf = NULL;
 }
@@ -435,6 +442,8 @@ static bool prefault_take(ev_pool *P, size_t c)
     size_t end = c + EV_CHUNK_BYTES;
     bool present;
     pthread_mutex_lock(&pf->mu);
+    if (c < pf->touching && end > pf->touched)
+        pf->nwaits++;
     while (c < pf->touching && end > pf->touched)
         pthread_cond_wait(&pf->cv, &pf->mu);
     present = end <= pf->touched;
@@ -443,6 +452,7 @@ static bool prefault_take(ev_pool *P, size_t c)
         size_t upto = (end + EV_HUGE_BYTES - 1) & ~(EV_HUGE_BYTES - 1);
         commit_upto(P, upto);
         pf->touched = pf->touching = upto;
+        pf->nclaimed++;
     }
     size_t want = ((end + EV_HUGE_BYTES - 1) & ~(EV_HUGE_BYTES - 1)) + EV_PREFAULT_AHEAD;
     if (want > pf->want) {
