@@ -603,20 +603,17 @@ static ev_value mkval(ev_state *S, const ev_code *c, ev_env *env, uint32_t fille
         ev_lambda *l = ev_gc_alloc_small(S, EV_OBJ_LAMBDA, sizeof(ev_lambda));
         l->code = c->u.lambda;
         l->env = env;
-        ev_value v = {0};
-        v.type = EV_LAMBDA;
-        v.u.fn = l;
-        return v;
+        return ev_mk_ptr(EV_LAMBDA, l);
     }
     default:
         break;
     }
-    ev_value v = {0};
-    if (c->spec && ev_spec_eval(c, env, filled, &v))
-        return v;
-    v.type = EV_THUNK;
-    v.u.t = ev_thunk_new(S, c, env);
-    return v;
+    if (c->spec) {
+        ev_value v = {0};
+        if (ev_spec_eval(c, env, filled, &v))
+            return v;
+    }
+    return ev_mk_ptr(EV_THUNK, ev_thunk_new(S, c, env));
 }
 
 ev_value ev_mk_app_thunk(ev_state *S, const ev_value *fnp, const ev_value *argp)
@@ -945,14 +942,13 @@ static void build_attrs(ev_state *S, const ev_code *c, ev_env *env, ev_value *ou
     }
     for (uint32_t i = 0; i < n; i++) {
         const ev_cattr *a = &c->u.attrs.attrs[i];
-        ev_value v;
-        switch (a->where) {
-        case EV_AW_OUTER: v = mkval(S, a->value, env, UINT32_MAX); break;
-        case EV_AW_INHFROM: v = mkval(S, a->value, inh, UINT32_MAX); break;
-        default: v = mkval(S, a->value, body, rec ? i : UINT32_MAX); break;
-        }
+        /* one call: three left the value in a stack slot, copied from
+         * there at a store-forwarding stall */
+        ev_env *from = a->where == EV_AW_OUTER ? env : a->where == EV_AW_INHFROM ? inh : body;
+        uint32_t filled = a->where == EV_AW_OUTER || a->where == EV_AW_INHFROM || !rec ? UINT32_MAX : i;
+        ev_value v = mkval(S, a->value, from, filled);
         if (rec)
-            body->v[i] = v;
+            ev_value_put(&body->v[i], v);
         if (!set)
             continue;
         if (presorted) {
@@ -961,7 +957,7 @@ static void build_attrs(ev_state *S, const ev_code *c, ev_env *env, ev_value *ou
             ev_attr *e = &set->a[a->sorted];
             e->name = a->name;
             e->pos = a->pos;
-            e->value = v;
+            ev_value_put(&e->value, v);
         } else {
             ev_attrs_add(set, a->name, v, a->pos);
         }
@@ -2141,10 +2137,7 @@ static void concat_end(ev_state *S, const ev_code *c, ev_value *parts, uint32_t 
         at += parts[i].u.s->len;
     }
     s->ctx = cx;
-    ev_value r = {0};
-    r.type = EV_STRING;
-    r.u.s = s;
-    parts[0] = r;
+    ev_value_put(&parts[0], ev_mk_string_obj(s));
 }
 
 static void assert_failed(ev_state *S, const ev_code *c, ev_env *env)
@@ -2545,7 +2538,7 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
             if (pc2->fast && sp[-2].type == EV_INT && sp[-1].type == EV_INT) {
                 /* the builtin's own result, without its generic checks; on
                  * overflow it runs after all, to raise Nix's error */
-                int64_t x = sp[-2].u.i, y = sp[-1].u.i, r;
+                int64_t x = sp[-2].u.i, y = sp[-1].u.i, r = 0;
                 bool ok = true;
                 if (pc2->fast == EV_FAST_LT)
                     sp[-2] = ev_mk_bool(x < y);
