@@ -887,10 +887,11 @@ void ev_force_slow(ev_state *S, ev_value *v, ps_pos pos)
         ev_force(S, tmp, pos);
     }
     S->nforcing--;
-    t->u.v = *tmp;
+    ev_value r = ev_value_get(tmp);
+    t->u.v = r;
     t->h.flags = EV_TH_DONE;
     ev_gc_write_obj(S, &t->h);
-    *v = *tmp;
+    *v = r;
     ev_gc_write(S, v);
     S->sp = tmp;
 }
@@ -2703,7 +2704,7 @@ void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out)
             sp++;
             break;
         case I_RET: {
-            ev_value r = sp[-1];
+            ev_value r = ev_value_get(&sp[-1]);
             switch (F->kind) {
             case FR_STOP:
                 *F->slot = r;

@@ -264,6 +264,18 @@ static inline void ev_value_put(ev_value *dst, ev_value v)
     memcpy(dst, &w[0], 8);
     memcpy((char *)dst + 8, &w[1], 8);
 }
+/* *src as two 8-byte loads: a slot just written by two 8-byte stores
+ * (ev_value_put, a value from a call) read with one 16-byte load stalls
+ * the same way */
+static inline ev_value ev_value_get(const ev_value *src)
+{
+    uint64_t w[2];
+    memcpy(&w[0], src, 8);
+    memcpy(&w[1], (const char *)src + 8, 8);
+    ev_value v;
+    memcpy(&v, w, sizeof v);
+    return v;
+}
 static inline ev_value ev_mk_ptr(unsigned type, const void *p) { return ev_mk_word(type, (uint64_t)(uintptr_t)p); }
 static inline ev_value ev_mk_null(void) { return ev_mk_word(EV_NULL, 0); }
 static inline ev_value ev_mk_bool(bool b) { return ev_mk_word(EV_BOOL, b); }
