@@ -479,6 +479,9 @@ static inline void ev_trace_push_fast(ev_state *S, ps_pos pos, const char *fmt, 
 void ev_pos_value(ev_state *S, ps_pos p, ev_value *out);
 void ev_eval(ev_state *S, const ev_code *c, ev_env *env, ev_value *out);
 void ev_check_depth(ev_state *S, ps_pos pos);
+/* Where Nix places a value (its determinePos): a lambda's or an unforced
+ * expression's position, an application's function's; else none. */
+ps_pos ev_value_pos(ev_state *S, const ev_value *v);
 ev_value *ev_push1(ev_state *S);
 void ev_eval_code_top(ev_state *S, ev_code *c, ev_value *out);
 

@@ -781,8 +781,10 @@ static void force_appi(ev_state *S, ev_value *v, ps_pos pos, bool thunklike)
     fa[0] = fnv;
     fa[1] = argv;
     if (mapped) {
-        /* forced as Nix forces map's lazy applications */
-        call_at(S, &fa[0], 1, &fa[1], &fa[2], pos, false);
+        /* forced as Nix forces map's lazy applications, which have no
+         * call position: a builtin's "while calling" frame shows none */
+        bool prim = fa[0].type == EV_PRIMOP || fa[0].type == EV_PRIMOP_APP;
+        call_at(S, &fa[0], 1, &fa[1], &fa[2], prim ? (ps_pos){0} : pos, false);
     } else {
         /* there is no call expression: Nix reports the function's position */
         ps_pos cpos = fa[0].type == EV_LAMBDA ? fa[0].u.fn->code->pos : pos;
@@ -828,6 +830,41 @@ static ps_pos app_pos(const ev_gch *fn, ps_pos dflt)
         }
     }
     return dflt;
+}
+
+ps_pos ev_value_pos(ev_state *S, const ev_value *v)
+{
+    for (int guard = 0; guard < 1000; guard++) {
+        switch (v->type) {
+        case EV_LAMBDA:
+            return v->u.fn->code->pos;
+        case EV_LREF:
+            v = ev_lref_slot(v);
+            continue;
+        case EV_APPI: {
+            ev_value fn, arg;
+            appi_parts(S, v, &fn, &arg);
+            return fn.type == EV_LAMBDA || fn.type == EV_THUNK ? app_pos(fn.u.obj, (ps_pos){0}) : (ps_pos){0};
+        }
+        case EV_THUNK: {
+            const ev_thunk *t = v->u.t;
+            switch (EV_TH_STATE(t)) {
+            case EV_TH_CODE:
+                return t->u.c.code->pos;
+            case EV_TH_APP:
+                return app_pos(t->u.app.fn, (ps_pos){0});
+            case EV_TH_DONE:
+                v = &t->u.v;
+                continue;
+            default:
+                return (ps_pos){0};
+            }
+        }
+        default:
+            return (ps_pos){0};
+        }
+    }
+    return (ps_pos){0};
 }
 
 void ev_force_slow(ev_state *S, ev_value *v, ps_pos pos)

@@ -82,14 +82,15 @@ static bool ptrset_insert(ptrset *s, const void *p)
  * level counts against max-call-depth like a call. */
 static void force_deep_value(ev_state *S, ev_value *v, ps_pos pos, ptrset *seen);
 
-/* Every value visited counts as a level of depth; the limit itself is
- * enforced by the calls made below it, as in Nix. */
+/* Every value visited counts as a level of depth, checked before the
+ * value is forced and reported at the value's own position, as in Nix. */
 static void force_deep(ev_state *S, ev_value *v, ps_pos pos, ptrset *seen)
 {
-    if (!ptrset_insert(seen, v))
-        return;
     S->call_depth++;
-    force_deep_value(S, v, pos, seen);
+    if (S->call_depth > S->max_call_depth)
+        ev_check_depth(S, ev_value_pos(S, v));
+    if (ptrset_insert(seen, v))
+        force_deep_value(S, v, pos, seen);
     S->call_depth--;
 }
 

@@ -661,12 +661,18 @@ void ev_coerce_to_string(ev_state *S, ev_value *v, ps_pos pos, unsigned flags,
             ev_value *hold = ev_stack_push(S, 1);
             *hold = *v;
             ev_list *l = v->u.l;
+            /* an element's error is reported within the list's context,
+             * as Nix adds it to an error out of an element */
+            if (errctx)
+                ev_trace_push(S, S->errctx_pos, errctx, NULL);
             for (uint32_t i = 0; i < l->h.n; i++) {
                 ev_coerce_to_string(S, &l->v[i], pos, flags, out, ctx,
                                     "while evaluating one element of the list");
                 if (i + 1 < l->h.n && !(l->v[i].type == EV_LIST && l->v[i].u.l->h.n == 0))
                     ut_buf_putc(out, ' ');
             }
+            if (errctx)
+                ev_trace_pop(S);
             ev_stack_reset(S, mark);
             return;
         }

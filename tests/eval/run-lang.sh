@@ -13,6 +13,10 @@ bin=$(realpath "$1"); fdir=$2; known=$(realpath "$3"); filter=${4:-}
 cd "$fdir" || { echo "no corpus at $fdir"; exit 1; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 export NIX_PATH=lang/dir3:lang/dir4 HOME=/fake-home TEST_VAR=foo NIX_REMOTE=dummy:// NIX_STORE_DIR=/nix/store
+# the configuration Nix's test harness (common/init.sh) gives every
+# functional test: nix-command, and flakes through its included file
+export NIX_CONFIG="experimental-features = nix-command
+extra-experimental-features = flakes"
 # <nix/fetchurl.nix> is materialised under the cache directory: keep it here
 export XDG_CACHE_HOME="$tmp/cache"
 declare -A listed
