@@ -6,7 +6,8 @@
 #   eval-fail-*: must exit 1; stderr (with the cwd replaced by /pwd) is
 #                compared with X.err.exp and the matches are counted.
 # A test listed in the known-failures file must fail, and every failure must
-# be listed, so the list stays honest.
+# be listed, so the list stays honest; "stderr NAME" entries do the same for
+# the messages (a test whose stderr differs from its .err.exp).
 # usage: run-lang.sh STRAYLIGHT FUNCTIONAL_DIR KNOWN_FAILURES [FILTER]
 set -u
 bin=$(realpath "$1"); fdir=$2; known=$(realpath "$3"); filter=${4:-}
@@ -58,7 +59,11 @@ for f in lang/eval-okay-*.nix; do
       okay_err_total=$((okay_err_total+1))
       sed "s!$(pwd)!/pwd!g" "$tmp/err" >"$tmp/$name.err"
       [ -e "lang/$name.postprocess" ] && bash "lang/$name.postprocess" "$tmp/$name"
-      cmp -s "$tmp/$name.err" "lang/$name.err.exp" && okay_err_match=$((okay_err_match+1))
+      if cmp -s "$tmp/$name.err" "lang/$name.err.exp"; then
+        okay_err_match=$((okay_err_match+1)); check "stderr $name" 1 ""
+      else
+        check "stderr $name" 0 "stderr differs from .err.exp"
+      fi
     fi
   fi
   if [ $ok = 1 ] && [ -e "lang/$name.exp.xml" ]; then
@@ -94,7 +99,13 @@ for f in lang/eval-fail-*.nix; do
   ok=1; why=""
   if [ $rc != 1 ]; then ok=0; why="exit $rc: $(head -c 300 "$tmp/err" | tr '\n' ' ')"; fi
   [ $ok = 1 ] && fail_pass=$((fail_pass+1))
-  if [ -e "lang/$name.err.exp" ] && cmp -s "$tmp/err2" "lang/$name.err.exp"; then err_match=$((err_match+1)); fi
+  if [ -e "lang/$name.err.exp" ]; then
+    if cmp -s "$tmp/err2" "lang/$name.err.exp"; then
+      err_match=$((err_match+1)); check "stderr $name" 1 ""
+    else
+      check "stderr $name" 0 "stderr differs from .err.exp"
+    fi
+  fi
   check "$name" $ok "$why"
 done
 echo "eval-okay: $okay_pass/$okay_total pass; stderr identical to .err.exp for $okay_err_match/$okay_err_total that have one"
