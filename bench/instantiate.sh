@@ -19,8 +19,10 @@
 #   walk-tsv straylight's per-attribute walk with error isolation (no Nix
 #           equivalent: Nix 2.8 stops at the first uncatchable error)
 # Wall time, CPU time (user + system) and peak RSS from /usr/bin/time, each
-# the best of BENCH_RUNS runs (default 3), and the ratio of the median wall
-# times; the two programs' runs alternate.
+# the best of BENCH_RUNS runs (default 3); the ratio of the median wall
+# times; and, as the two programs' runs alternate, the median of the ratios
+# of each pair of runs (a Nix run over the straylight run just before it),
+# which a slow spell of the machine shifts least.
 # usage: bench/instantiate.sh [STRAYLIGHT] [CORPUS_DIR] [NIX_INSTANTIATE]
 set -u
 # Without Nix's build-users group on the machine nix-instantiate warns on every
@@ -68,6 +70,10 @@ pair() {
     run_once "$tmp/t.nix" "$tmp/nix.$1" "${nix_cmd[@]}"
   done
   s=$(summary "$tmp/t.sl"); n=$(summary "$tmp/t.nix")
+  # each Nix run against the straylight run just before it, which saw the
+  # same state of the machine: the median of those ratios
+  p=$(paste -d' ' "$tmp/t.sl" "$tmp/t.nix" | awk '{ print $5 / $1 }' | sort -n |
+      awk '{ r[NR] = $1 } END { print r[int((NR + 1) / 2)] }')
 }
 measure() { # outfile cmd...: straylight alone
   local out=$1 i; shift
@@ -75,14 +81,14 @@ measure() { # outfile cmd...: straylight alone
   for ((i = 0; i < runs; i++)); do run_once "$tmp/times" "$out" "$@"; done
   summary "$tmp/times"
 }
-row() { # name "straylight e c m w" "nix e c m w"
+row() { # name "straylight e c m w" "nix e c m w" paired
   read -r se sc sm sw <<<"$2"; read -r ne nc nm nw <<<"$3"
-  printf "%-9s %7s %7s %7d   %7s %7s %7d   %6.2fx %6.2fx %6.2fx   %6.2fx\n" "$1" "$se" "$sc" $((sm / 1024)) \
+  printf "%-9s %7s %7s %7d   %7s %7s %7d   %6.2fx %6.2fx %6.2fx   %6.2fx %6.2fx\n" "$1" "$se" "$sc" $((sm / 1024)) \
     "$ne" "$nc" $((nm / 1024)) "$(echo "$ne / $se" | bc -l)" "$(echo "$nc / $sc" | bc -l)" "$(echo "$nm / $sm" | bc -l)" \
-    "$(echo "$nw / $sw" | bc -l)"
+    "$(echo "$nw / $sw" | bc -l)" "$4"
 }
-printf "%-9s %25s   %25s   %23s   %7s\n" "" "straylight" "nix-instantiate" "ratio (nix / straylight)" "median"
-printf "%-9s %7s %7s %7s   %7s %7s %7s   %7s %7s %7s   %7s\n" bench wall cpu MB wall cpu MB wall cpu memory wall
+printf "%-9s %25s   %25s   %23s   %15s\n" "" "straylight" "nix-instantiate" "ratio (nix / straylight)" "median wall"
+printf "%-9s %7s %7s %7s   %7s %7s %7s   %7s %7s %7s   %7s %7s\n" bench wall cpu MB wall cpu MB wall cpu memory ratio paired
 
 # both with the sources already in their store (Nix's are, from earlier runs)
 "$sl" instantiate --store "local:$tmp/store" -A hello "$corpus/nixpkgs/nixpkgs.nix" >/dev/null 2>&1
@@ -91,13 +97,13 @@ sl_cmd=("$sl" instantiate --store "local:$tmp/store" -A hello "$corpus/nixpkgs/n
 nix_cmd=("$nix" -A hello "$corpus/nixpkgs/nixpkgs.nix")
 pair hello
 cmp -s "$tmp/sl.hello" "$tmp/nix.hello" || echo "RESULT MISMATCH (hello): $(cat "$tmp/sl.hello") vs $(cat "$tmp/nix.hello")"
-row hello "$s" "$n"
+row hello "$s" "$n" "$p"
 
 sl_cmd=("$sl" instantiate --dry-run "$tmp/walk.nix")
 nix_cmd=("$nix" --readonly-mode "$tmp/walk.nix")
 pair walk
 cmp -s "$tmp/sl.walk" "$tmp/nix.walk" || echo "RESULT MISMATCH (walk): the drvPath lists differ"
-row "walk" "$s" "$n"
+row "walk" "$s" "$n" "$p"
 echo "walk: $(wc -l < "$tmp/paths") derivations"
 
 s=$(measure "$tmp/sl.tsv" "$sl" instantiate --dry-run --walk-tsv -E "import $core { system = \"x86_64-linux\"; }")
