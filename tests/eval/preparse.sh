@@ -151,36 +151,29 @@ head -c 3000 /dev/urandom > "$log"
 run garbage
 expect garbage '^preparse: 0 files predicted'
 
+# write_log LOG ENTRY LINE...: a well-formed import log for ENTRY holding
+# the lines, with its end line (count and FNV-1a hash of what precedes it)
+write_log() {
+  python3 - "$@" <<'EOF'
+import sys
+def fnv(b):
+    h = 0xcbf29ce484222325
+    for c in b:
+        h = ((h ^ c) * 0x100000001b3) & 0xffffffffffffffff
+    return h
+log, entry, lines = sys.argv[1], sys.argv[2], sys.argv[3:]
+body = ('straylight import log 1\nentry %s\n' % entry + ''.join(l + '\n' for l in lines)).encode()
+open(log, 'wb').write(body + b'end %d %016x\n' % (len(lines), fnv(body)))
+EOF
+}
+
 # a well-formed log naming what is not a readable Nix file, and another
 # entry's log: used as far as it goes, never trusted
-python3 - "$log" "$t" <<'EOF'
-import sys
-def fnv(b):
-    h = 0xcbf29ce484222325
-    for c in b:
-        h = ((h ^ c) * 0x100000001b3) & 0xffffffffffffffff
-    return h
-log, t = sys.argv[1], sys.argv[2]
-files = [t + '/dir', '/dev/null', t + '/missing.nix', t + '/a.nix', t + '/other/none.nix']
-body = 'straylight import log 1\nentry %s/main.nix\n' % t
-body += ''.join('f %s\n' % f for f in files)
-body += 'h %s/err.nix\t%s/target1.nix\n' % (t, t)
-body = body.encode()
-open(log, 'wb').write(body + b'end %d %016x\n' % (len(files) + 1, fnv(body)))
-EOF
+write_log "$log" "$t/main.nix" "f $t/dir" "f /dev/null" "f $t/missing.nix" "f $t/a.nix" "f $t/other/none.nix" \
+  "h $t/err.nix	$t/target1.nix"
 run odd-entries
 expect odd-entries '^preparse: 6 files predicted, 1 taken'
-python3 - "$log" "$t" <<'EOF'
-import sys
-def fnv(b):
-    h = 0xcbf29ce484222325
-    for c in b:
-        h = ((h ^ c) * 0x100000001b3) & 0xffffffffffffffff
-    return h
-log, t = sys.argv[1], sys.argv[2]
-body = ('straylight import log 1\nentry %s/other.nix\nf %s/a.nix\n' % (t, t)).encode()
-open(log, 'wb').write(body + b'end 1 %016x\n' % fnv(body))
-EOF
+write_log "$log" "$t/other.nix" "f $t/a.nix"
 run other-entry
 expect other-entry '^preparse: 0 files predicted'
 run rewritten

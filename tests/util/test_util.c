@@ -101,13 +101,13 @@ static void test_arena_give(void **state)
 
 /* A fresh directory for a test (dir holds its name) and the path of name in it */
 typedef struct tmp_dir {
-    char dir[32];
+    char dir[128];
     char path[256];
 } tmp_dir;
 
 static void tmp_dir_make(tmp_dir *t, const char *name)
 {
-    strcpy(t->dir, "/tmp/sl-util-XXXXXX");
+    snprintf(t->dir, sizeof t->dir, "%s/sl-util-XXXXXX", ut_tmp_dir());
     assert_non_null(mkdtemp(t->dir));
     snprintf(t->path, sizeof t->path, "%s/%s", t->dir, name);
 }
